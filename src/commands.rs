@@ -1,0 +1,160 @@
+//! The subcommands, each taking a validated `Command` and returning an exit code.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::cli::Command;
+use crate::engine;
+use crate::error::{Error, ExitCode, Result};
+use crate::rehearsal;
+use crate::runbook::{Runbook, STDLIB};
+use crate::runtime::{Options, Runtime};
+use crate::site::Site;
+use crate::store::Store;
+
+pub fn execute(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run { site, runbook, params, dry_run, force, yes } => {
+            let site = Site::load(&site)?;
+            let runbook = Runbook::find(&runbook)?;
+            let cancel = Arc::new(AtomicBool::new(false));
+            let flag = cancel.clone();
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    eprintln!("kuroko: still stopping cleanly (R11), please wait");
+                } else {
+                    eprintln!("kuroko: interrupted: stopping after the current step and starting again what this run stopped");
+                }
+            });
+            let rt = Arc::new(Runtime::new(site, Options { dry_run, force, assume_yes: yes }, cancel));
+            if dry_run {
+                rt.report.note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
+            }
+            engine::run(&rt, &runbook, params)?;
+            let overrides = rt.overrides();
+            if dry_run {
+                rt.report.note(None, &format!("dry run of `{}` complete: nothing was changed", runbook.name));
+            } else {
+                rt.report.note(None, &format!("runbook `{}` completed", runbook.name));
+            }
+            for line in overrides {
+                rt.report.note(None, &format!("  {line}"));
+            }
+            Ok(ExitCode::Success)
+        }
+        Command::Runbooks => {
+            for (name, _) in STDLIB {
+                let runbook = Runbook::find(name)?;
+                println!("{name:<12} {}", runbook.summary());
+                for param in runbook.params() {
+                    println!("{:<12}   -p {}=…  {}", "", param.name, param.help);
+                }
+            }
+            Ok(ExitCode::Success)
+        }
+        Command::Status { site } => {
+            let site = Site::load(&site)?;
+            let rt = Runtime::new(site, Options::default(), Arc::new(AtomicBool::new(false)));
+            let mut code = ExitCode::Success;
+            println!("{:<10} {:<11} {:<6} {:<8} {}", "SERVER", "ROLE", "GROUP", "STATE", "ADDRESS");
+            for name in rt.site.names() {
+                let server = rt.site.server(&name)?.clone();
+                let line = rt.role_of(&name).and_then(|(role, group)| {
+                    let state = rt.status(&name)?;
+                    Ok(format!("{role:<11} {:<6} {state:<8} {}", group.unwrap_or_else(|| "-".into()), server.address))
+                });
+                match line {
+                    Ok(line) => println!("{name:<10} {line}"),
+                    Err(e) => {
+                        println!("{name:<10} unreachable: {e}");
+                        code = ExitCode::Failed;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        Command::BackupsList { site, group } => {
+            let site = Site::load(&site)?;
+            if let Some(group) = &group {
+                site.check_group(group)?;
+            }
+            let store = Store::new(&site.store);
+            let (found, odd) = store.list();
+            println!("{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}", "ID", "SERVER", "ROLE", "GROUP", "FILES", "BYTES", "CREATED");
+            for m in found.iter().filter(|m| group.is_none() || m.group == group) {
+                println!(
+                    "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}",
+                    m.id,
+                    m.server,
+                    m.role.to_string(),
+                    m.group.as_deref().unwrap_or("-"),
+                    m.files.len(),
+                    m.archive.size,
+                    m.created
+                );
+            }
+            for (path, why) in odd {
+                eprintln!("warning: `{}` is not a usable backup: {why}", path.display());
+            }
+            Ok(ExitCode::Success)
+        }
+        Command::BackupsVerify { site, ids } => {
+            let site = Site::load(&site)?;
+            let store = Store::new(&site.store);
+            let mut failed = 0;
+            let mut checked = 0;
+            let manifests = if ids.is_empty() {
+                let (found, odd) = store.list();
+                for (path, why) in odd {
+                    println!("FAILED {}: {why}", path.display());
+                    failed += 1;
+                }
+                found.into_iter().map(Ok).collect::<Vec<_>>()
+            } else {
+                ids.iter().map(|id| store.load(id)).collect()
+            };
+            for manifest in manifests {
+                checked += 1;
+                match manifest.and_then(|m| store.verify(&m).map(|_| m)) {
+                    Ok(m) => println!("ok     {} ({} files)", m.id, m.files.len()),
+                    Err(e) => {
+                        println!("FAILED {e}");
+                        failed += 1;
+                    }
+                }
+            }
+            println!("{} verified, {failed} failed", checked.max(failed) - failed.min(checked));
+            Ok(if failed > 0 { ExitCode::Failed } else { ExitCode::Success })
+        }
+        Command::RehearsalCreate { dir, policy } => {
+            rehearsal::create(&dir, policy)?;
+            println!(
+                "created a rehearsal site in `{}`: {} servers, site file `{}`",
+                dir.display(),
+                rehearsal::SERVERS.len(),
+                dir.join("site.toml").display()
+            );
+            Ok(ExitCode::Success)
+        }
+        Command::RehearsalFail { dir, server } => {
+            let root = rehearsal_root(&dir, &server)?;
+            rehearsal::fail(&root)?;
+            println!("`{server}` has failed: Interstage is down and its resources are gone");
+            Ok(ExitCode::Success)
+        }
+        Command::RehearsalRepair { dir, server } => {
+            let root = rehearsal_root(&dir, &server)?;
+            rehearsal::repair(&root, &server)?;
+            println!("`{server}` is repaired: Interstage is reinstalled, without group resources");
+            Ok(ExitCode::Success)
+        }
+    }
+}
+
+fn rehearsal_root(dir: &std::path::Path, server: &str) -> Result<std::path::PathBuf> {
+    let root = dir.join("servers").join(server);
+    if !rehearsal::SERVERS.iter().any(|s| s.name == server) || !root.is_dir() {
+        return Err(Error::Usage(format!("`{}` has no rehearsal server `{server}`", dir.display())));
+    }
+    Ok(root)
+}

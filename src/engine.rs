@@ -1,0 +1,253 @@
+//! The Rhai engine a runbook runs in: the primitives registered against one runtime,
+//! explicit limits, no `eval`, imports held inside the runbook's folder, and errors turned
+//! into messages that show the line with a caret. Whatever happens, a failed or
+//! interrupted run starts again what it stopped (R11).
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rhai::module_resolvers::ModuleResolver;
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, Module, Position, Scope, Shared};
+
+use crate::error::{Error, Result, excerpt};
+use crate::manifest::Manifest;
+use crate::runbook::Runbook;
+use crate::runtime::Runtime;
+use crate::store::new_generation;
+
+type Fallible<T> = std::result::Result<T, Box<EvalAltResult>>;
+
+/// Limits every runbook runs under (TECH-NOTES: Rhai's defaults are unlimited).
+pub const MAX_OPERATIONS: u64 = 50_000_000;
+pub const MAX_CALL_LEVELS: usize = 48;
+pub const MAX_STRING: usize = 1 << 20;
+pub const MAX_ARRAY: usize = 100_000;
+pub const MAX_MAP: usize = 10_000;
+
+fn wrap<T>(rt: &Runtime, result: Result<T>) -> Fallible<T> {
+    result.map_err(|e| rt.remember_failure(e).into())
+}
+
+/// Builds the engine with every primitive bound to `rt`.
+pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String, String>>) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(MAX_OPERATIONS)
+        .set_max_call_levels(MAX_CALL_LEVELS)
+        .set_max_expr_depths(64, 32)
+        .set_max_string_size(MAX_STRING)
+        .set_max_array_size(MAX_ARRAY)
+        .set_max_map_size(MAX_MAP)
+        .set_max_modules(32)
+        .set_strict_variables(true)
+        .disable_symbol("eval");
+    engine.set_module_resolver(GuardedResolver { dir: runbook.dir.clone() });
+    let r = rt.clone();
+    engine.on_progress(move |_| r.cancel.load(Ordering::SeqCst).then(|| Dynamic::from("interrupted")));
+    let r = rt.clone();
+    engine.on_print(move |text| r.report.note(None, text));
+    let r = rt.clone();
+    engine.on_debug(move |text, _, _| r.report.note(None, text));
+
+    macro_rules! bind {
+        ($name:literal, |$rt:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
+            let $rt = rt.clone();
+            engine.register_fn($name, move |$($arg: $ty),*| { let $rt = &$rt; wrap($rt, $body) });
+        }};
+    }
+
+    // Lifecycle
+    bind!("stop_interstage", |rt, s: &str| rt.stop_interstage(s));
+    bind!("start_interstage", |rt, s: &str| rt.start_interstage(s));
+    bind!("status", |rt, s: &str| rt.status(s));
+    bind!("mark_down", |rt, s: &str| rt.mark_down(s));
+    // Backups
+    engine.register_fn("new_generation", new_generation);
+    bind!("backup", |rt, s: &str| rt.backup(s, None));
+    bind!("backup", |rt, s: &str, generation: &str| rt.backup(s, Some(generation)));
+    bind!("restore", |rt, id: &str, s: &str| rt.restore(id, s));
+    bind!("import_backup", |rt, id: &str, s: &str| rt.import(id, s, None));
+    bind!("import_backup", |rt, id: &str, s: &str, options: Map| import_options(options).and_then(|c| rt.import(id, s, c)));
+    bind!("set_ip", |rt, s: &str| rt.set_ip(s, None, None));
+    bind!("set_ip", |rt, s: &str, address: &str, hostname: &str| rt.set_ip(s, Some(address), Some(hostname)));
+    bind!("backups", |rt, group: &str| rt.backups(Some(group)).map(to_array));
+    bind!("backups", |rt| rt.backups(None).map(to_array));
+    bind!("latest_backup", |rt, group: &str| rt.latest_backup(group));
+    bind!("backup_info", |rt, id: &str| rt.manifest(id).map(to_map));
+    // Groups
+    bind!("group_add", |rt, group: &str, s: &str| rt.group_add(group, s));
+    bind!("group_remove", |rt, group: &str, s: &str| rt.group_remove(group, s));
+    bind!("members", |rt, group: &str| rt.members_of(group).map(|m| m.into_iter().map(Dynamic::from).collect::<Array>()));
+    bind!("groups", |rt| Ok(rt.site.groups.iter().cloned().map(Dynamic::from).collect::<Array>()));
+    bind!("servers", |rt| Ok(rt.site.names().into_iter().map(Dynamic::from).collect::<Array>()));
+    bind!("admin", |rt| Ok(rt.site.admin().name.clone()));
+    bind!("role", |rt, s: &str| rt.role_of(s).map(|(role, _)| role.to_string()));
+    bind!("group_of", |rt, s: &str| rt.role_of(s).map(|(_, g)| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
+    // Narration and operators
+    bind!("step", |rt, text: &str| Ok(rt.next_step(text)));
+    bind!("manual_step", |rt, text: &str| rt.manual_step(text));
+    bind!("pause", |rt, seconds: i64| pause(rt, seconds));
+    bind!("dry_run", |rt| Ok(rt.dry_run()));
+
+    let p = params.clone();
+    let name = runbook.name.clone();
+    let r = rt.clone();
+    engine.register_fn("param", move |key: &str| -> Fallible<String> {
+        let found = p.get(key).cloned().ok_or_else(|| {
+            Error::Usage(format!("runbook `{name}` needs the parameter `{key}`: pass `-p {key}=VALUE`"))
+        });
+        wrap(&r, found)
+    });
+    let p = params.clone();
+    engine.register_fn("param", move |key: &str, default: &str| -> String {
+        p.get(key).cloned().unwrap_or_else(|| default.to_string())
+    });
+    engine
+}
+
+fn pause(rt: &Runtime, seconds: i64) -> Result<()> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
+    while std::time::Instant::now() < until {
+        rt.check_cancel()?;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn import_options(options: Map) -> Result<Option<bool>> {
+    let mut certificate = None;
+    for (key, value) in options {
+        match key.as_str() {
+            "certificate" => {
+                certificate = Some(value.as_bool().map_err(|_| {
+                    Error::Usage("import option `certificate` takes true or false".into())
+                })?)
+            }
+            other => {
+                return Err(Error::Usage(format!("import has no option `{other}`: it takes `certificate`")));
+            }
+        }
+    }
+    Ok(certificate)
+}
+
+fn to_map(manifest: Manifest) -> Map {
+    let mut map = Map::new();
+    let mut put = |k: &str, v: Dynamic| {
+        map.insert(k.into(), v);
+    };
+    put("id", manifest.id.into());
+    put("generation", manifest.generation.into());
+    put("server", manifest.server.into());
+    put("role", manifest.role.to_string().into());
+    put("group", manifest.group.map(Dynamic::from).unwrap_or(Dynamic::UNIT));
+    put("address", manifest.address.into());
+    put("hostname", manifest.hostname.into());
+    put("created", manifest.created.into());
+    put("files", (manifest.files.len() as i64).into());
+    put("size", (manifest.archive.size as i64).into());
+    map
+}
+
+fn to_array(manifests: Vec<Manifest>) -> Array {
+    manifests.into_iter().map(|m| Dynamic::from_map(to_map(m))).collect()
+}
+
+/// Compiles and runs `runbook`; on failure or Ctrl-C, starts again what it stopped (R11).
+pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String>) -> Result<()> {
+    runbook.check_params(&params)?;
+    let params = Arc::new(params);
+    let engine = engine(rt, runbook, &params);
+    let ast = engine.compile(&runbook.source).map_err(|e| {
+        let position = e.position();
+        script_error(runbook, position, e.to_string().split(" (line").next().unwrap_or_default().to_string(), None, true)
+    })?;
+    let mut scope = Scope::new();
+    let outcome = engine.run_ast_with_scope(&mut scope, &ast);
+    let result = match outcome {
+        Ok(()) => Ok(()),
+        Err(error) => Err(describe(rt, runbook, *error)),
+    };
+    let result = if rt.cancel.load(Ordering::SeqCst) && result.is_err() { Err(Error::Interrupted) } else { result };
+    if result.is_err() {
+        for line in rt.restart_stopped() {
+            rt.report.warn(&line);
+        }
+    } else {
+        for name in rt.still_stopped() {
+            rt.report.warn(&format!("`{name}` was stopped by this runbook and is still stopped"));
+        }
+    }
+    result
+}
+
+fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
+    let mut error = error;
+    // The innermost error says where the failure really was.
+    loop {
+        error = match error {
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => *inner,
+            other => {
+                error = other;
+                break;
+            }
+        }
+    }
+    let position = error.position();
+    if let EvalAltResult::ErrorTerminated(..) = error {
+        return Error::Interrupted;
+    }
+    let cause = rt.take_failure().filter(|_| matches!(error, EvalAltResult::ErrorRuntime(..)));
+    let message = match &error {
+        EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+        other => other.to_string().split(" (line").next().unwrap_or_default().to_string(),
+    };
+    script_error(runbook, position, message, cause.map(Box::new), false)
+}
+
+fn script_error(runbook: &Runbook, position: Position, message: String, cause: Option<Box<Error>>, compile: bool) -> Error {
+    let line = position.line().unwrap_or(0);
+    let column = position.position().unwrap_or(1);
+    Error::Script {
+        origin: runbook.origin.clone(),
+        line,
+        column,
+        excerpt: if line > 0 { excerpt(&runbook.source, line, column) } else { String::new() },
+        message,
+        cause,
+        compile,
+    }
+}
+
+/// Resolves `import "x"` only to `x.rhai` inside the runbook's own folder: no absolute
+/// paths, no `..`, and no symbolic link that leads out of it.
+struct GuardedResolver {
+    dir: Option<PathBuf>,
+}
+
+impl ModuleResolver for GuardedResolver {
+    fn resolve(&self, engine: &Engine, _source: Option<&str>, path: &str, pos: Position) -> Fallible<Shared<Module>> {
+        let refuse = |why: String| -> Box<EvalAltResult> {
+            EvalAltResult::ErrorInModule(path.to_string(), why.into(), pos).into()
+        };
+        let Some(dir) = &self.dir else {
+            return Err(refuse("standard runbooks import nothing".into()));
+        };
+        let relative = Path::new(path);
+        if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(refuse(format!("import `{path}` refused: only plain names inside the runbook's folder")));
+        }
+        let file = dir.join(relative).with_extension("rhai");
+        let base = dir.canonicalize().map_err(|e| refuse(e.to_string()))?;
+        let real = file.canonicalize().map_err(|e| refuse(format!("cannot read `{}`: {e}", file.display())))?;
+        if !real.starts_with(&base) {
+            return Err(refuse(format!("import `{path}` refused: it leads outside `{}`", base.display())));
+        }
+        let text = std::fs::read_to_string(&real).map_err(|e| refuse(e.to_string()))?;
+        let mut ast = engine.compile(text)?;
+        ast.set_source(real.to_string_lossy().as_ref());
+        Ok(Module::eval_ast_as_new(Scope::new(), &ast, engine)?.into())
+    }
+}

@@ -1,0 +1,133 @@
+//! The one error type the program ends with, its message text and its exit code.
+//! Every boundary (site file, transport, archive, rules, scripts) has a variant here, so
+//! `main` prints one message and exits with one code.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::rules::Refusal;
+
+/// How the process ends; documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Success = 0,
+    Failed = 1,
+    Usage = 2,
+    Refused = 3,
+    Interrupted = 130,
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// Bad command-line input or a missing parameter.
+    Usage(String),
+    /// The site file is broken; the message already names file, line and key.
+    Site(String),
+    /// A rule refused a step.
+    Refused(Refusal),
+    /// Running something on a server failed.
+    OnServer { server: String, message: String },
+    /// A backup in the store is missing, corrupt or hostile.
+    Backup { id: String, message: String },
+    /// A runbook failed to compile or failed while running; `excerpt` shows the line
+    /// and a caret, `cause` the primitive's own error when one failed.
+    Script {
+        origin: String,
+        line: usize,
+        column: usize,
+        excerpt: String,
+        message: String,
+        cause: Option<Box<Error>>,
+        compile: bool,
+    },
+    /// A step needs an operator and none is there to confirm it.
+    NeedsOperator(String),
+    /// Ctrl-C.
+    Interrupted,
+    /// Local I/O on the controller (the store, the rehearsal folder).
+    Io { path: PathBuf, source: std::io::Error },
+    Other(anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn on_server(server: &str, message: impl Into<String>) -> Self {
+        Error::OnServer { server: server.to_string(), message: message.into() }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Usage(_) | Error::Site(_) => ExitCode::Usage,
+            Error::Refused(_) => ExitCode::Refused,
+            Error::Interrupted => ExitCode::Interrupted,
+            Error::Script { cause: Some(cause), .. } => cause.exit_code(),
+            Error::Script { compile: true, .. } => ExitCode::Usage,
+            _ => ExitCode::Failed,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) | Error::Site(message) => write!(f, "{message}"),
+            Error::Refused(refusal) => write!(f, "{refusal}"),
+            Error::OnServer { server, message } => write!(f, "on `{server}`: {message}"),
+            Error::Backup { id, message } => write!(f, "backup `{id}`: {message}"),
+            Error::Script { origin, line, column, excerpt, message, cause, .. } => {
+                match cause {
+                    Some(cause) => write!(f, "{cause}\n  at {origin}:{line}:{column}")?,
+                    None => write!(f, "{origin}:{line}:{column}: {message}")?,
+                }
+                if !excerpt.is_empty() {
+                    write!(f, "\n{excerpt}")?;
+                }
+                Ok(())
+            }
+            Error::NeedsOperator(message) => write!(f, "{message}"),
+            Error::Interrupted => write!(f, "interrupted"),
+            Error::Io { path, source } => write!(f, "`{}`: {source}", path.display()),
+            Error::Other(error) => write!(f, "{error:#}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        Error::Refused(refusal)
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(error: anyhow::Error) -> Self {
+        Error::Other(error)
+    }
+}
+
+/// Shows `line` of `source` with a caret under `column` (both 1-based).
+pub fn excerpt(source: &str, line: usize, column: usize) -> String {
+    let Some(text) = source.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let number = line.to_string();
+    let pad = " ".repeat(number.len());
+    format!(
+        "{pad} |\n{number} | {text}\n{pad} | {}^",
+        " ".repeat(column.saturating_sub(1).min(text.chars().count()))
+    )
+}
+
+/// Removes control characters from text that came from a server before it reaches a
+/// terminal, so a hostile or broken server cannot move the cursor or recolour the screen.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c })
+        .collect()
+}

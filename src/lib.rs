@@ -1,0 +1,30 @@
+//! kuroko: runs Interstage operations runbooks (Rhai) against multi-server sites, with
+//! the manual's rules enforced inside every primitive. See `src/README.md` for the map.
+
+pub mod archive;
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod error;
+pub mod manifest;
+pub mod primitives;
+pub mod rehearsal;
+pub mod report;
+pub mod rules;
+pub mod runbook;
+pub mod runtime;
+pub mod site;
+pub mod store;
+pub mod transport;
+
+/// Parses the command line, runs it, prints the one error, returns the exit code.
+pub fn run() -> i32 {
+    let result = cli::parse().and_then(commands::execute);
+    match result {
+        Ok(code) => code as i32,
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit_code() as i32
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Taking backups (R4, R7): the archive streams from the server into the store while
+//! every byte is hashed, and is renamed into place only when complete and verified.
+
+use std::collections::BTreeSet;
+use std::io::{BufWriter, Read, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use crate::archive::{self, matches_pattern};
+use crate::error::{Error, Result};
+use crate::manifest::{ARCHIVE, ArchiveSum, Manifest};
+use crate::rules::Rule;
+use crate::runtime::{Runtime, SCRATCH};
+use crate::site::{Role, SERVICE_DIR, Server, shell_quote};
+use crate::store::{new_generation, now};
+
+impl Runtime {
+    /// `backup(server[, generation])`: stops Interstage on the server if it runs (R4 for a
+    /// group member), archives its resources, starts it again, and returns the backup id.
+    pub fn backup(&self, name: &str, generation: Option<&str>) -> Result<String> {
+        self.check_cancel()?;
+        let server = self.server(name)?.clone();
+        let (role, group) = self.role_of(name)?;
+        let generation = match generation {
+            Some(g) => check_generation(g)?,
+            None => new_generation(),
+        };
+        let was_running = self.state(name)?.running;
+        let mut rules = Vec::new();
+        if let (Role::Member, Some(group), true) = (role, &group, was_running) {
+            self.check_r4(name, group)?;
+            rules.push(Rule::R4);
+        }
+        let definitions = self.definitions()?;
+        rules.push(Rule::R7);
+        let id = format!("{generation}/{name}");
+        if was_running {
+            self.report.action(name, "stop Interstage for the backup", &rules);
+            self.stop_now(name)?;
+        }
+        self.report.action(name, &format!("back up {} into backup `{id}`", self.site.backup.paths.join(" ")), &[]);
+        let taken = if self.dry_run() {
+            let manifest = self.manifest_for(&server, role, group, &generation, &definitions, None);
+            self.model().planned.insert(id.clone(), manifest);
+            Ok(())
+        } else {
+            self.capture(&server, role, group, &generation, &definitions)
+        };
+        if was_running {
+            // Started again even when the backup failed: the member goes back to work.
+            self.report.action(name, "start Interstage again", &[]);
+            let started = self.start_now(name);
+            taken?;
+            started?;
+        } else {
+            taken?;
+        }
+        Ok(id)
+    }
+
+    fn manifest_for(
+        &self,
+        server: &Server,
+        role: Role,
+        group: Option<String>,
+        generation: &str,
+        definitions: &str,
+        scan: Option<archive::Scan>,
+    ) -> Manifest {
+        let scan = scan.unwrap_or_default();
+        let mut patterns = self.site.backup.paths.clone();
+        patterns.push(SERVICE_DIR.to_string());
+        let units: BTreeSet<String> =
+            scan.paths.iter().filter_map(|p| patterns.iter().find_map(|pat| matches_pattern(pat, p))).collect();
+        let certificate_paths: BTreeSet<String> = scan
+            .paths
+            .iter()
+            .filter_map(|p| self.site.backup.certificate_paths.iter().find_map(|pat| matches_pattern(pat, p)))
+            .collect();
+        Manifest {
+            format: Manifest::FORMAT,
+            id: format!("{generation}/{}", server.name),
+            generation: generation.to_string(),
+            site: self.site.name.clone(),
+            server: server.name.clone(),
+            role,
+            group,
+            address: server.address.clone(),
+            hostname: server.hostname.clone(),
+            facts: server.facts.clone(),
+            created: now(),
+            definitions: definitions.to_string(),
+            units: units.into_iter().collect(),
+            certificate_paths: certificate_paths.into_iter().collect(),
+            archive: scan.archive.unwrap_or(ArchiveSum {
+                name: ARCHIVE.into(),
+                sha256: String::new(),
+                size: 0,
+            }),
+            files: scan.files,
+        }
+    }
+
+    fn capture(
+        &self,
+        server: &Server,
+        role: Role,
+        group: Option<String>,
+        generation: &str,
+        definitions: &str,
+    ) -> Result<()> {
+        let name = &server.name;
+        let pending = self.store.begin(generation, name)?;
+        let mut patterns = self.site.backup.paths.clone();
+        if !self.site.backup.commands.is_empty() {
+            let dir = self.path_on(server, SERVICE_DIR);
+            self.run(name, "preparing the service backup folder", &format!("rm -rf {dir} && mkdir -p {dir}"), None)?;
+            for template in &self.site.backup.commands {
+                let command = self.command(server, template, &[("dir", &format!("{}/{SERVICE_DIR}", server.root_prefix()))]);
+                self.run(name, "a service backup command", &command, None)?;
+            }
+            patterns.push(SERVICE_DIR.to_string());
+        }
+        let command = tar_command(&server.root_prefix(), &patterns);
+        let path = pending.archive_path();
+        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let (sender, receiver) = sync_channel::<Vec<u8>>(64);
+        let scanner = std::thread::spawn(move || {
+            let mut out = BufWriter::new(file);
+            let scan = archive::scan(ChannelReader { receiver, chunk: Vec::new(), at: 0 }, &mut out, ARCHIVE)?;
+            out.flush().and_then(|_| out.get_ref().sync_all()).map_err(|e| format!("cannot write the archive: {e}"))?;
+            Ok::<_, String>(scan)
+        });
+        let exit = self.with_conn(name, |t| t.exec(&command, None, &mut ChannelWriter { sender }));
+        let scan = scanner.join().unwrap_or_else(|_| Err("the archive reader crashed".into()));
+        let exit = match exit {
+            Ok(exit) => exit,
+            Err(e) => {
+                return Err(match scan {
+                    Err(message) => Error::on_server(name, format!("the backup stream is unusable: {message}")),
+                    Ok(_) => e,
+                });
+            }
+        };
+        if exit.code != 0 {
+            return Err(Error::on_server(
+                name,
+                format!(
+                    "the archive command failed with exit code {}: {}\n  no backup was written",
+                    exit.code,
+                    crate::error::sanitize(exit.stderr.trim())
+                ),
+            ));
+        }
+        let scan = scan.map_err(|message| Error::on_server(name, format!("the backup stream is unusable: {message}")))?;
+        let manifest = self.manifest_for(server, role, group, generation, definitions, Some(scan));
+        self.store.commit(pending, &manifest)?;
+        if !self.site.backup.commands.is_empty() {
+            let dir = self.path_on(server, SCRATCH);
+            let _ = self.run(name, "cleaning up", &format!("rm -rf {dir}/service"), None);
+        }
+        Ok(())
+    }
+}
+
+/// Expands the backup patterns on the server and streams one GNU tar archive of them.
+fn tar_command(root: &str, patterns: &[String]) -> String {
+    let root = format!("{}/", shell_quote(root)).trim_start_matches("''").to_string();
+    format!(
+        "cd {root} || exit 3; set --; for p in {}; do if [ -e \"$p\" ] || [ -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done; \
+         if [ $# -eq 0 ]; then echo \"no Interstage resources match {} under {root}\" >&2; exit 3; fi; \
+         exec tar --format=gnu -cf - \"$@\"",
+        patterns.join(" "),
+        patterns.join(", "),
+    )
+}
+
+pub fn check_generation(generation: &str) -> Result<String> {
+    let ok = !generation.is_empty()
+        && !generation.starts_with('.')
+        && generation.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(generation.to_string())
+    } else {
+        Err(Error::Usage(format!("`{generation}` is not a generation id: use new_generation()")))
+    }
+}
+
+struct ChannelWriter {
+    sender: SyncSender<Vec<u8>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.sender
+            .send(buf.to_vec())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the archive reader stopped"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct ChannelReader {
+    receiver: Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}

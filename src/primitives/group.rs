@@ -1,0 +1,319 @@
+//! Server groups: who belongs where (from the admin server), and adding and deleting
+//! members (R2, R5, R10). Where the site has no group command, the step is done by the
+//! operator in the management console and confirmed, never skipped.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::archive::sha256_hex;
+use crate::error::{Error, Result};
+use crate::rules::{Refusal, Rule};
+use crate::runtime::{Membership, Runtime};
+use crate::site::Role;
+use crate::store::{Removal, now};
+
+impl Runtime {
+    /// The site's groups and members: the admin server's list where a `group_list`
+    /// command is configured, otherwise the site file plus kuroko's own record.
+    pub fn membership(&self) -> Result<Membership> {
+        if let Some(membership) = &self.model().membership {
+            return Ok(membership.clone());
+        }
+        let membership = self.read_membership()?;
+        self.model().membership = Some(membership.clone());
+        Ok(membership)
+    }
+
+    fn read_membership(&self) -> Result<Membership> {
+        let mut membership: Membership =
+            self.site.groups.iter().map(|g| (g.clone(), BTreeSet::new())).collect();
+        let template = &self.site.commands.group_list;
+        let admin = self.site.admin();
+        if template.trim().is_empty() {
+            let state = self.store.state()?;
+            match state.membership {
+                Some(recorded) => {
+                    for (group, members) in recorded {
+                        membership.entry(group).or_default().extend(members);
+                    }
+                }
+                None => {
+                    for server in self.site.servers.values().filter(|s| s.role == Role::Member) {
+                        let group = server.group.clone().expect("validated");
+                        membership.entry(group).or_default().insert(server.name.clone());
+                    }
+                }
+            }
+            return Ok(membership);
+        }
+        let command = self.command(admin, template, &[]);
+        let text = self.run(&admin.name, "listing the server groups", &command, None)?;
+        for (number, line) in text.lines().enumerate() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [] => {}
+                ["group", group] => {
+                    membership.entry(group.to_string()).or_default();
+                }
+                ["member", group, server] => {
+                    if !self.site.servers.contains_key(*server) {
+                        return Err(Error::on_server(
+                            &admin.name,
+                            format!("the admin server lists `{server}` in group `{group}` but the site file has no such server: add it"),
+                        ));
+                    }
+                    membership.entry(group.to_string()).or_default().insert(server.to_string());
+                }
+                _ => {
+                    return Err(Error::on_server(
+                        &admin.name,
+                        format!("line {} of `{command}` is neither `group G` nor `member G SERVER`: {line}", number + 1),
+                    ));
+                }
+            }
+        }
+        Ok(membership)
+    }
+
+    /// sha256 of the group definitions: what R7 compares between backups.
+    pub fn definitions(&self) -> Result<String> {
+        let membership = self.membership()?;
+        let mut text = String::new();
+        for (group, members) in &membership {
+            text.push_str(&format!("group {group}\n"));
+            for member in members {
+                text.push_str(&format!("member {group} {member}\n"));
+            }
+        }
+        Ok(sha256_hex(text.as_bytes()))
+    }
+
+    pub fn members_of(&self, group: &str) -> Result<BTreeSet<String>> {
+        self.site.check_group(group)?;
+        Ok(self.membership()?.get(group).cloned().unwrap_or_default())
+    }
+
+    /// The server's role now: the group list says who is a member; a member that was
+    /// deleted from its group is a reserve server.
+    pub fn role_of(&self, name: &str) -> Result<(Role, Option<String>)> {
+        let declared = self.server(name)?.role;
+        if declared == Role::Admin {
+            return Ok((Role::Admin, None));
+        }
+        let membership = self.membership()?;
+        if let Some((group, _)) = membership.iter().find(|(_, members)| members.contains(name)) {
+            return Ok((Role::Member, Some(group.clone())));
+        }
+        let removed = self.store.state()?.removed.contains_key(name);
+        Ok(match declared {
+            Role::Standalone => (Role::Standalone, None),
+            Role::Single if !removed => (Role::Single, None),
+            _ => (Role::Reserve, None),
+        })
+    }
+
+    /// `group_add(group, server)`: on the admin server, as the last step of an expansion
+    /// or a recovery.
+    pub fn group_add(&self, group: &str, name: &str) -> Result<()> {
+        self.check_cancel()?;
+        let members = self.members_of(group)?;
+        let (role, current) = self.role_of(name)?;
+        match role {
+            Role::Member => {
+                return Err(Error::Usage(format!(
+                    "`{name}` already belongs to group `{}`",
+                    current.unwrap_or_default()
+                )));
+            }
+            Role::Admin => return Err(Error::Usage(format!("`{name}` is the admin server: it joins no group"))),
+            Role::Standalone => {
+                return Err(Error::Usage(format!(
+                    "`{name}` is a standalone server: join it to the site as a reserve server first"
+                )));
+            }
+            Role::Single | Role::Reserve => {}
+        }
+        if role == Role::Single && !members.is_empty() {
+            return Err(Refusal::new(
+                Rule::R10,
+                name,
+                format!("`{name}` is a single-operation managed server and group `{group}` is not empty"),
+                format!("add it to an empty group, or delete it from the site, join as a reserve server and import a backup of `{group}`"),
+            )
+            .into());
+        }
+        let state = self.state(name)?;
+        if let Some(p) = state.provenance.as_ref().filter(|p| p.hostinfo_pending) {
+            return Err(Refusal::new(
+                Rule::R5,
+                name,
+                format!("its resources still hold `{}`'s address and host name", p.source_server),
+                format!("set_ip(\"{name}\") first"),
+            )
+            .into());
+        }
+        if !members.is_empty() {
+            self.check_r2(name, group)?;
+        }
+        let admin = self.site.admin().name.clone();
+        self.report.action(&admin, &format!("add `{name}` to group `{group}`"), &[Rule::R2, Rule::R5, Rule::R10]);
+        self.change_group("group_add", group, name)?;
+        let mut model = self.model();
+        if let Some(membership) = model.membership.as_mut() {
+            membership.entry(group.to_string()).or_default().insert(name.to_string());
+        }
+        Ok(())
+    }
+
+    fn check_r2(&self, name: &str, group: &str) -> Result<()> {
+        let state = self.state(name)?;
+        let removal = self.store.state()?.removed.get(name).cloned();
+        let refuse = |reason: String| -> Result<()> {
+            Err(Refusal::new(
+                Rule::R2,
+                name,
+                reason,
+                format!("import a backup of a member of `{group}` first: import_backup(latest_backup(\"{group}\"), \"{name}\")"),
+            )
+            .into())
+        };
+        let Some(p) = state.provenance else {
+            return refuse(format!("`{name}`'s resources did not come from a backup of group `{group}`"));
+        };
+        if p.source_group.as_deref() != Some(group) {
+            let from = p.source_group.map(|g| format!("group `{g}`")).unwrap_or_else(|| "no group".into());
+            return refuse(format!(
+                "`{name}`'s resources came from `{}` ({from}), not from a member of `{group}`",
+                p.source_server
+            ));
+        }
+        if let Some(removal) = removal
+            && removal.at > p.at
+        {
+            return refuse(format!(
+                "`{name}` was deleted from `{}` at {} after its resources were put in place",
+                removal.group, removal.at
+            ));
+        }
+        Ok(())
+    }
+
+    /// `group_remove(group, server)`: the server becomes a reserve server. Nothing runs
+    /// on the server itself, so a failed server can be deleted.
+    pub fn group_remove(&self, group: &str, name: &str) -> Result<()> {
+        self.check_cancel()?;
+        let members = self.members_of(group)?;
+        self.server(name)?;
+        if !members.contains(name) {
+            return Err(Error::Usage(format!("`{name}` is not a member of group `{group}`")));
+        }
+        let admin = self.site.admin().name.clone();
+        self.report.action(&admin, &format!("delete `{name}` from group `{group}` (it becomes a reserve server)"), &[]);
+        self.change_group("group_remove", group, name)?;
+        if !self.dry_run() {
+            let mut state = self.store.state()?;
+            state.removed.insert(name.to_string(), Removal { group: group.to_string(), at: now() });
+            self.store.save_state(&state)?;
+        }
+        let mut model = self.model();
+        if let Some(membership) = model.membership.as_mut() {
+            membership.entry(group.to_string()).or_default().remove(name);
+        }
+        Ok(())
+    }
+
+    /// Runs the group command on the admin server, or asks the operator to do the step,
+    /// then checks the admin server's list agrees.
+    fn change_group(&self, which: &str, group: &str, name: &str) -> Result<()> {
+        let admin = self.site.admin();
+        let server = self.server(name)?;
+        let template =
+            if which == "group_add" { &self.site.commands.group_add } else { &self.site.commands.group_remove };
+        let adding = which == "group_add";
+        if self.dry_run() {
+            return Ok(());
+        }
+        if template.trim().is_empty() {
+            let verb = if adding { "add server" } else { "delete server" };
+            self.manual_step(&format!(
+                "in the Interstage management console of `{}`, {verb} `{name}` ({}) {} server group `{group}`",
+                admin.name,
+                server.address,
+                if adding { "to" } else { "from" }
+            ))?;
+        } else {
+            let command = self.command(
+                admin,
+                template,
+                &[("group", group), ("server", name), ("address", &server.address), ("hostname", &server.hostname)],
+            );
+            self.run(&admin.name, which, &command, None)?;
+        }
+        if self.site.commands.group_list.trim().is_empty() {
+            let mut state = self.store.state()?;
+            let mut membership = self.membership()?;
+            let members = membership.entry(group.to_string()).or_default();
+            if adding {
+                members.insert(name.to_string());
+            } else {
+                members.remove(name);
+            }
+            state.membership =
+                Some(membership.iter().map(|(g, m)| (g.clone(), m.iter().cloned().collect())).collect());
+            if adding {
+                state.removed.remove(name);
+            }
+            self.store.save_state(&state)?;
+            self.model().membership = None;
+            return Ok(());
+        }
+        self.model().membership = None;
+        let listed = self.members_of(group)?.contains(name);
+        if listed != adding {
+            return Err(Error::on_server(
+                &admin.name,
+                format!(
+                    "after `{which}` the admin server {} `{name}` in group `{group}`: check the site's definitions",
+                    if listed { "still lists" } else { "does not list" }
+                ),
+            ));
+        }
+        if adding {
+            let mut state = self.store.state()?;
+            if state.removed.remove(name).is_some() {
+                self.store.save_state(&state)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `manual_step(text)`: a step only a person can do. On a terminal it waits for the
+    /// operator to type `done`; with `--yes` it is taken as done beforehand.
+    pub fn manual_step(&self, text: &str) -> Result<()> {
+        self.check_cancel()?;
+        self.report.note(None, &format!("MANUAL STEP: {text}"));
+        if self.dry_run() {
+            return Ok(());
+        }
+        if self.options.assume_yes {
+            self.report.note(None, "  confirmed beforehand (--yes)");
+            return Ok(());
+        }
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Err(Error::NeedsOperator(format!(
+                "a manual step needs an operator: {text}\n  do it, then run again with `--yes`, or run on a terminal"
+            )));
+        }
+        print!("  type `done` when it is done (anything else stops the runbook): ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        stdin.lock().read_line(&mut answer).map_err(|e| Error::Other(e.into()))?;
+        self.check_cancel()?;
+        if answer.trim() == "done" {
+            Ok(())
+        } else {
+            Err(Error::NeedsOperator(format!("the operator did not confirm: {text}")))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Stopping and starting Interstage (R4, R5, R11).
+
+use crate::error::{Error, Result};
+use crate::rules::{Refusal, Rule};
+use crate::runtime::Runtime;
+use crate::site::Role;
+
+impl Runtime {
+    /// `stop_interstage(server)`: the all-forced stop (`isstop -f`) used before maintenance.
+    pub fn stop_interstage(&self, name: &str) -> Result<()> {
+        self.check_cancel()?;
+        let (role, group) = self.role_of(name)?;
+        if !self.state(name)?.running {
+            self.report.note(Some(name), "Interstage is already stopped");
+            return Ok(());
+        }
+        let mut rules = Vec::new();
+        if let (Role::Member, Some(group)) = (role, &group) {
+            self.check_r4(name, group)?;
+            rules.push(Rule::R4);
+        }
+        self.report.action(name, "stop Interstage", &rules);
+        self.stop_now(name)
+    }
+
+    /// `start_interstage(server)`.
+    pub fn start_interstage(&self, name: &str) -> Result<()> {
+        self.check_cancel()?;
+        self.server(name)?;
+        let state = self.state(name)?;
+        if let Some(p) = state.provenance.as_ref().filter(|p| p.hostinfo_pending) {
+            return Err(Refusal::new(
+                Rule::R5,
+                name,
+                format!(
+                    "its resources still hold `{}`'s address {} and host name {}, imported from `{}`",
+                    p.source_server, p.source_address, p.source_hostname, p.backup
+                ),
+                format!("change the server-specific information first: set_ip(\"{name}\")"),
+            )
+            .into());
+        }
+        if state.running {
+            self.report.note(Some(name), "Interstage is already running");
+            return Ok(());
+        }
+        self.report.action(name, "start Interstage", &[Rule::R5]);
+        self.start_now(name)
+    }
+
+    /// R4: stopping `name` must leave another member of `group` running, and this run
+    /// must not already have another member of the group down.
+    pub fn check_r4(&self, name: &str, group: &str) -> Result<()> {
+        let members = self.members_of(group)?;
+        let mut running = Vec::new();
+        for member in members.iter().filter(|m| *m != name) {
+            if self.state(member)?.running {
+                running.push(member.clone());
+            }
+        }
+        let stopped_here: Vec<String> = {
+            let model = self.model();
+            model.stopped.iter().filter(|s| *s != name && members.contains(*s)).cloned().collect()
+        };
+        if let Some(other) = stopped_here.first() {
+            return self.refuse_unless_forced(Refusal::new(
+                Rule::R4,
+                name,
+                format!("this run already stopped `{other}`, another member of `{group}`: only one member at a time"),
+                format!("start `{other}` again first: start_interstage(\"{other}\")"),
+            ));
+        }
+        if running.is_empty() {
+            return self.refuse_unless_forced(Refusal::new(
+                Rule::R4,
+                name,
+                format!("`{name}` is the last running member of group `{group}`: stopping it stops the group's business"),
+                "start another member of the group first, or plan an outage",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs the stop command and records the server as stopped by this run (R11).
+    pub fn stop_now(&self, name: &str) -> Result<()> {
+        if !self.dry_run() {
+            let server = self.server(name)?;
+            let command = self.command(server, &self.site.commands.stop, &[]);
+            self.run(name, "stopping Interstage", &command, None).map_err(|e| match e {
+                Error::OnServer { server, message } => Error::OnServer {
+                    server,
+                    message: format!("{message}\n  Interstage may still be running: nothing was backed up or changed"),
+                },
+                other => other,
+            })?;
+            if self.read_running(name)? {
+                return Err(Error::on_server(name, "the stop command succeeded but Interstage still runs"));
+            }
+        }
+        self.set_state(name, |s| s.running = false);
+        let mut model = self.model();
+        if !model.stopped.iter().any(|s| s == name) {
+            model.stopped.push(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// Runs the start command and checks that Interstage runs.
+    pub fn start_now(&self, name: &str) -> Result<()> {
+        if !self.dry_run() {
+            let server = self.server(name)?;
+            let command = self.command(server, &self.site.commands.start, &[]);
+            self.run(name, "starting Interstage", &command, None)?;
+            if !self.read_running(name)? {
+                return Err(Error::on_server(name, "the start command succeeded but Interstage is not running"));
+            }
+        }
+        self.set_state(name, |s| s.running = true);
+        self.model().stopped.retain(|s| s != name);
+        Ok(())
+    }
+
+    /// `mark_down(server)`: the runbook leaves this server stopped on purpose (R11).
+    pub fn mark_down(&self, name: &str) -> Result<()> {
+        self.server(name)?;
+        self.model().down.insert(name.to_string());
+        self.report.note(Some(name), "marked as intentionally down: it will not be started again on failure");
+        Ok(())
+    }
+}

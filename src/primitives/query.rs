@@ -1,0 +1,68 @@
+//! Questions a runbook asks: servers, groups, roles, states and backups. They change
+//! nothing.
+
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::runtime::Runtime;
+use crate::site::Role;
+
+impl Runtime {
+    /// `status(server)`: "running" or "stopped", asked of the server itself.
+    pub fn status(&self, name: &str) -> Result<String> {
+        self.check_cancel()?;
+        self.server(name)?;
+        let running = if self.dry_run() { self.state(name)?.running } else { self.read_running(name)? };
+        self.set_state(name, |s| s.running = running);
+        Ok(if running { "running" } else { "stopped" }.to_string())
+    }
+
+    /// Backups of members of `group` (or every backup for `None`), newest first: those
+    /// in the store and those this dry run planned.
+    pub fn backups(&self, group: Option<&str>) -> Result<Vec<Manifest>> {
+        if let Some(group) = group {
+            self.site.check_group(group)?;
+        }
+        let (mut found, _) = self.store.list();
+        found.extend(self.model().planned.values().cloned());
+        found.retain(|m| m.site == self.site.name && group.is_none_or(|g| m.group.as_deref() == Some(g)));
+        found.sort_by(|a, b| (&b.created, &b.id).cmp(&(&a.created, &a.id)));
+        Ok(found)
+    }
+
+    /// `latest_backup(group)`: the newest backup of a member of `group` that passes R8
+    /// and has an admin backup of the same definitions (R7).
+    pub fn latest_backup(&self, group: &str) -> Result<String> {
+        let planned: Vec<String> = self.model().planned.keys().cloned().collect();
+        for manifest in self.backups(Some(group))? {
+            if manifest.role != Role::Member {
+                continue;
+            }
+            if !planned.contains(&manifest.id)
+                && let Err(e) = self.store.verify(&manifest)
+            {
+                self.report.warn(&format!("skipping {e}"));
+                continue;
+            }
+            if self.has_consistent_admin_backup(&manifest) {
+                return Ok(manifest.id);
+            }
+            self.report.warn(&format!(
+                "skipping backup `{}`: no admin-server backup has the same definitions (R7)",
+                manifest.id
+            ));
+        }
+        Err(Error::Usage(format!(
+            "no usable backup of a member of group `{group}` in `{}`: take one with `kuroko run backup-site`",
+            self.store.root().display()
+        )))
+    }
+
+    /// R7's question: is there an admin-server backup with the same group definitions?
+    pub fn has_consistent_admin_backup(&self, manifest: &Manifest) -> bool {
+        let (found, _) = self.store.list();
+        let planned = self.model().planned.values().cloned().collect::<Vec<_>>();
+        found.iter().chain(planned.iter()).any(|m| {
+            m.role == Role::Admin && m.site == manifest.site && m.definitions == manifest.definitions
+        })
+    }
+}

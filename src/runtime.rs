@@ -1,0 +1,290 @@
+//! The runtime a runbook runs in: the site, a connection per server, a model of every
+//! server's state that the rules are checked against (and that a dry run updates instead
+//! of the servers), and the record of what this run stopped (R11).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::report::Report;
+use crate::rules::{Refusal, Rule};
+use crate::site::{Server, Site, render, shell_quote};
+use crate::store::Store;
+use crate::transport::{self, Transport};
+
+/// Where kuroko keeps its own record on a server (outside every backup pattern).
+pub const PROVENANCE: &str = "var/opt/kuroko/provenance.json";
+/// Kuroko's scratch folder on a server.
+pub const SCRATCH: &str = "var/tmp/kuroko";
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    /// Rules the operator overrides for this run (only overridable ones get here).
+    pub force: BTreeSet<Rule>,
+    /// Manual steps are confirmed without asking (the operator did them beforehand).
+    pub assume_yes: bool,
+}
+
+/// Where a server's current resources came from (R2, R5, R6), kept on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub kind: String,
+    pub backup: String,
+    pub source_server: String,
+    pub source_group: Option<String>,
+    pub source_address: String,
+    pub source_hostname: String,
+    /// R5: the source's address and host name are still in the resources.
+    pub hostinfo_pending: bool,
+    /// R6: `imported`, `kept` (the server's own) or `missing`.
+    pub certificate: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    pub running: bool,
+    pub provenance: Option<Provenance>,
+}
+
+pub type Membership = BTreeMap<String, BTreeSet<String>>;
+
+#[derive(Default)]
+pub struct Model {
+    pub membership: Option<Membership>,
+    pub states: BTreeMap<String, ServerState>,
+    /// Servers this run stopped and has not started again, in order (R11).
+    pub stopped: Vec<String>,
+    /// Servers the runbook marked as intentionally down.
+    pub down: BTreeSet<String>,
+    /// Backups a dry run would have taken.
+    pub planned: BTreeMap<String, Manifest>,
+}
+
+pub struct Runtime {
+    pub site: Site,
+    pub store: Store,
+    pub options: Options,
+    pub report: Report,
+    pub cancel: Arc<AtomicBool>,
+    conns: BTreeMap<String, Mutex<Option<Box<dyn Transport>>>>,
+    model: Mutex<Model>,
+    /// The typed error behind the last failed primitive, for the script engine.
+    failure: Mutex<Option<Error>>,
+    steps: AtomicUsize,
+    overrides: Mutex<Vec<String>>,
+}
+
+impl Runtime {
+    pub fn new(site: Site, options: Options, cancel: Arc<AtomicBool>) -> Runtime {
+        let conns = site.servers.keys().map(|name| (name.clone(), Mutex::new(None))).collect();
+        Runtime {
+            store: Store::new(&site.store),
+            report: Report::new(options.dry_run),
+            site,
+            options,
+            cancel,
+            conns,
+            model: Mutex::new(Model::default()),
+            failure: Mutex::new(None),
+            steps: AtomicUsize::new(0),
+            overrides: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.options.dry_run
+    }
+
+    pub fn model(&self) -> MutexGuard<'_, Model> {
+        self.model.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn check_cancel(&self) -> Result<()> {
+        if self.cancel.load(Ordering::SeqCst) { Err(Error::Interrupted) } else { Ok(()) }
+    }
+
+    pub fn remember_failure(&self, error: Error) -> String {
+        let text = error.to_string();
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+        text
+    }
+
+    pub fn take_failure(&self) -> Option<Error> {
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    pub fn next_step(&self, text: &str) {
+        let number = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
+        self.report.step(number, text);
+    }
+
+    pub fn overrides(&self) -> Vec<String> {
+        self.overrides.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A refusal, unless the operator overrode this (overridable) rule for the run.
+    pub fn refuse_unless_forced(&self, refusal: Refusal) -> Result<()> {
+        if refusal.rule.is_overridable() && self.options.force.contains(&refusal.rule) {
+            let text = format!(
+                "override of {} on `{}` (--force {}): {}",
+                refusal.rule, refusal.server, refusal.rule, refusal.reason
+            );
+            self.report.warn(&text);
+            self.overrides.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+            return Ok(());
+        }
+        Err(Error::Refused(refusal))
+    }
+
+    pub fn server(&self, name: &str) -> Result<&Server> {
+        self.site.server(name)
+    }
+
+    /// Runs `f` with the server's transport, connecting on first use; one connection
+    /// per server serves every step of the run.
+    pub fn with_conn<T>(&self, name: &str, f: impl FnOnce(&mut dyn Transport) -> Result<T>) -> Result<T> {
+        let server = self.server(name)?;
+        let slot = self.conns.get(name).expect("a slot per site server");
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(transport::connect(server)?);
+        }
+        f(slot.as_mut().expect("connected").as_mut())
+    }
+
+    /// Runs a command that must succeed on `name`.
+    pub fn run(&self, name: &str, what: &str, command: &str, input: Option<&[u8]>) -> Result<String> {
+        self.with_conn(name, |t| transport::run_checked(t, name, what, command, input))
+    }
+
+    /// Renders a command template for `server`.
+    pub fn command(&self, server: &Server, template: &str, extra: &[(&str, &str)]) -> String {
+        let root = server.root_prefix();
+        let mut values = vec![("root", root.as_str())];
+        values.extend_from_slice(extra);
+        render(template, &values)
+    }
+
+    /// A path on `server`, shell-quoted, from a path relative to its root.
+    pub fn path_on(&self, server: &Server, relative: &str) -> String {
+        format!("{}/{relative}", shell_quote(&server.root_prefix()))
+            .trim_start_matches("''")
+            .to_string()
+    }
+
+    /// The server's state as the rules see it, read from the server on first use.
+    pub fn state(&self, name: &str) -> Result<ServerState> {
+        if let Some(state) = self.model().states.get(name) {
+            return Ok(state.clone());
+        }
+        let state = self.read_state(name)?;
+        self.model().states.insert(name.to_string(), state.clone());
+        Ok(state)
+    }
+
+    pub fn set_state(&self, name: &str, update: impl FnOnce(&mut ServerState)) {
+        if let Some(state) = self.model().states.get_mut(name) {
+            update(state);
+        }
+    }
+
+    fn read_state(&self, name: &str) -> Result<ServerState> {
+        let running = self.read_running(name)?;
+        let server = self.server(name)?;
+        let path = self.path_on(server, PROVENANCE);
+        let text = self.run(name, "reading kuroko's record", &format!("if [ -f {path} ]; then cat {path}; fi"), None)?;
+        let provenance = if text.trim().is_empty() {
+            None
+        } else {
+            Some(serde_json::from_str(&text).map_err(|e| {
+                Error::on_server(name, format!("kuroko's record `{PROVENANCE}` is damaged ({e}): check it by hand"))
+            })?)
+        };
+        Ok(ServerState { running, provenance })
+    }
+
+    /// Asks the server (the status command) whether Interstage runs.
+    pub fn read_running(&self, name: &str) -> Result<bool> {
+        let server = self.server(name)?;
+        let commands = &self.site.commands;
+        let command = self.command(server, &commands.status, &[]);
+        let out = self.with_conn(name, |t| transport::capture(t, &command, None))?;
+        let text = out.stdout.to_lowercase();
+        if text.contains(&commands.stopped_marker.to_lowercase()) {
+            Ok(false)
+        } else if text.contains(&commands.running_marker.to_lowercase()) {
+            Ok(true)
+        } else {
+            Err(Error::on_server(
+                name,
+                format!(
+                    "cannot tell from `{command}` whether Interstage runs ({}); \
+                     check `running_marker`/`stopped_marker` in the site file",
+                    out.failure()
+                ),
+            ))
+        }
+    }
+
+    /// Writes kuroko's record on the server (or only the model, in a dry run).
+    pub fn write_provenance(&self, name: &str, provenance: Option<Provenance>) -> Result<()> {
+        if !self.dry_run() {
+            let server = self.server(name)?;
+            let path = self.path_on(server, PROVENANCE);
+            let dir = self.path_on(server, "var/opt/kuroko");
+            match &provenance {
+                Some(p) => {
+                    let json = serde_json::to_string_pretty(p).expect("serialises");
+                    let command = format!("mkdir -p {dir} && cat > {path}.new && mv {path}.new {path}");
+                    self.run(name, "writing kuroko's record", &command, Some(json.as_bytes()))?;
+                }
+                None => {
+                    self.run(name, "clearing kuroko's record", &format!("rm -f {path}"), None)?;
+                }
+            }
+        }
+        self.set_state(name, |s| s.provenance = provenance);
+        Ok(())
+    }
+
+    /// R11: starts again every server this run stopped and did not mark as down.
+    /// Returns one line per server saying what happened.
+    pub fn restart_stopped(&self) -> Vec<String> {
+        let stopped: Vec<String> = {
+            let model = self.model();
+            model.stopped.iter().rev().filter(|s| !model.down.contains(*s)).cloned().collect()
+        };
+        let mut lines = Vec::new();
+        for name in stopped {
+            let pending = self
+                .model()
+                .states
+                .get(&name)
+                .and_then(|s| s.provenance.as_ref())
+                .is_some_and(|p| p.hostinfo_pending);
+            if pending {
+                lines.push(format!(
+                    "`{name}` left stopped: it holds another server's address and host name (R5); \
+                     run set_ip(\"{name}\") and start it"
+                ));
+                continue;
+            }
+            match self.start_now(&name) {
+                Ok(()) => lines.push(format!("`{name}` started again (R11)")),
+                Err(e) => lines.push(format!("`{name}` could NOT be started again (R11): {e}")),
+            }
+        }
+        lines
+    }
+
+    /// Servers this run stopped that are still down, for the closing summary.
+    pub fn still_stopped(&self) -> Vec<String> {
+        self.model().stopped.clone()
+    }
+}

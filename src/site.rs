@@ -1,0 +1,571 @@
+//! The site file (TOML): which servers exist, their roles and how they are reached, where
+//! backups go, the certificate policy, and the Interstage commands as templates. Loading
+//! validates everything up front and names the line and key of every mistake.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, excerpt};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    Member,
+    Single,
+    Reserve,
+    Standalone,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Single => "single",
+            Role::Reserve => "reserve",
+            Role::Standalone => "standalone",
+        })
+    }
+}
+
+/// Whether the CA that issued the site certificate allows it on several servers (R6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificatePolicy {
+    Allowed,
+    Conditional,
+    #[default]
+    NotAllowed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportKind {
+    #[default]
+    Local,
+}
+
+/// What must match between the source and target of an import (R9).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Facts {
+    pub os: String,
+    pub interstage_version: String,
+    pub edition: String,
+    pub install_dir: String,
+}
+
+impl Default for Facts {
+    fn default() -> Self {
+        Facts {
+            os: "linux".into(),
+            interstage_version: "13.0".into(),
+            edition: "enterprise".into(),
+            install_dir: "/opt/FJSVisas".into(),
+        }
+    }
+}
+
+/// Command templates. Placeholders are replaced by shell-quoted values.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Commands {
+    pub stop: String,
+    pub start: String,
+    pub status: String,
+    /// A word in the status output that means Interstage is running …
+    pub running_marker: String,
+    /// … and one that means it is stopped; it wins when both appear.
+    pub stopped_marker: String,
+    pub modify_hostinfo: String,
+    /// Run on the admin server; empty means a manual step in the management console.
+    pub group_add: String,
+    pub group_remove: String,
+    /// Prints `group G` and `member G SERVER` lines; empty means kuroko keeps the record.
+    pub group_list: String,
+}
+
+impl Default for Commands {
+    fn default() -> Self {
+        Commands {
+            stop: "{root}/opt/FJSVisas/bin/isstop -f".into(),
+            start: "{root}/opt/FJSVisas/bin/isstart".into(),
+            status: "{root}/opt/FJSVisas/bin/isstat".into(),
+            running_marker: "running".into(),
+            stopped_marker: "stopped".into(),
+            modify_hostinfo: "{root}/opt/FJSVisas/bin/ismodifyhostinfo -f {file} -l {log}".into(),
+            group_add: String::new(),
+            group_remove: String::new(),
+            group_list: String::new(),
+        }
+    }
+}
+
+/// Placeholders each template may use.
+const PLACEHOLDERS: &[(&str, &[&str])] = &[
+    ("stop", &["root"]),
+    ("start", &["root"]),
+    ("status", &["root"]),
+    ("modify_hostinfo", &["root", "file", "log"]),
+    ("group_add", &["root", "group", "server", "address", "hostname"]),
+    ("group_remove", &["root", "group", "server", "address", "hostname"]),
+    ("group_list", &["root"]),
+    ("backup.commands", &["root", "dir"]),
+    ("backup.restore_commands", &["root", "dir", "managed"]),
+];
+
+/// What a backup holds, relative to a server's root.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSpec {
+    /// Paths or `*` patterns, one path component per pattern component.
+    pub paths: Vec<String>,
+    /// The certificate environment, excluded from imports unless the policy allows it.
+    pub certificate_paths: Vec<String>,
+    /// Service backup commands, run with `{dir}` before the archive is taken.
+    pub commands: Vec<String>,
+    /// Their restore counterparts, run after an import or restore; `{managed}` is `-s`
+    /// on a managed server, as the manual's sample scripts want.
+    pub restore_commands: Vec<String>,
+}
+
+impl Default for BackupSpec {
+    fn default() -> Self {
+        BackupSpec {
+            paths: vec!["etc/opt/FJSV*".into(), "var/opt/FJSV*".into()],
+            certificate_paths: vec!["etc/opt/FJSVisscs/security".into()],
+            commands: Vec::new(),
+            restore_commands: Vec::new(),
+        }
+    }
+}
+
+/// Where service backup commands leave their output on a server.
+pub const SERVICE_DIR: &str = "var/tmp/kuroko/service";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteFile {
+    site: String,
+    store: String,
+    #[serde(default)]
+    certificate_policy: CertificatePolicy,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    facts: Option<Facts>,
+    #[serde(default)]
+    commands: Commands,
+    #[serde(default)]
+    backup: BackupSpec,
+    servers: BTreeMap<String, ServerFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerFile {
+    role: Role,
+    #[serde(default)]
+    group: Option<String>,
+    address: String,
+    hostname: String,
+    #[serde(default)]
+    transport: TransportKind,
+    root: String,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    interstage_version: Option<String>,
+    #[serde(default)]
+    edition: Option<String>,
+    #[serde(default)]
+    install_dir: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    /// The role the site file declares; the admin server's group list may have moved on.
+    pub role: Role,
+    pub group: Option<String>,
+    pub address: String,
+    pub hostname: String,
+    pub transport: TransportKind,
+    /// The server's root folder: `/` on a real server, a folder on a rehearsal one.
+    pub root: PathBuf,
+    pub facts: Facts,
+}
+
+impl Server {
+    /// The root as it is put in front of absolute paths in templates (`""` for `/`).
+    pub fn root_prefix(&self) -> String {
+        let text = self.root.to_string_lossy();
+        text.trim_end_matches('/').to_string()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub name: String,
+    pub file: PathBuf,
+    pub store: PathBuf,
+    pub certificate_policy: CertificatePolicy,
+    pub groups: Vec<String>,
+    pub commands: Commands,
+    pub backup: BackupSpec,
+    pub servers: BTreeMap<String, Server>,
+}
+
+impl Site {
+    pub fn load(path: &Path) -> Result<Site> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Error::Site(format!(
+                "cannot read the site file `{}`: {e}\n  create one with `kuroko rehearsal create DIR` \
+                 or pass `--site FILE`",
+                path.display()
+            ))
+        })?;
+        Site::parse(path, &source)
+    }
+
+    pub fn parse(path: &Path, source: &str) -> Result<Site> {
+        let file: SiteFile = toml::from_str(source).map_err(|e| parse_error(path, source, &e))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let fail = |table: &str, key: &str, message: String| {
+            let line = line_of_key(source, table, key);
+            let mut text = format!("site file `{}`", path.display());
+            if let Some(line) = line {
+                text.push_str(&format!(", line {line}"));
+            }
+            let key_path = if table.is_empty() { key.to_string() } else { format!("{table}.{key}") };
+            text.push_str(&format!(", key `{key_path}`: {message}"));
+            if let Some(line) = line {
+                text.push('\n');
+                text.push_str(&excerpt(source, line, 1));
+            }
+            Error::Site(text)
+        };
+
+        check_name(&file.site).map_err(|m| fail("", "site", m))?;
+        let mut groups = BTreeSet::new();
+        for group in &file.groups {
+            check_name(group).map_err(|m| fail("", "groups", m))?;
+            if !groups.insert(group.clone()) {
+                return Err(fail("", "groups", format!("group `{group}` is listed twice")));
+            }
+        }
+        check_templates(&file.commands, &file.backup)
+            .map_err(|(key, m)| match key.split_once('.') {
+                Some((table, key)) => fail(table, key, m),
+                None => fail("commands", &key, m),
+            })?;
+        for pattern in file.backup.paths.iter().chain(&file.backup.certificate_paths) {
+            check_relative_pattern(pattern).map_err(|m| fail("backup", "paths", m))?;
+        }
+        if file.backup.paths.is_empty() {
+            return Err(fail("backup", "paths", "a backup needs at least one path".into()));
+        }
+        let default_facts = file.facts.unwrap_or_default();
+
+        let mut servers = BTreeMap::new();
+        let mut addresses = BTreeMap::new();
+        let mut admins = Vec::new();
+        for (name, def) in file.servers {
+            let table = format!("servers.{name}");
+            check_name(&name).map_err(|m| fail("servers", &name, m))?;
+            match (&def.role, &def.group) {
+                (Role::Member, None) => {
+                    return Err(fail(
+                        &table,
+                        "group",
+                        "a member needs `group = \"G\"`, one of the site's `groups`".into(),
+                    ));
+                }
+                (Role::Member, Some(group)) if !groups.contains(group) => {
+                    let hint = suggest(group, groups.iter().map(String::as_str))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_else(|| "; add it to `groups`".into());
+                    return Err(fail(&table, "group", format!("unknown group `{group}`{hint}")));
+                }
+                (Role::Member, Some(_)) => {}
+                (role, Some(_)) => {
+                    return Err(fail(
+                        &table,
+                        "group",
+                        format!("a server with role `{role}` belongs to no group: remove `group`"),
+                    ));
+                }
+                (_, None) => {}
+            }
+            if def.role == Role::Admin {
+                admins.push(name.clone());
+            }
+            for (what, value) in [("address", &def.address), ("hostname", &def.hostname)] {
+                if value.trim().is_empty() || value.contains(',') || value.contains(char::is_whitespace) {
+                    return Err(fail(&table, what, format!("`{value}` is not a valid {what}")));
+                }
+                if let Some(other) = addresses.insert(value.clone(), name.clone()) {
+                    return Err(fail(
+                        &table,
+                        what,
+                        format!("{what} `{value}` is already used by server `{other}`"),
+                    ));
+                }
+            }
+            if def.root.is_empty() {
+                return Err(fail(&table, "root", "give the server's root folder (`/` on a real server)".into()));
+            }
+            let root = match def.transport {
+                TransportKind::Local => base.join(&def.root),
+            };
+            let facts = Facts {
+                os: def.os.unwrap_or_else(|| default_facts.os.clone()),
+                interstage_version: def
+                    .interstage_version
+                    .unwrap_or_else(|| default_facts.interstage_version.clone()),
+                edition: def.edition.unwrap_or_else(|| default_facts.edition.clone()),
+                install_dir: def.install_dir.unwrap_or_else(|| default_facts.install_dir.clone()),
+            };
+            servers.insert(
+                name.clone(),
+                Server {
+                    name,
+                    role: def.role,
+                    group: def.group,
+                    address: def.address,
+                    hostname: def.hostname,
+                    transport: def.transport,
+                    root,
+                    facts,
+                },
+            );
+        }
+        match admins.len() {
+            1 => {}
+            0 => return Err(fail("", "servers", "the site has no server with `role = \"admin\"`".into())),
+            _ => {
+                return Err(fail(
+                    "",
+                    "servers",
+                    format!("a site has exactly one admin server, found {}", admins.join(", ")),
+                ));
+            }
+        }
+        Ok(Site {
+            name: file.site,
+            file: path.to_path_buf(),
+            store: base.join(file.store),
+            certificate_policy: file.certificate_policy,
+            groups: groups.into_iter().collect(),
+            commands: file.commands,
+            backup: file.backup,
+            servers,
+        })
+    }
+
+    pub fn admin(&self) -> &Server {
+        self.servers.values().find(|s| s.role == Role::Admin).expect("validated: one admin server")
+    }
+
+    /// The server called `name`, or an error that suggests the nearest name.
+    pub fn server(&self, name: &str) -> Result<&Server> {
+        self.servers.get(name).ok_or_else(|| {
+            let hint = suggest(name, self.servers.keys().map(String::as_str))
+                .map(|s| format!(": did you mean `{s}`?"))
+                .unwrap_or_else(|| format!(": the site has {}", self.names().join(", ")));
+            Error::Usage(format!("unknown server `{name}` in site `{}`{hint}", self.name))
+        })
+    }
+
+    pub fn check_group(&self, group: &str) -> Result<()> {
+        if self.groups.iter().any(|g| g == group) {
+            return Ok(());
+        }
+        let hint = suggest(group, self.groups.iter().map(String::as_str))
+            .map(|s| format!(": did you mean `{s}`?"))
+            .unwrap_or_else(|| format!(": the site has {}", self.groups.join(", ")));
+        Err(Error::Usage(format!("unknown group `{group}` in site `{}`{hint}", self.name)))
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.servers.keys().cloned().collect()
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a valid name: use letters, digits, `-`, `_` and `.`"))
+    }
+}
+
+fn check_relative_pattern(pattern: &str) -> Result<(), String> {
+    let bad = pattern.is_empty()
+        || pattern.starts_with('/')
+        || pattern.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+        || pattern.contains(|c: char| c == '\'' || c == '\\' || c.is_whitespace() || c == '?' || c == '[');
+    if bad {
+        Err(format!(
+            "`{pattern}` must be a plain path relative to the server's root, like `etc/opt/FJSV*`"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_templates(commands: &Commands, backup: &BackupSpec) -> Result<(), (String, String)> {
+    let templates: Vec<(&str, &str)> = vec![
+        ("stop", &commands.stop),
+        ("start", &commands.start),
+        ("status", &commands.status),
+        ("modify_hostinfo", &commands.modify_hostinfo),
+        ("group_add", &commands.group_add),
+        ("group_remove", &commands.group_remove),
+        ("group_list", &commands.group_list),
+    ];
+    let lists = backup
+        .commands
+        .iter()
+        .map(|t| ("backup.commands", t.as_str()))
+        .chain(backup.restore_commands.iter().map(|t| ("backup.restore_commands", t.as_str())));
+    for (key, template) in templates.into_iter().chain(lists) {
+        let allowed = PLACEHOLDERS.iter().find(|(k, _)| *k == key).map(|(_, a)| *a).unwrap_or(&[]);
+        for name in placeholders(template) {
+            if !allowed.contains(&name) {
+                let hint = suggest(name, allowed.iter().copied())
+                    .map(|s| format!("; did you mean `{{{s}}}`?"))
+                    .unwrap_or_default();
+                return Err((
+                    key.to_string(),
+                    format!("unknown placeholder `{{{name}}}` in `{template}`{hint}"),
+                ));
+            }
+        }
+    }
+    for (key, required) in [("stop", &commands.stop), ("start", &commands.start), ("status", &commands.status)] {
+        if required.trim().is_empty() {
+            return Err((key.to_string(), "this command cannot be empty".into()));
+        }
+    }
+    Ok(())
+}
+
+fn placeholders(template: &str) -> impl Iterator<Item = &str> {
+    template.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// Fills `{name}` placeholders with shell-quoted values.
+pub fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), &shell_quote(value));
+    }
+    out
+}
+
+/// Quotes `value` for a POSIX shell; adjacent quoted strings join, so `{root}/opt` works.
+pub fn shell_quote(value: &str) -> String {
+    if !value.is_empty()
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
+    {
+        return value.to_string();
+    }
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// The nearest of `candidates` to `word`, if any is close enough to be a likely typo.
+pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+fn parse_error(path: &Path, source: &str, error: &toml::de::Error) -> Error {
+    let message = error.message().trim().to_string();
+    let mut text = format!("site file `{}`", path.display());
+    let mut caret = String::new();
+    if let Some(span) = error.span() {
+        let before = &source[..span.start.min(source.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        let key = key_at(source, span.start);
+        text.push_str(&format!(", line {line}"));
+        if let Some(key) = key {
+            text.push_str(&format!(", key `{key}`"));
+        }
+        caret = excerpt(source, line, column);
+    }
+    text.push_str(&format!(": {message}"));
+    if let Some(hint) = suggestion_for(&message) {
+        text.push_str(&format!("\n  did you mean `{hint}`?"));
+    }
+    if !caret.is_empty() {
+        text.push('\n');
+        text.push_str(&caret);
+    }
+    Error::Site(text)
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (and variants), the nearest name.
+fn suggestion_for(message: &str) -> Option<String> {
+    let (head, expected) = message.split_once("expected")?;
+    let wrong = head.split('`').nth(1)?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    suggest(wrong, candidates.into_iter()).map(str::to_string)
+}
+
+/// The dotted key whose line holds `offset`: the table header above it plus the key itself.
+fn key_at(source: &str, offset: usize) -> Option<String> {
+    let before = &source[..offset.min(source.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+    let line = source[line_start..line_end].trim();
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').replace('"', ""));
+    if line.starts_with('[') {
+        return Some(line.trim_matches(|c| c == '[' || c == ']').replace('"', ""));
+    }
+    let key = line.split_once('=').map(|(k, _)| k.trim().to_string())?;
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key,
+    })
+}
+
+/// The line on which `key` is set inside `[table]`, or the table's header line.
+fn line_of_key(source: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    let mut header_line = None;
+    for (index, line) in source.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            current = trimmed.trim_matches(|c| c == '[' || c == ']').replace('"', "");
+            if current == table {
+                header_line = Some(index + 1);
+            }
+            continue;
+        }
+        if current == table
+            && let Some((k, _)) = trimmed.split_once('=')
+            && k.trim().trim_matches('"') == key
+        {
+            return Some(index + 1);
+        }
+    }
+    header_line.or_else(|| if table == "servers" { line_of_key(source, &format!("servers.{key}"), "") } else { None })
+}

@@ -1,0 +1,223 @@
+//! The backup store on the controller: one folder per backup, `GENERATION/SERVER/`, holding
+//! the archive, its manifest and two `sha256sum -c` files. A backup is written under a
+//! temporary name and renamed only when complete and verified, so a folder with a plain
+//! name is always a whole backup.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::archive;
+use crate::error::{Error, Result};
+use crate::manifest::{ARCHIVE, ARCHIVE_SUM, FILE_SUMS, MANIFEST, Manifest};
+
+const STATE: &str = "kuroko-state.json";
+
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A backup being written: its temporary folder and final name.
+pub struct Pending {
+    pub dir: PathBuf,
+    final_dir: PathBuf,
+}
+
+impl Pending {
+    pub fn archive_path(&self) -> PathBuf {
+        self.dir.join(ARCHIVE)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // Reached with the folder still there only when the backup failed: leave nothing
+        // that could be mistaken for a backup.
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What kuroko remembers about the site between runs (kept beside the backups).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct SiteState {
+    /// Server → (group it was deleted from, when). R2 and R3 read it.
+    #[serde(default)]
+    pub removed: BTreeMap<String, Removal>,
+    /// Group membership kept by kuroko where the site has no `group_list` command.
+    #[serde(default)]
+    pub membership: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Removal {
+    pub group: String,
+    pub at: String,
+}
+
+impl Store {
+    pub fn new(root: &Path) -> Store {
+        Store { root: root.to_path_buf() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Starts a backup of `server` in `generation`.
+    pub fn begin(&self, generation: &str, server: &str) -> Result<Pending> {
+        let final_dir = self.root.join(generation).join(server);
+        if final_dir.exists() {
+            return Err(Error::Backup {
+                id: format!("{generation}/{server}"),
+                message: "a backup with this id exists already".into(),
+            });
+        }
+        let parent = self.root.join(generation);
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let dir = parent.join(format!(".tmp-{server}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(Pending { dir, final_dir })
+    }
+
+    /// Writes the manifest and checksum files, verifies the archive against them from
+    /// disk, and only then gives the backup its real name.
+    pub fn commit(&self, pending: Pending, manifest: &Manifest) -> Result<()> {
+        let id = &manifest.id;
+        let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
+        for (name, text) in
+            [(MANIFEST, json), (FILE_SUMS, manifest.file_sums()), (ARCHIVE_SUM, manifest.archive_sum())]
+        {
+            write_synced(&pending.dir.join(name), text.as_bytes())?;
+        }
+        archive::verify(&pending.archive_path(), manifest)
+            .map_err(|message| Error::Backup { id: id.clone(), message: format!("failed its check after writing: {message}") })?;
+        fs::rename(&pending.dir, &pending.final_dir).map_err(|e| Error::io(&pending.final_dir, e))?;
+        if let Some(parent) = pending.final_dir.parent()
+            && let Ok(dir) = fs::File::open(parent)
+        {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// The folder of backup `id`, refusing ids that would leave the store.
+    pub fn dir_of(&self, id: &str) -> Result<PathBuf> {
+        let parts: Vec<&str> = id.split('/').collect();
+        let valid = parts.len() == 2
+            && parts.iter().all(|p| !p.is_empty() && !p.starts_with('.') && !p.contains('\\'));
+        if !valid {
+            return Err(Error::Usage(format!(
+                "`{id}` is not a backup id: ids look like `GENERATION/SERVER` (see `kuroko backups list`)"
+            )));
+        }
+        Ok(self.root.join(parts[0]).join(parts[1]))
+    }
+
+    pub fn load(&self, id: &str) -> Result<Manifest> {
+        let dir = self.dir_of(id)?;
+        let path = dir.join(MANIFEST);
+        let text = fs::read_to_string(&path).map_err(|e| Error::Backup {
+            id: id.to_string(),
+            message: if dir.exists() {
+                format!("cannot read its manifest `{}`: {e}", path.display())
+            } else {
+                format!("no such backup in `{}` (see `kuroko backups list`)", self.root.display())
+            },
+        })?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Backup {
+            id: id.to_string(),
+            message: format!("its manifest `{}` is damaged: {e}", path.display()),
+        })?;
+        if manifest.id != id {
+            return Err(Error::Backup {
+                id: id.to_string(),
+                message: format!("its manifest names another backup, `{}`: it was moved or tampered with", manifest.id),
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// R8 for a stored backup.
+    pub fn verify(&self, manifest: &Manifest) -> Result<()> {
+        let path = self.dir_of(&manifest.id)?.join(&manifest.archive.name);
+        archive::verify(&path, manifest).map_err(|message| Error::Backup {
+            id: manifest.id.clone(),
+            message: format!("refused by R8: {message}\n  instead: use another backup (`kuroko backups list`) or take a new one"),
+        })
+    }
+
+    pub fn archive_path(&self, manifest: &Manifest) -> Result<PathBuf> {
+        Ok(self.dir_of(&manifest.id)?.join(&manifest.archive.name))
+    }
+
+    /// Every backup in the store, oldest first, and the folders that are not backups
+    /// (interrupted writes, damaged manifests) with why.
+    pub fn list(&self) -> (Vec<Manifest>, Vec<(PathBuf, String)>) {
+        let mut found = Vec::new();
+        let mut odd = Vec::new();
+        let Ok(generations) = fs::read_dir(&self.root) else { return (found, odd) };
+        for generation in generations.flatten() {
+            if !generation.path().is_dir() {
+                continue;
+            }
+            let Ok(servers) = fs::read_dir(generation.path()) else { continue };
+            for server in servers.flatten() {
+                let name = server.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".tmp-") {
+                    odd.push((server.path(), "an interrupted backup, not usable".to_string()));
+                    continue;
+                }
+                let id = format!("{}/{name}", generation.file_name().to_string_lossy());
+                match self.load(&id) {
+                    Ok(manifest) => found.push(manifest),
+                    Err(e) => odd.push((server.path(), e.to_string())),
+                }
+            }
+        }
+        found.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+        (found, odd)
+    }
+
+    pub fn state(&self) -> Result<SiteState> {
+        let path = self.root.join(STATE);
+        match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                Error::Other(anyhow::anyhow!("kuroko's site record `{}` is damaged: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SiteState::default()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    pub fn save_state(&self, state: &SiteState) -> Result<()> {
+        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let path = self.root.join(STATE);
+        let tmp = self.root.join(format!(".{STATE}.tmp"));
+        write_synced(&tmp, serde_json::to_string_pretty(state).expect("serialises").as_bytes())?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    let mut file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    file.write_all(data).and_then(|_| file.sync_all()).map_err(|e| Error::io(path, e))
+}
+
+/// A new generation id: UTC time to the second plus a few random hex digits.
+pub fn new_generation() -> String {
+    let now = SystemTime::now();
+    let stamp = humantime::format_rfc3339_seconds(now).to_string();
+    let compact: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let nanos = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let noise = archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
+    format!("{compact}-{}", &noise[..6])
+}
+
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}

@@ -1,0 +1,83 @@
+//! The rehearsal transport: a server is a folder on this machine and its commands run
+//! with `sh -c` inside it, exactly as they would over SSH on a real server.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use super::{Exit, Transport};
+use crate::error::{Error, Result};
+use crate::site::Server;
+
+pub struct LocalTransport {
+    name: String,
+    root: PathBuf,
+}
+
+impl LocalTransport {
+    pub fn open(server: &Server) -> Result<Self> {
+        if !server.root.is_dir() {
+            return Err(Error::on_server(
+                &server.name,
+                format!(
+                    "cannot reach the server: its root folder `{}` does not exist \
+                     (check `root` in the site file)",
+                    server.root.display()
+                ),
+            ));
+        }
+        Ok(LocalTransport { name: server.name.clone(), root: server.root.clone() })
+    }
+}
+
+impl Transport for LocalTransport {
+    fn exec(
+        &mut self,
+        command: &str,
+        input: Option<&mut (dyn Read + Send)>,
+        output: &mut (dyn Write + Send),
+    ) -> Result<Exit> {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&self.root)
+            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::on_server(&self.name, format!("cannot run `sh`: {e}")))?;
+        let mut stdin = child.stdin.take();
+        let mut stdout = child.stdout.take().expect("piped");
+        let mut stderr = child.stderr.take().expect("piped");
+        // stdin, stdout and stderr each get a thread so no pipe can fill up and stall.
+        let (copied, errors) = std::thread::scope(|scope| {
+            let feeder = scope.spawn(move || -> std::io::Result<()> {
+                if let (Some(input), Some(stdin)) = (input, stdin.as_mut()) {
+                    match std::io::copy(input, stdin) {
+                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e),
+                        _ => {}
+                    }
+                }
+                drop(stdin);
+                Ok(())
+            });
+            let errors = scope.spawn(move || {
+                let mut text = Vec::new();
+                let _ = stderr.read_to_end(&mut text);
+                String::from_utf8_lossy(&text).into_owned()
+            });
+            let copied = std::io::copy(&mut stdout, output).map(|_| ());
+            if copied.is_err() {
+                // The reader gave up: drain so the child is not left blocked on a pipe.
+                let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+            }
+            let fed = feeder.join().expect("stdin thread");
+            (copied.and(fed), errors.join().expect("stderr thread"))
+        });
+        let status = child
+            .wait()
+            .map_err(|e| Error::on_server(&self.name, format!("lost the command `{command}`: {e}")))?;
+        copied.map_err(|e| Error::on_server(&self.name, format!("stream of `{command}` broke: {e}")))?;
+        Ok(Exit { code: status.code().unwrap_or(128), stderr: errors })
+    }
+}

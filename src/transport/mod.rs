@@ -1,0 +1,84 @@
+//! How kuroko reaches a server. Everything kuroko does on a server is a shell command with
+//! optional input and streamed output, so one small trait covers the rehearsal folders
+//! (`local`) and, later, real servers over SSH.
+
+mod local;
+
+use std::io::{Read, Write};
+
+pub use local::LocalTransport;
+
+use crate::error::{Error, Result, sanitize};
+use crate::site::{Server, TransportKind};
+
+/// The end of a command: its exit code and what it wrote to stderr.
+#[derive(Debug, Clone)]
+pub struct Exit {
+    pub code: i32,
+    pub stderr: String,
+}
+
+pub trait Transport: Send {
+    /// Runs `command` with `sh -c` on the server, feeding `input` to its stdin and
+    /// streaming its stdout into `output`. Fails only when the server cannot be reached
+    /// or the stream breaks; a command that fails is an `Exit` with a non-zero code.
+    fn exec(
+        &mut self,
+        command: &str,
+        input: Option<&mut (dyn Read + Send)>,
+        output: &mut (dyn Write + Send),
+    ) -> Result<Exit>;
+}
+
+/// Opens the transport the site file names for `server`.
+pub fn connect(server: &Server) -> Result<Box<dyn Transport>> {
+    match server.transport {
+        TransportKind::Local => Ok(Box::new(LocalTransport::open(server)?)),
+    }
+}
+
+/// A finished command with its output captured.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Captured {
+    /// One line that says why a command failed, with server text made safe to print.
+    pub fn failure(&self) -> String {
+        let text = if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
+        let text = sanitize(text.trim());
+        let last: Vec<&str> = text.lines().rev().take(5).collect();
+        let text: Vec<&str> = last.into_iter().rev().collect();
+        format!("exit code {}: {}", self.code, text.join(" / "))
+    }
+}
+
+/// Runs a short command and captures its output (for status, lists and small files).
+pub fn capture(transport: &mut dyn Transport, command: &str, input: Option<&[u8]>) -> Result<Captured> {
+    let mut stdout = Vec::new();
+    let mut reader = input.unwrap_or_default();
+    let exit = transport.exec(command, input.map(|_| &mut reader as &mut (dyn Read + Send)), &mut stdout)?;
+    Ok(Captured {
+        code: exit.code,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: exit.stderr,
+    })
+}
+
+/// Runs a command that must succeed; `what` says what it was for in the error.
+pub fn run_checked(
+    transport: &mut dyn Transport,
+    server: &str,
+    what: &str,
+    command: &str,
+    input: Option<&[u8]>,
+) -> Result<String> {
+    let out = capture(transport, command, input)?;
+    if out.code != 0 {
+        return Err(Error::on_server(server, format!("{what} failed (`{command}`), {}", out.failure())));
+    }
+    Ok(out.stdout)
+}
