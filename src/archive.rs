@@ -67,10 +67,10 @@ pub fn scan(input: impl Read, copy: impl Write, name: &str) -> Result<Scan, Stri
     let mut scan = Scan::default();
     {
         let mut archive = tar::Archive::new(&mut tee);
-        let entries = archive.entries().map_err(|e| format!("not a tar archive: {e}"))?;
+        let entries = archive.entries().map_err(|e| format!("corrupt archive: not a tar archive: {e}"))?;
         let mut seen = BTreeSet::new();
         for entry in entries {
-            let mut entry = entry.map_err(|e| format!("unreadable tar entry: {e}"))?;
+            let mut entry = entry.map_err(|e| format!("corrupt archive: unreadable tar entry: {e}"))?;
             let path = entry_path(&entry)?;
             check_entry(&entry, &path, &seen)?;
             if entry.header().entry_type().is_file() {

@@ -47,7 +47,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 let runbook = Runbook::find(name)?;
                 println!("{name:<12} {}", runbook.summary());
                 for param in runbook.params() {
-                    println!("{:<12}   -p {}=…  {}", "", param.name, param.help);
+                    let kind = param.kind.as_deref().map(|k| format!(" <{k}>")).unwrap_or_default();
+                    println!("{:<12}   -p {}=…{kind}  {}", "", param.name, param.help);
                 }
             }
             Ok(ExitCode::Success)

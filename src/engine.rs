@@ -85,6 +85,7 @@ pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String
     bind!("admin", |rt| Ok(rt.site.admin().name.clone()));
     bind!("role", |rt, s: &str| rt.role_of(s).map(|(role, _)| role.to_string()));
     bind!("group_of", |rt, s: &str| rt.role_of(s).map(|(_, g)| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
+    bind!("former_group", |rt, s: &str| rt.former_group(s).map(|g| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
     // Narration and operators
     bind!("step", |rt, text: &str| Ok(rt.next_step(text)));
     bind!("manual_step", |rt, text: &str| rt.manual_step(text));
@@ -157,7 +158,7 @@ fn to_array(manifests: Vec<Manifest>) -> Array {
 
 /// Compiles and runs `runbook`; on failure or Ctrl-C, starts again what it stopped (R11).
 pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String>) -> Result<()> {
-    runbook.check_params(&params)?;
+    runbook.check_params(&params, &rt.site)?;
     let params = Arc::new(params);
     let engine = engine(rt, runbook, &params);
     let ast = engine.compile(&runbook.source).map_err(|e| {

@@ -172,11 +172,6 @@ pub fn repair(root: &Path, name: &str) -> Result<()> {
 }
 
 fn site_file(policy: CertificatePolicy) -> String {
-    let policy = match policy {
-        CertificatePolicy::Allowed => "allowed",
-        CertificatePolicy::Conditional => "conditional",
-        CertificatePolicy::NotAllowed => "not-allowed",
-    };
     let groups: Vec<String> = GROUPS.iter().map(|g| format!("\"{g}\"")).collect();
     let mut text = format!(
         "# A kuroko rehearsal site: every server is a folder under servers/.\n\

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::site::suggest;
+use crate::site::{Site, suggest};
 
 /// The standard library, embedded so the binary needs nothing beside it.
 pub const STDLIB: &[(&str, &str)] = &[
@@ -27,6 +27,8 @@ pub struct Runbook {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     pub name: String,
+    /// `server` or `group`: the value must name one in the site, checked before any step.
+    pub kind: Option<String>,
     pub help: String,
 }
 
@@ -69,18 +71,33 @@ impl Runbook {
         self.source.lines().map_while(|l| l.strip_prefix("//!")).map(str::trim)
     }
 
-    /// Parameters the header declares as `//! param NAME: what it is`.
+    /// Parameters the header declares as `//! param NAME [<server>|<group>]: what it is`.
     pub fn params(&self) -> Vec<Param> {
         self.header()
             .filter_map(|l| l.strip_prefix("param "))
             .filter_map(|l| l.split_once(':'))
-            .map(|(name, help)| Param { name: name.trim().to_string(), help: help.trim().to_string() })
+            .map(|(head, help)| {
+                let mut words = head.split_whitespace();
+                let name = words.next().unwrap_or_default().to_string();
+                let kind = words.next().map(|k| k.trim_matches(|c| c == '<' || c == '>').to_string());
+                Param { name, kind, help: help.trim().to_string() }
+            })
             .collect()
     }
 
-    /// Refuses parameters the runbook does not declare (a typo would otherwise be ignored).
-    pub fn check_params(&self, given: &BTreeMap<String, String>) -> Result<()> {
+    /// Refuses parameters the runbook does not declare (a typo would otherwise be
+    /// ignored) and values that name no server or group of the site, before any step.
+    pub fn check_params(&self, given: &BTreeMap<String, String>, site: &Site) -> Result<()> {
         let declared = self.params();
+        for param in &declared {
+            match (param.kind.as_deref(), given.get(&param.name)) {
+                (Some("server"), Some(value)) => {
+                    site.server(value)?;
+                }
+                (Some("group"), Some(value)) => site.check_group(value)?,
+                _ => {}
+            }
+        }
         for name in given.keys() {
             if !declared.iter().any(|p| &p.name == name) {
                 let hint = suggest(name, declared.iter().map(|p| p.name.as_str()))

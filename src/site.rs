@@ -42,6 +42,16 @@ pub enum CertificatePolicy {
     NotAllowed,
 }
 
+impl fmt::Display for CertificatePolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            CertificatePolicy::Allowed => "allowed",
+            CertificatePolicy::Conditional => "conditional",
+            CertificatePolicy::NotAllowed => "not-allowed",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransportKind {

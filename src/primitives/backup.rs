@@ -66,6 +66,7 @@ impl Runtime {
         definitions: &str,
         scan: Option<archive::Scan>,
     ) -> Manifest {
+        let planned = scan.is_none();
         let scan = scan.unwrap_or_default();
         let mut patterns = self.site.backup.paths.clone();
         patterns.push(SERVICE_DIR.to_string());
@@ -76,6 +77,12 @@ impl Runtime {
             .iter()
             .filter_map(|p| self.site.backup.certificate_paths.iter().find_map(|pat| matches_pattern(pat, p)))
             .collect();
+        let certificate_paths = if planned {
+            // A planned backup is assumed to hold the certificate environment.
+            self.site.backup.certificate_paths.iter().cloned().collect()
+        } else {
+            certificate_paths
+        };
         Manifest {
             format: Manifest::FORMAT,
             id: format!("{generation}/{}", server.name),

@@ -16,6 +16,13 @@ impl Runtime {
         Ok(if running { "running" } else { "stopped" }.to_string())
     }
 
+    /// `former_group(server)`: the group the server was deleted from, if it has not
+    /// joined one since.
+    pub fn former_group(&self, name: &str) -> Result<Option<String>> {
+        self.server(name)?;
+        Ok(self.store.state()?.removed.get(name).map(|r| r.group.clone()))
+    }
+
     /// Backups of members of `group` (or every backup for `None`), newest first: those
     /// in the store and those this dry run planned.
     pub fn backups(&self, group: Option<&str>) -> Result<Vec<Manifest>> {

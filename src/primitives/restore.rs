@@ -93,7 +93,7 @@ impl Runtime {
             let text = if certificate == "missing" {
                 format!("`{target}` has no certificate environment of its own: set one up before it serves SSL (R6)")
             } else {
-                format!("`{target}` keeps its own certificate environment (R6, policy {:?})", self.site.certificate_policy)
+                format!("`{target}` keeps its own certificate environment (R6, policy `{}`)", self.site.certificate_policy)
             };
             self.report.note(Some(target), &text);
         }

@@ -1,0 +1,9 @@
+//! The one integration-test binary: every test runs the real `kuroko` executable on a
+//! rehearsal site made in a temporary folder.
+
+mod archives;
+mod procedures;
+mod rules;
+mod runbooks;
+mod site_file;
+mod support;

@@ -1,0 +1,154 @@
+//! The documented procedures end to end on a rehearsal site, checked file by file.
+
+use std::fs;
+
+use crate::support::{Site, assert_unchanged, sh};
+
+const MS01: (&str, &str) = ("192.0.2.11", "ms-01.rehearsal.test");
+const MS02: (&str, &str) = ("192.0.2.12", "ms-02.rehearsal.test");
+const RS01: (&str, &str) = ("192.0.2.21", "rs-01.rehearsal.test");
+
+#[test]
+fn expansion_gives_the_reserve_server_the_groups_resources_with_its_own_identity() {
+    let site = Site::new();
+    let cert_before = site.read("rs-01", "etc/opt/FJSVisscs/security/env/sitecert.pem");
+    let run = site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"]).success();
+    // The runbook says what it does at each step, in the manual's order.
+    let steps: Vec<usize> = ["§2.1 step 1", "§2.1 step 2", "§2.1 step 3"]
+        .iter()
+        .map(|s| run.stdout.find(s).unwrap_or_else(|| panic!("no {s} in\n{}", run.stdout)))
+        .collect();
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "steps out of order:\n{}", run.stdout);
+
+    site.assert_resources_match("ms-01", "rs-01", MS01, RS01);
+    assert!(site.group_definitions().lines().any(|l| l == "member G1 rs-01"));
+    assert_eq!(site.state("ms-01"), "running", "the member that was backed up runs again");
+    assert_eq!(site.state("rs-01"), "running");
+    // Policy not-allowed: the new member keeps its own certificate environment.
+    assert_eq!(site.read("rs-01", "etc/opt/FJSVisscs/security/env/sitecert.pem"), cert_before);
+    let provenance = site.read("rs-01", "var/opt/kuroko/provenance.json");
+    assert!(provenance.contains("\"source_group\": \"G1\"") && provenance.contains("\"hostinfo_pending\": false"));
+    site.kuroko(&["status"]).success().stdout_has("rs-01      member      G1     running");
+}
+
+#[test]
+fn expansion_under_an_allowing_policy_brings_the_certificate_environment() {
+    let site = Site::with_policy("allowed");
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"]).success();
+    for file in ["sitecert.pem", "keystore"] {
+        let path = format!("etc/opt/FJSVisscs/security/env/{file}");
+        assert_eq!(site.read("rs-01", &path), site.read("ms-01", &path));
+    }
+    site.assert_resources_match("ms-01", "rs-01", MS01, RS01);
+}
+
+#[test]
+fn recovery_restores_a_failed_member_from_a_backup_of_its_group() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    site.kuroko(&["rehearsal", "fail", site.dir().to_str().unwrap(), "ms-02"]).success();
+    site.kuroko(&["rehearsal", "repair", site.dir().to_str().unwrap(), "ms-02"]).success();
+    let cert_before = site.read("ms-02", "etc/opt/FJSVisscs/security/env/sitecert.pem");
+    let run = site.kuroko(&["run", "recover", "-p", "server=ms-02", "--yes"]).success();
+    for step in ["§2.2 step 1", "§2.2 step 3", "§2.2 step 4", "§2.2 step 5"] {
+        assert!(run.stdout.contains(step), "no {step}:\n{}", run.stdout);
+    }
+    site.assert_resources_match("ms-01", "ms-02", MS01, MS02);
+    assert!(site.group_definitions().lines().any(|l| l == "member G1 ms-02"));
+    assert_eq!(site.state("ms-02"), "running");
+    assert_eq!(site.state("ms-01"), "running");
+    assert_eq!(site.read("ms-02", "etc/opt/FJSVisscs/security/env/sitecert.pem"), cert_before);
+}
+
+#[test]
+fn recovery_without_an_operator_stops_at_the_manual_step_and_resumes_later() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    site.kuroko(&["rehearsal", "fail", site.dir().to_str().unwrap(), "ms-02"]).success();
+    site.kuroko(&["run", "recover", "-p", "server=ms-02"])
+        .code(1)
+        .stderr_has("a manual step needs an operator")
+        .stderr_has("--yes");
+    // The failed server was deleted from its group, then the run stopped before restoring.
+    assert!(!site.group_definitions().contains("member G1 ms-02"));
+    site.kuroko(&["rehearsal", "repair", site.dir().to_str().unwrap(), "ms-02"]).success();
+    site.kuroko(&["run", "recover", "-p", "server=ms-02", "--yes"]).success();
+    site.assert_resources_match("ms-01", "ms-02", MS01, MS02);
+    assert!(site.group_definitions().contains("member G1 ms-02"));
+}
+
+#[test]
+fn recovery_from_the_servers_own_backup_changes_no_host_information() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    let before = crate::support::files(&site.root("ms-01"));
+    site.kuroko(&["rehearsal", "fail", site.dir().to_str().unwrap(), "ms-01"]).success();
+    site.kuroko(&["rehearsal", "repair", site.dir().to_str().unwrap(), "ms-01"]).success();
+    let run = site.kuroko(&["run", "recover", "-p", "server=ms-01", "--yes"]).success();
+    assert!(!run.stdout.contains("change server-specific"), "{}", run.stdout);
+    assert_eq!(crate::support::files(&site.root("ms-01")), before);
+    assert_eq!(site.state("ms-01"), "running");
+}
+
+#[test]
+fn a_site_backup_is_one_generation_that_gnu_tar_and_sha256sum_accept() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    let ids = site.backups();
+    let servers: Vec<&str> = ids.iter().map(|id| id.split('/').nth(1).unwrap()).collect();
+    assert_eq!(servers, ["adm", "ms-01", "ms-03", "ss-01"]);
+    let generations: Vec<&str> = ids.iter().map(|id| id.split('/').next().unwrap()).collect();
+    assert!(generations.iter().all(|g| *g == generations[0]), "one generation: {ids:?}");
+    for id in &ids {
+        let dir = site.store().join(id);
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+        let server = id.split('/').nth(1).unwrap();
+        assert_eq!(manifest["server"], server);
+        assert_eq!(manifest["generation"], generations[0]);
+        assert!(manifest["address"].as_str().unwrap().starts_with("192.0.2."));
+        assert_eq!(manifest["facts"]["interstage_version"], "13.0");
+        let listed = sh(&dir, "tar -tf archive.tar").success().stdout;
+        for file in manifest["files"].as_array().unwrap() {
+            let path = file["path"].as_str().unwrap();
+            assert!(listed.lines().any(|l| l == path), "GNU tar does not list {path}");
+        }
+        sh(&dir, "sha256sum -c archive.sha256").success();
+        sh(&dir, "mkdir x && tar -xf archive.tar -C x && cd x && sha256sum --strict -c ../files.sha256").success();
+    }
+    let admin = fs::read_to_string(site.store().join(&ids[0]).join("manifest.json")).unwrap();
+    assert!(admin.contains("\"role\": \"admin\""));
+    let member = fs::read_to_string(site.store().join(&ids[1]).join("manifest.json")).unwrap();
+    assert!(member.contains("\"group\": \"G1\"") && member.contains("\"role\": \"member\""));
+    for server in ["adm", "ms-01", "ms-03", "ss-01"] {
+        assert_eq!(site.state(server), "running", "{server} runs again after its backup");
+    }
+    site.kuroko(&["backups", "verify"]).success().stdout_has("4 verified, 0 failed");
+}
+
+#[test]
+fn a_dry_run_prints_the_plan_and_changes_nothing() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    let before = site.snapshot();
+    let run = site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01", "--dry-run"]).success();
+    assert_unchanged(&before, &site.snapshot());
+    for line in [
+        "plan [ms-01] stop Interstage for the backup  [checks R4, R7]",
+        "plan [rs-01] import backup",
+        "[checks R1, R9, R6, R7, R8]",
+        "plan [rs-01] change server-specific information: 192.0.2.11 -> 192.0.2.21",
+        "plan [adm] add `rs-01` to group `G1`  [checks R2, R5, R10]",
+        "nothing was changed",
+    ] {
+        assert!(run.stdout.contains(line), "plan lacks {line:?}:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_dry_run_shows_the_refusal_a_real_run_would_meet() {
+    let site = Site::new();
+    let before = site.snapshot();
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=ss-01", "--dry-run"]).refused("R1");
+    assert_unchanged(&before, &site.snapshot());
+}
