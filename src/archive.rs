@@ -67,16 +67,23 @@ pub fn scan(input: impl Read, copy: impl Write, name: &str) -> Result<Scan, Stri
     let mut scan = Scan::default();
     {
         let mut archive = tar::Archive::new(&mut tee);
-        let entries = archive.entries().map_err(|e| format!("corrupt archive: not a tar archive: {e}"))?;
+        let entries =
+            archive.entries().map_err(|e| format!("corrupt archive: not a tar archive: {e}"))?;
         let mut seen = BTreeSet::new();
         for entry in entries {
-            let mut entry = entry.map_err(|e| format!("corrupt archive: unreadable tar entry: {e}"))?;
+            let mut entry =
+                entry.map_err(|e| format!("corrupt archive: unreadable tar entry: {e}"))?;
             let path = entry_path(&entry)?;
             check_entry(&entry, &path, &seen)?;
             if entry.header().entry_type().is_file() {
                 let mut sink = HashWriter { hasher: Sha256::new(), size: 0 };
-                io::copy(&mut entry, &mut sink).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-                scan.files.push(FileSum { path: path.clone(), sha256: hex(&sink.hasher.finalize()), size: sink.size });
+                io::copy(&mut entry, &mut sink)
+                    .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+                scan.files.push(FileSum {
+                    path: path.clone(),
+                    sha256: hex(&sink.hasher.finalize()),
+                    size: sink.size,
+                });
             }
             seen.insert(path.clone());
             scan.paths.push(path);
@@ -84,14 +91,19 @@ pub fn scan(input: impl Read, copy: impl Write, name: &str) -> Result<Scan, Stri
     }
     // GNU tar pads to a whole record after the end marker: hash that too.
     io::copy(&mut tee, &mut io::sink()).map_err(|e| format!("cannot read the archive: {e}"))?;
-    scan.archive = Some(ArchiveSum { name: name.to_string(), sha256: hex(&tee.hasher.finalize()), size: tee.size });
+    scan.archive = Some(ArchiveSum {
+        name: name.to_string(),
+        sha256: hex(&tee.hasher.finalize()),
+        size: tee.size,
+    });
     Ok(scan)
 }
 
 fn entry_path<R: Read>(entry: &tar::Entry<R>) -> Result<String, String> {
     let raw = entry.path_bytes();
-    let text = String::from_utf8(raw.to_vec())
-        .map_err(|_| format!("entry `{}` has a name that is not UTF-8", String::from_utf8_lossy(&raw)))?;
+    let text = String::from_utf8(raw.to_vec()).map_err(|_| {
+        format!("entry `{}` has a name that is not UTF-8", String::from_utf8_lossy(&raw))
+    })?;
     let text = text.trim_end_matches('/').to_string();
     if !is_plain_relative(Path::new(&text)) {
         return Err(format!("hostile entry `{text}`: absolute paths and `..` are refused"));
@@ -104,7 +116,11 @@ fn is_plain_relative(path: &Path) -> bool {
         && path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
-fn check_entry<R: Read>(entry: &tar::Entry<R>, path: &str, seen: &BTreeSet<String>) -> Result<(), String> {
+fn check_entry<R: Read>(
+    entry: &tar::Entry<R>,
+    path: &str,
+    seen: &BTreeSet<String>,
+) -> Result<(), String> {
     use tar::EntryType::*;
     let kind = entry.header().entry_type();
     match kind {
@@ -112,7 +128,9 @@ fn check_entry<R: Read>(entry: &tar::Entry<R>, path: &str, seen: &BTreeSet<Strin
         Symlink => {
             let target = link_target(entry, path)?;
             if target.starts_with('/') {
-                return Err(format!("hostile entry `{path}`: symbolic link to absolute path `{target}`"));
+                return Err(format!(
+                    "hostile entry `{path}`: symbolic link to absolute path `{target}`"
+                ));
             }
             let mut depth: i64 = Path::new(path).components().count() as i64 - 1;
             for part in Path::new(&target).components() {
@@ -123,7 +141,9 @@ fn check_entry<R: Read>(entry: &tar::Entry<R>, path: &str, seen: &BTreeSet<Strin
                     _ => return Err(format!("hostile entry `{path}`: link target `{target}`")),
                 }
                 if depth < 0 {
-                    return Err(format!("hostile entry `{path}`: symbolic link `{target}` leaves the root"));
+                    return Err(format!(
+                        "hostile entry `{path}`: symbolic link `{target}` leaves the root"
+                    ));
                 }
             }
             Ok(())
@@ -132,7 +152,9 @@ fn check_entry<R: Read>(entry: &tar::Entry<R>, path: &str, seen: &BTreeSet<Strin
             let target = link_target(entry, path)?;
             let target = target.trim_start_matches("./");
             if !is_plain_relative(Path::new(target)) || !seen.contains(target) {
-                return Err(format!("hostile entry `{path}`: hard link to `{target}` outside the archive"));
+                return Err(format!(
+                    "hostile entry `{path}`: hard link to `{target}` outside the archive"
+                ));
             }
             Ok(())
         }
@@ -144,16 +166,16 @@ fn check_entry<R: Read>(entry: &tar::Entry<R>, path: &str, seen: &BTreeSet<Strin
 }
 
 fn link_target<R: Read>(entry: &tar::Entry<R>, path: &str) -> Result<String, String> {
-    let target = entry
-        .link_name_bytes()
-        .ok_or_else(|| format!("link `{path}` has no target"))?;
-    String::from_utf8(target.to_vec()).map_err(|_| format!("link `{path}` has a target that is not UTF-8"))
+    let target = entry.link_name_bytes().ok_or_else(|| format!("link `{path}` has no target"))?;
+    String::from_utf8(target.to_vec())
+        .map_err(|_| format!("link `{path}` has a target that is not UTF-8"))
 }
 
 /// R8: the archive at `path` matches `manifest` in its own hash and in every file's,
 /// holds no file the manifest does not list and misses none, and has no hostile entry.
 pub fn verify(path: &Path, manifest: &Manifest) -> Result<(), String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
     let scan = scan(io::BufReader::new(file), io::sink(), &manifest.archive.name)?;
     let archive = scan.archive.expect("scan sets it");
     if archive.sha256 != manifest.archive.sha256 || archive.size != manifest.archive.size {
@@ -162,11 +184,14 @@ pub fn verify(path: &Path, manifest: &Manifest) -> Result<(), String> {
             archive.sha256, archive.size, manifest.archive.sha256, manifest.archive.size
         ));
     }
-    let expected: BTreeMap<&str, &FileSum> = manifest.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let expected: BTreeMap<&str, &FileSum> =
+        manifest.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut found = BTreeSet::new();
     for file in &scan.files {
         match expected.get(file.path.as_str()) {
-            None => return Err(format!("`{}` is in the archive but not in the manifest", file.path)),
+            None => {
+                return Err(format!("`{}` is in the archive but not in the manifest", file.path));
+            }
             Some(want) if want.sha256 != file.sha256 => {
                 return Err(format!("`{}` does not match its sha256 in the manifest", file.path));
             }

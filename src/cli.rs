@@ -11,7 +11,11 @@ use crate::rules::Rule;
 use crate::site::CertificatePolicy;
 
 #[derive(Parser, Debug)]
-#[command(name = "kuroko", version, about = "Runs Interstage operations runbooks safely against multi-server sites")]
+#[command(
+    name = "kuroko",
+    version,
+    about = "Runs Interstage operations runbooks safely against multi-server sites"
+)]
 struct Arguments {
     /// The site file [default: $KUROKO_SITE, else ./site.toml]
     #[arg(long, global = true, value_name = "FILE")]
@@ -91,14 +95,38 @@ enum Policy {
 /// What to do, validated.
 #[derive(Debug)]
 pub enum Command {
-    Run { site: PathBuf, runbook: String, params: BTreeMap<String, String>, dry_run: bool, force: BTreeSet<Rule>, yes: bool },
+    Run {
+        site: PathBuf,
+        runbook: String,
+        params: BTreeMap<String, String>,
+        dry_run: bool,
+        force: BTreeSet<Rule>,
+        yes: bool,
+    },
     Runbooks,
-    Status { site: PathBuf },
-    BackupsList { site: PathBuf, group: Option<String> },
-    BackupsVerify { site: PathBuf, ids: Vec<String> },
-    RehearsalCreate { dir: PathBuf, policy: CertificatePolicy },
-    RehearsalFail { dir: PathBuf, server: String },
-    RehearsalRepair { dir: PathBuf, server: String },
+    Status {
+        site: PathBuf,
+    },
+    BackupsList {
+        site: PathBuf,
+        group: Option<String>,
+    },
+    BackupsVerify {
+        site: PathBuf,
+        ids: Vec<String>,
+    },
+    RehearsalCreate {
+        dir: PathBuf,
+        policy: CertificatePolicy,
+    },
+    RehearsalFail {
+        dir: PathBuf,
+        server: String,
+    },
+    RehearsalRepair {
+        dir: PathBuf,
+        server: String,
+    },
 }
 
 pub fn parse() -> Result<Command> {
@@ -112,7 +140,9 @@ pub fn parse() -> Result<Command> {
             let mut map = BTreeMap::new();
             for param in params {
                 let (name, value) = param.split_once('=').ok_or_else(|| {
-                    Error::Usage(format!("parameter `{param}` must be NAME=VALUE, like `-p server=rs-01`"))
+                    Error::Usage(format!(
+                        "parameter `{param}` must be NAME=VALUE, like `-p server=rs-01`"
+                    ))
                 })?;
                 if map.insert(name.trim().to_string(), value.to_string()).is_some() {
                     return Err(Error::Usage(format!("parameter `{name}` is given twice")));
@@ -132,8 +162,12 @@ pub fn parse() -> Result<Command> {
         }
         Sub::Runbooks => Command::Runbooks,
         Sub::Status => Command::Status { site },
-        Sub::Backups { action: BackupsAction::List { group } } => Command::BackupsList { site, group },
-        Sub::Backups { action: BackupsAction::Verify { ids } } => Command::BackupsVerify { site, ids },
+        Sub::Backups { action: BackupsAction::List { group } } => {
+            Command::BackupsList { site, group }
+        }
+        Sub::Backups { action: BackupsAction::Verify { ids } } => {
+            Command::BackupsVerify { site, ids }
+        }
         Sub::Rehearsal { action } => match action {
             RehearsalAction::Create { dir, certificate_policy } => Command::RehearsalCreate {
                 dir,

@@ -23,17 +23,24 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 if flag.swap(true, Ordering::SeqCst) {
                     eprintln!("kuroko: still stopping cleanly (R11), please wait");
                 } else {
-                    eprintln!("kuroko: interrupted: stopping after the current step and starting again what this run stopped");
+                    eprintln!(
+                        "kuroko: interrupted: stopping after the current step and starting again what this run stopped"
+                    );
                 }
             });
-            let rt = Arc::new(Runtime::new(site, Options { dry_run, force, assume_yes: yes }, cancel));
+            let rt =
+                Arc::new(Runtime::new(site, Options { dry_run, force, assume_yes: yes }, cancel));
             if dry_run {
-                rt.report.note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
+                rt.report
+                    .note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
             }
             engine::run(&rt, &runbook, params)?;
             let overrides = rt.overrides();
             if dry_run {
-                rt.report.note(None, &format!("dry run of `{}` complete: nothing was changed", runbook.name));
+                rt.report.note(
+                    None,
+                    &format!("dry run of `{}` complete: nothing was changed", runbook.name),
+                );
             } else {
                 rt.report.note(None, &format!("runbook `{}` completed", runbook.name));
             }
@@ -57,12 +64,16 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let site = Site::load(&site)?;
             let rt = Runtime::new(site, Options::default(), Arc::new(AtomicBool::new(false)));
             let mut code = ExitCode::Success;
-            println!("{:<10} {:<11} {:<6} {:<8} {}", "SERVER", "ROLE", "GROUP", "STATE", "ADDRESS");
+            println!("SERVER     ROLE        GROUP  STATE    ADDRESS");
             for name in rt.site.names() {
                 let server = rt.site.server(&name)?.clone();
                 let line = rt.role_of(&name).and_then(|(role, group)| {
                     let state = rt.status(&name)?;
-                    Ok(format!("{role:<11} {:<6} {state:<8} {}", group.unwrap_or_else(|| "-".into()), server.address))
+                    Ok(format!(
+                        "{role:<11} {:<6} {state:<8} {}",
+                        group.unwrap_or_else(|| "-".into()),
+                        server.address
+                    ))
                 });
                 match line {
                     Ok(line) => println!("{name:<10} {line}"),
@@ -81,7 +92,11 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             let store = Store::new(&site.store);
             let (found, odd) = store.list();
-            println!("{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}", "ID", "SERVER", "ROLE", "GROUP", "FILES", "BYTES", "CREATED");
+            let header = ["ID", "SERVER", "ROLE", "GROUP", "FILES", "BYTES"];
+            println!(
+                "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  CREATED",
+                header[0], header[1], header[2], header[3], header[4], header[5]
+            );
             for m in found.iter().filter(|m| group.is_none() || m.group == group) {
                 println!(
                     "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}",
@@ -155,7 +170,10 @@ pub fn execute(command: Command) -> Result<ExitCode> {
 fn rehearsal_root(dir: &std::path::Path, server: &str) -> Result<std::path::PathBuf> {
     let root = dir.join("servers").join(server);
     if !rehearsal::SERVERS.iter().any(|s| s.name == server) || !root.is_dir() {
-        return Err(Error::Usage(format!("`{}` has no rehearsal server `{server}`", dir.display())));
+        return Err(Error::Usage(format!(
+            "`{}` has no rehearsal server `{server}`",
+            dir.display()
+        )));
     }
     Ok(root)
 }

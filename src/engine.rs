@@ -31,7 +31,11 @@ fn wrap<T>(rt: &Runtime, result: Result<T>) -> Fallible<T> {
 }
 
 /// Builds the engine with every primitive bound to `rt`.
-pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String, String>>) -> Engine {
+pub fn engine(
+    rt: &Arc<Runtime>,
+    runbook: &Runbook,
+    params: &Arc<BTreeMap<String, String>>,
+) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(MAX_OPERATIONS)
@@ -45,7 +49,9 @@ pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String
         .disable_symbol("eval");
     engine.set_module_resolver(GuardedResolver { dir: runbook.dir.clone() });
     let r = rt.clone();
-    engine.on_progress(move |_| r.cancel.load(Ordering::SeqCst).then(|| Dynamic::from("interrupted")));
+    engine.on_progress(move |_| {
+        r.cancel.load(Ordering::SeqCst).then(|| Dynamic::from("interrupted"))
+    });
     let r = rt.clone();
     engine.on_print(move |text| r.report.note(None, text));
     let r = rt.clone();
@@ -69,9 +75,14 @@ pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String
     bind!("backup", |rt, s: &str, generation: &str| rt.backup(s, Some(generation)));
     bind!("restore", |rt, id: &str, s: &str| rt.restore(id, s));
     bind!("import_backup", |rt, id: &str, s: &str| rt.import(id, s, None));
-    bind!("import_backup", |rt, id: &str, s: &str, options: Map| import_options(options).and_then(|c| rt.import(id, s, c)));
+    bind!("import_backup", |rt, id: &str, s: &str, options: Map| import_options(options)
+        .and_then(|c| rt.import(id, s, c)));
     bind!("set_ip", |rt, s: &str| rt.set_ip(s, None, None));
-    bind!("set_ip", |rt, s: &str, address: &str, hostname: &str| rt.set_ip(s, Some(address), Some(hostname)));
+    bind!("set_ip", |rt, s: &str, address: &str, hostname: &str| rt.set_ip(
+        s,
+        Some(address),
+        Some(hostname)
+    ));
     bind!("backups", |rt, group: &str| rt.backups(Some(group)).map(to_array));
     bind!("backups", |rt| rt.backups(None).map(to_array));
     bind!("latest_backup", |rt, group: &str| rt.latest_backup(group));
@@ -79,15 +90,24 @@ pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String
     // Groups
     bind!("group_add", |rt, group: &str, s: &str| rt.group_add(group, s));
     bind!("group_remove", |rt, group: &str, s: &str| rt.group_remove(group, s));
-    bind!("members", |rt, group: &str| rt.members_of(group).map(|m| m.into_iter().map(Dynamic::from).collect::<Array>()));
+    bind!("members", |rt, group: &str| rt
+        .members_of(group)
+        .map(|m| m.into_iter().map(Dynamic::from).collect::<Array>()));
     bind!("groups", |rt| Ok(rt.site.groups.iter().cloned().map(Dynamic::from).collect::<Array>()));
     bind!("servers", |rt| Ok(rt.site.names().into_iter().map(Dynamic::from).collect::<Array>()));
     bind!("admin", |rt| Ok(rt.site.admin().name.clone()));
     bind!("role", |rt, s: &str| rt.role_of(s).map(|(role, _)| role.to_string()));
-    bind!("group_of", |rt, s: &str| rt.role_of(s).map(|(_, g)| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
-    bind!("former_group", |rt, s: &str| rt.former_group(s).map(|g| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
+    bind!("group_of", |rt, s: &str| rt
+        .role_of(s)
+        .map(|(_, g)| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
+    bind!("former_group", |rt, s: &str| rt
+        .former_group(s)
+        .map(|g| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
     // Narration and operators
-    bind!("step", |rt, text: &str| Ok(rt.next_step(text)));
+    bind!("step", |rt, text: &str| {
+        rt.next_step(text);
+        Ok(())
+    });
     bind!("manual_step", |rt, text: &str| rt.manual_step(text));
     bind!("pause", |rt, seconds: i64| pause(rt, seconds));
     bind!("dry_run", |rt| Ok(rt.dry_run()));
@@ -97,7 +117,9 @@ pub fn engine(rt: &Arc<Runtime>, runbook: &Runbook, params: &Arc<BTreeMap<String
     let r = rt.clone();
     engine.register_fn("param", move |key: &str| -> Fallible<String> {
         let found = p.get(key).cloned().ok_or_else(|| {
-            Error::Usage(format!("runbook `{name}` needs the parameter `{key}`: pass `-p {key}=VALUE`"))
+            Error::Usage(format!(
+                "runbook `{name}` needs the parameter `{key}`: pass `-p {key}=VALUE`"
+            ))
         });
         wrap(&r, found)
     });
@@ -127,7 +149,9 @@ fn import_options(options: Map) -> Result<Option<bool>> {
                 })?)
             }
             other => {
-                return Err(Error::Usage(format!("import has no option `{other}`: it takes `certificate`")));
+                return Err(Error::Usage(format!(
+                    "import has no option `{other}`: it takes `certificate`"
+                )));
             }
         }
     }
@@ -163,7 +187,13 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
     let engine = engine(rt, runbook, &params);
     let ast = engine.compile(&runbook.source).map_err(|e| {
         let position = e.position();
-        script_error(runbook, position, e.to_string().split(" (line").next().unwrap_or_default().to_string(), None, true)
+        script_error(
+            runbook,
+            position,
+            e.to_string().split(" (line").next().unwrap_or_default().to_string(),
+            None,
+            true,
+        )
     })?;
     let mut scope = Scope::new();
     let outcome = engine.run_ast_with_scope(&mut scope, &ast);
@@ -171,7 +201,11 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
         Ok(()) => Ok(()),
         Err(error) => Err(describe(rt, runbook, *error)),
     };
-    let result = if rt.cancel.load(Ordering::SeqCst) && result.is_err() { Err(Error::Interrupted) } else { result };
+    let result = if rt.cancel.load(Ordering::SeqCst) && result.is_err() {
+        Err(Error::Interrupted)
+    } else {
+        result
+    };
     if result.is_err() {
         for line in rt.restart_stopped() {
             rt.report.warn(&line);
@@ -189,7 +223,8 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
     // The innermost error says where the failure really was.
     loop {
         error = match error {
-            EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => *inner,
+            EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+            | EvalAltResult::ErrorInModule(_, inner, _) => *inner,
             other => {
                 error = other;
                 break;
@@ -208,7 +243,13 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
     script_error(runbook, position, message, cause.map(Box::new), false)
 }
 
-fn script_error(runbook: &Runbook, position: Position, message: String, cause: Option<Box<Error>>, compile: bool) -> Error {
+fn script_error(
+    runbook: &Runbook,
+    position: Position,
+    message: String,
+    cause: Option<Box<Error>>,
+    compile: bool,
+) -> Error {
     let line = position.line().unwrap_or(0);
     let column = position.position().unwrap_or(1);
     Error::Script {
@@ -229,7 +270,13 @@ struct GuardedResolver {
 }
 
 impl ModuleResolver for GuardedResolver {
-    fn resolve(&self, engine: &Engine, _source: Option<&str>, path: &str, pos: Position) -> Fallible<Shared<Module>> {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Fallible<Shared<Module>> {
         let refuse = |why: String| -> Box<EvalAltResult> {
             EvalAltResult::ErrorInModule(path.to_string(), why.into(), pos).into()
         };
@@ -238,13 +285,20 @@ impl ModuleResolver for GuardedResolver {
         };
         let relative = Path::new(path);
         if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(refuse(format!("import `{path}` refused: only plain names inside the runbook's folder")));
+            return Err(refuse(format!(
+                "import `{path}` refused: only plain names inside the runbook's folder"
+            )));
         }
         let file = dir.join(relative).with_extension("rhai");
         let base = dir.canonicalize().map_err(|e| refuse(e.to_string()))?;
-        let real = file.canonicalize().map_err(|e| refuse(format!("cannot read `{}`: {e}", file.display())))?;
+        let real = file
+            .canonicalize()
+            .map_err(|e| refuse(format!("cannot read `{}`: {e}", file.display())))?;
         if !real.starts_with(&base) {
-            return Err(refuse(format!("import `{path}` refused: it leads outside `{}`", base.display())));
+            return Err(refuse(format!(
+                "import `{path}` refused: it leads outside `{}`",
+                base.display()
+            )));
         }
         let text = std::fs::read_to_string(&real).map_err(|e| refuse(e.to_string()))?;
         let mut ast = engine.compile(text)?;

@@ -26,9 +26,15 @@ pub enum Error {
     /// A rule refused a step.
     Refused(Refusal),
     /// Running something on a server failed.
-    OnServer { server: String, message: String },
+    OnServer {
+        server: String,
+        message: String,
+    },
     /// A backup in the store is missing, corrupt or hostile.
-    Backup { id: String, message: String },
+    Backup {
+        id: String,
+        message: String,
+    },
     /// A runbook failed to compile or failed while running; `excerpt` shows the line
     /// and a caret, `cause` the primitive's own error when one failed.
     Script {
@@ -45,7 +51,10 @@ pub enum Error {
     /// Ctrl-C.
     Interrupted,
     /// Local I/O on the controller (the store, the rehearsal folder).
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     Other(anyhow::Error),
 }
 

@@ -81,7 +81,8 @@ pub fn install(root: &Path, spec: &Spec) -> Result<()> {
     write(&root.join("etc/rehearsal/identity"), &format!("address={address}\nhostname={host}\n"))?;
     write(&root.join("run/interstage.state"), "stopped\n")?;
     let bin = root.join("opt/FJSVisas/bin");
-    let commands = COMMANDS.iter().chain(if spec.role == Role::Admin { ADMIN_COMMANDS } else { &[] });
+    let commands =
+        COMMANDS.iter().chain(if spec.role == Role::Admin { ADMIN_COMMANDS } else { &[] });
     for (name, text) in commands {
         write(&bin.join(name), text)?;
         fs::set_permissions(bin.join(name), fs::Permissions::from_mode(0o755))
@@ -92,11 +93,16 @@ pub fn install(root: &Path, spec: &Spec) -> Result<()> {
         "# Interstage Application Server\nVersion=13.0\nEdition=enterprise\nInstallDir=/opt/FJSVisas\n",
     )?;
     let conf = root.join("etc/opt/FJSVihs/servers/FJapache/conf");
-    let app = spec.group.map(str::to_string).or_else(|| (spec.role == Role::Single).then(|| spec.name.to_string()));
+    let app = spec
+        .group
+        .map(str::to_string)
+        .or_else(|| (spec.role == Role::Single).then(|| spec.name.to_string()));
     let include = app.as_ref().map(|a| format!("Include conf/{a}-app.conf\n")).unwrap_or_default();
     write(
         &conf.join("httpd.conf"),
-        &format!("ServerName {host}\nListen {address}:80\nDocumentRoot /var/opt/FJSVihs/htdocs\n{include}"),
+        &format!(
+            "ServerName {host}\nListen {address}:80\nDocumentRoot /var/opt/FJSVihs/htdocs\n{include}"
+        ),
     )?;
     link("httpd.conf", &conf.join("current.conf"))?;
     write(
@@ -105,15 +111,23 @@ pub fn install(root: &Path, spec: &Spec) -> Result<()> {
             "<domain name=\"interstage\">\n  <server host=\"{host}\" address=\"{address}\" port=\"12001\"/>\n</domain>\n"
         ),
     )?;
-    write(&root.join("var/opt/FJSVihs/htdocs/index.html"), "<html><body>Interstage</body></html>\n")?;
+    write(
+        &root.join("var/opt/FJSVihs/htdocs/index.html"),
+        "<html><body>Interstage</body></html>\n",
+    )?;
     write(&root.join("var/opt/FJSVisas/trace/README"), "trace files of the Interstage services\n")?;
     // Each server's certificate environment is its own until an import brings another.
     let serial = &sha256_hex(format!("{}-{address}", root.display()).as_bytes())[..16];
     write(
         &root.join("etc/opt/FJSVisscs/security/env/sitecert.pem"),
-        &format!("-----BEGIN CERTIFICATE-----\nsubject: CN=rehearsal site\nserial: {serial}\n-----END CERTIFICATE-----\n"),
+        &format!(
+            "-----BEGIN CERTIFICATE-----\nsubject: CN=rehearsal site\nserial: {serial}\n-----END CERTIFICATE-----\n"
+        ),
     )?;
-    write(&root.join("etc/opt/FJSVisscs/security/env/keystore"), &format!("private key {serial}\n"))?;
+    write(
+        &root.join("etc/opt/FJSVisscs/security/env/keystore"),
+        &format!("private key {serial}\n"),
+    )?;
     if let Some(app) = app {
         install_application(root, &app, address, &host)?;
     }
@@ -123,7 +137,11 @@ pub fn install(root: &Path, spec: &Spec) -> Result<()> {
             defs.push_str(&format!("group {group}\n"));
         }
         for member in SERVERS.iter().filter(|s| s.role == Role::Member) {
-            defs.push_str(&format!("member {} {}\n", member.group.unwrap_or_default(), member.name));
+            defs.push_str(&format!(
+                "member {} {}\n",
+                member.group.unwrap_or_default(),
+                member.name
+            ));
         }
         write(&root.join("etc/opt/FJSVisgui/site/groups.conf"), &defs)?;
     }
@@ -132,14 +150,19 @@ pub fn install(root: &Path, spec: &Spec) -> Result<()> {
 
 fn install_application(root: &Path, app: &str, address: &str, host: &str) -> Result<()> {
     let conf = root.join("etc/opt/FJSVihs/servers/FJapache/conf");
-    write(&conf.join(format!("{app}-app.conf")), &format!("ProxyPass /{app} http://{address}:8080/{app}\n"))?;
+    write(
+        &conf.join(format!("{app}-app.conf")),
+        &format!("ProxyPass /{app} http://{address}:8080/{app}\n"),
+    )?;
     write(
         &root.join(format!("etc/opt/FJSVtd/wu/{app}-orders.conf")),
         &format!("WorkUnit={app}-orders\nHost={host}\nConcurrency=4\n"),
     )?;
     write(
         &root.join("etc/opt/FJSVisjee/domains/interstage/config/resources.xml"),
-        &format!("<resources>\n  <jdbc name=\"orders\" url=\"jdbc:symfoware://db-{app}.example/orders\"/>\n</resources>\n"),
+        &format!(
+            "<resources>\n  <jdbc name=\"orders\" url=\"jdbc:symfoware://db-{app}.example/orders\"/>\n</resources>\n"
+        ),
     )?;
     let apps = root.join(format!("var/opt/FJSVisjee/domains/interstage/applications/{app}-orders"));
     let mut ear = format!("application orders for {app}, build 17\n").into_bytes();

@@ -99,7 +99,11 @@ impl fmt::Display for Refusal {
             write!(f, "\n  instead: {}", self.instead)?;
         }
         if self.rule.is_overridable() {
-            write!(f, "\n  (a planned exception may pass `--force {}`; it is recorded)", self.rule)?;
+            write!(
+                f,
+                "\n  (a planned exception may pass `--force {}`; it is recorded)",
+                self.rule
+            )?;
         }
         Ok(())
     }

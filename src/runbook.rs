@@ -45,21 +45,25 @@ impl Runbook {
         }
         let path = Path::new(what);
         if path.extension().is_some_and(|e| e == "rhai") || what.contains('/') {
-            let source = std::fs::read_to_string(path).map_err(|e| {
-                Error::Usage(format!("cannot read the runbook `{what}`: {e}"))
-            })?;
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let source = std::fs::read_to_string(path)
+                .map_err(|e| Error::Usage(format!("cannot read the runbook `{what}`: {e}")))?;
+            let name =
+                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             return Ok(Runbook {
                 name,
                 origin: what.to_string(),
                 source,
-                dir: Some(path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))),
+                dir: Some(
+                    path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+                ),
             });
         }
         let hint = suggest(what, STDLIB.iter().map(|(n, _)| *n))
             .map(|s| format!("did you mean `{s}`?"))
             .unwrap_or_else(|| format!("the standard runbooks are {}", names().join(", ")));
-        Err(Error::Usage(format!("no runbook `{what}`: {hint} (a script is given by its path, `./x.rhai`)")))
+        Err(Error::Usage(format!(
+            "no runbook `{what}`: {hint} (a script is given by its path, `./x.rhai`)"
+        )))
     }
 
     /// The first `//!` line: what the runbook does.
@@ -79,7 +83,8 @@ impl Runbook {
             .map(|(head, help)| {
                 let mut words = head.split_whitespace();
                 let name = words.next().unwrap_or_default().to_string();
-                let kind = words.next().map(|k| k.trim_matches(|c| c == '<' || c == '>').to_string());
+                let kind =
+                    words.next().map(|k| k.trim_matches(|c| c == '<' || c == '>').to_string());
                 Param { name, kind, help: help.trim().to_string() }
             })
             .collect()
@@ -110,7 +115,10 @@ impl Runbook {
                             format!(": it takes {}", names.join(", "))
                         }
                     });
-                return Err(Error::Usage(format!("runbook `{}` has no parameter `{name}`{hint}", self.name)));
+                return Err(Error::Usage(format!(
+                    "runbook `{}` has no parameter `{name}`{hint}",
+                    self.name
+                )));
             }
         }
         Ok(())

@@ -148,7 +148,11 @@ impl Runtime {
 
     /// Runs `f` with the server's transport, connecting on first use; one connection
     /// per server serves every step of the run.
-    pub fn with_conn<T>(&self, name: &str, f: impl FnOnce(&mut dyn Transport) -> Result<T>) -> Result<T> {
+    pub fn with_conn<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut dyn Transport) -> Result<T>,
+    ) -> Result<T> {
         let server = self.server(name)?;
         let slot = self.conns.get(name).expect("a slot per site server");
         let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
@@ -159,7 +163,13 @@ impl Runtime {
     }
 
     /// Runs a command that must succeed on `name`.
-    pub fn run(&self, name: &str, what: &str, command: &str, input: Option<&[u8]>) -> Result<String> {
+    pub fn run(
+        &self,
+        name: &str,
+        what: &str,
+        command: &str,
+        input: Option<&[u8]>,
+    ) -> Result<String> {
         self.with_conn(name, |t| transport::run_checked(t, name, what, command, input))
     }
 
@@ -198,12 +208,20 @@ impl Runtime {
         let running = self.read_running(name)?;
         let server = self.server(name)?;
         let path = self.path_on(server, PROVENANCE);
-        let text = self.run(name, "reading kuroko's record", &format!("if [ -f {path} ]; then cat {path}; fi"), None)?;
+        let text = self.run(
+            name,
+            "reading kuroko's record",
+            &format!("if [ -f {path} ]; then cat {path}; fi"),
+            None,
+        )?;
         let provenance = if text.trim().is_empty() {
             None
         } else {
             Some(serde_json::from_str(&text).map_err(|e| {
-                Error::on_server(name, format!("kuroko's record `{PROVENANCE}` is damaged ({e}): check it by hand"))
+                Error::on_server(
+                    name,
+                    format!("kuroko's record `{PROVENANCE}` is damaged ({e}): check it by hand"),
+                )
             })?)
         };
         Ok(ServerState { running, provenance })
@@ -241,7 +259,8 @@ impl Runtime {
             match &provenance {
                 Some(p) => {
                     let json = serde_json::to_string_pretty(p).expect("serialises");
-                    let command = format!("mkdir -p {dir} && cat > {path}.new && mv {path}.new {path}");
+                    let command =
+                        format!("mkdir -p {dir} && cat > {path}.new && mv {path}.new {path}");
                     self.run(name, "writing kuroko's record", &command, Some(json.as_bytes()))?;
                 }
                 None => {

@@ -251,7 +251,8 @@ impl Site {
             if let Some(line) = line {
                 text.push_str(&format!(", line {line}"));
             }
-            let key_path = if table.is_empty() { key.to_string() } else { format!("{table}.{key}") };
+            let key_path =
+                if table.is_empty() { key.to_string() } else { format!("{table}.{key}") };
             text.push_str(&format!(", key `{key_path}`: {message}"));
             if let Some(line) = line {
                 text.push('\n');
@@ -268,11 +269,12 @@ impl Site {
                 return Err(fail("", "groups", format!("group `{group}` is listed twice")));
             }
         }
-        check_templates(&file.commands, &file.backup)
-            .map_err(|(key, m)| match key.split_once('.') {
+        check_templates(&file.commands, &file.backup).map_err(|(key, m)| {
+            match key.split_once('.') {
                 Some((table, key)) => fail(table, key, m),
                 None => fail("commands", &key, m),
-            })?;
+            }
+        })?;
         for pattern in file.backup.paths.iter().chain(&file.backup.certificate_paths) {
             check_relative_pattern(pattern).map_err(|m| fail("backup", "paths", m))?;
         }
@@ -315,7 +317,10 @@ impl Site {
                 admins.push(name.clone());
             }
             for (what, value) in [("address", &def.address), ("hostname", &def.hostname)] {
-                if value.trim().is_empty() || value.contains(',') || value.contains(char::is_whitespace) {
+                if value.trim().is_empty()
+                    || value.contains(',')
+                    || value.contains(char::is_whitespace)
+                {
                     return Err(fail(&table, what, format!("`{value}` is not a valid {what}")));
                 }
                 if let Some(other) = addresses.insert(value.clone(), name.clone()) {
@@ -327,7 +332,11 @@ impl Site {
                 }
             }
             if def.root.is_empty() {
-                return Err(fail(&table, "root", "give the server's root folder (`/` on a real server)".into()));
+                return Err(fail(
+                    &table,
+                    "root",
+                    "give the server's root folder (`/` on a real server)".into(),
+                ));
             }
             let root = match def.transport {
                 TransportKind::Local => base.join(&def.root),
@@ -356,7 +365,13 @@ impl Site {
         }
         match admins.len() {
             1 => {}
-            0 => return Err(fail("", "servers", "the site has no server with `role = \"admin\"`".into())),
+            0 => {
+                return Err(fail(
+                    "",
+                    "servers",
+                    "the site has no server with `role = \"admin\"`".into(),
+                ));
+            }
             _ => {
                 return Err(fail(
                     "",
@@ -422,7 +437,9 @@ fn check_relative_pattern(pattern: &str) -> Result<(), String> {
     let bad = pattern.is_empty()
         || pattern.starts_with('/')
         || pattern.split('/').any(|c| c.is_empty() || c == "." || c == "..")
-        || pattern.contains(|c: char| c == '\'' || c == '\\' || c.is_whitespace() || c == '?' || c == '[');
+        || pattern.contains(|c: char| {
+            c == '\'' || c == '\\' || c.is_whitespace() || c == '?' || c == '['
+        });
     if bad {
         Err(format!(
             "`{pattern}` must be a plain path relative to the server's root, like `etc/opt/FJSV*`"
@@ -461,7 +478,9 @@ fn check_templates(commands: &Commands, backup: &BackupSpec) -> Result<(), (Stri
             }
         }
     }
-    for (key, required) in [("stop", &commands.stop), ("start", &commands.start), ("status", &commands.status)] {
+    for (key, required) in
+        [("stop", &commands.stop), ("start", &commands.start), ("status", &commands.status)]
+    {
         if required.trim().is_empty() {
             return Err((key.to_string(), "this command cannot be empty".into()));
         }
@@ -577,5 +596,7 @@ fn line_of_key(source: &str, table: &str, key: &str) -> Option<usize> {
             return Some(index + 1);
         }
     }
-    header_line.or_else(|| if table == "servers" { line_of_key(source, &format!("servers.{key}"), "") } else { None })
+    header_line.or_else(|| {
+        if table == "servers" { line_of_key(source, &format!("servers.{key}"), "") } else { None }
+    })
 }

@@ -89,14 +89,19 @@ impl Store {
     pub fn commit(&self, pending: Pending, manifest: &Manifest) -> Result<()> {
         let id = &manifest.id;
         let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
-        for (name, text) in
-            [(MANIFEST, json), (FILE_SUMS, manifest.file_sums()), (ARCHIVE_SUM, manifest.archive_sum())]
-        {
+        for (name, text) in [
+            (MANIFEST, json),
+            (FILE_SUMS, manifest.file_sums()),
+            (ARCHIVE_SUM, manifest.archive_sum()),
+        ] {
             write_synced(&pending.dir.join(name), text.as_bytes())?;
         }
-        archive::verify(&pending.archive_path(), manifest)
-            .map_err(|message| Error::Backup { id: id.clone(), message: format!("failed its check after writing: {message}") })?;
-        fs::rename(&pending.dir, &pending.final_dir).map_err(|e| Error::io(&pending.final_dir, e))?;
+        archive::verify(&pending.archive_path(), manifest).map_err(|message| Error::Backup {
+            id: id.clone(),
+            message: format!("failed its check after writing: {message}"),
+        })?;
+        fs::rename(&pending.dir, &pending.final_dir)
+            .map_err(|e| Error::io(&pending.final_dir, e))?;
         if let Some(parent) = pending.final_dir.parent()
             && let Ok(dir) = fs::File::open(parent)
         {
@@ -136,7 +141,10 @@ impl Store {
         if manifest.id != id {
             return Err(Error::Backup {
                 id: id.to_string(),
-                message: format!("its manifest names another backup, `{}`: it was moved or tampered with", manifest.id),
+                message: format!(
+                    "its manifest names another backup, `{}`: it was moved or tampered with",
+                    manifest.id
+                ),
             });
         }
         Ok(manifest)
@@ -187,7 +195,10 @@ impl Store {
         let path = self.root.join(STATE);
         match fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                Error::Other(anyhow::anyhow!("kuroko's site record `{}` is damaged: {e}", path.display()))
+                Error::Other(anyhow::anyhow!(
+                    "kuroko's site record `{}` is damaged: {e}",
+                    path.display()
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SiteState::default()),
             Err(e) => Err(Error::io(&path, e)),

@@ -48,8 +48,10 @@ fn raw_tar(entries: &[Entry]) -> Vec<u8> {
 /// checksums are right, so only the entry itself can be refused.
 fn plant(site: &Site, name: &str, archive: Vec<u8>, files: &[(&str, &[u8])]) -> String {
     let admin_id = site.backup_of("adm");
-    let admin: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(site.store().join(&admin_id).join("manifest.json")).unwrap()).unwrap();
+    let admin: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(site.store().join(&admin_id).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
     let generation = format!("planted-{name}");
     let id = format!("{generation}/ms-01");
     let dir = site.store().join(&id);
@@ -115,7 +117,12 @@ fn an_archive_entry_with_an_absolute_path_is_refused() {
 #[test]
 fn a_symbolic_link_leaving_the_root_is_refused() {
     refuses_hostile(
-        &[Entry { name: "etc/opt/FJSVisas/link", kind: b'2', link: "../../../../../../etc", data: b"" }],
+        &[Entry {
+            name: "etc/opt/FJSVisas/link",
+            kind: b'2',
+            link: "../../../../../../etc",
+            data: b"",
+        }],
         &[],
         "leaves the root",
     );
@@ -137,7 +144,11 @@ fn a_hard_link_to_a_file_outside_the_archive_is_refused() {
 
 #[test]
 fn a_device_file_is_refused() {
-    refuses_hostile(&[Entry { name: "etc/opt/FJSVisas/disk", kind: b'3', link: "", data: b"" }], &[], "device files are refused");
+    refuses_hostile(
+        &[Entry { name: "etc/opt/FJSVisas/disk", kind: b'3', link: "", data: b"" }],
+        &[],
+        "device files are refused",
+    );
 }
 
 #[test]
@@ -149,7 +160,9 @@ fn a_truncated_archive_is_refused() {
     let bytes = fs::read(&archive).unwrap();
     fs::write(&archive, &bytes[..1000]).unwrap();
     let before = site.snapshot();
-    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]).code(1).stderr_has("refused by R8");
+    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
+        .code(1)
+        .stderr_has("refused by R8");
     assert_unchanged(&before, &site.snapshot());
 }
 

@@ -27,7 +27,10 @@ fn expansion_gives_the_reserve_server_the_groups_resources_with_its_own_identity
     // Policy not-allowed: the new member keeps its own certificate environment.
     assert_eq!(site.read("rs-01", "etc/opt/FJSVisscs/security/env/sitecert.pem"), cert_before);
     let provenance = site.read("rs-01", "var/opt/kuroko/provenance.json");
-    assert!(provenance.contains("\"source_group\": \"G1\"") && provenance.contains("\"hostinfo_pending\": false"));
+    assert!(
+        provenance.contains("\"source_group\": \"G1\"")
+            && provenance.contains("\"hostinfo_pending\": false")
+    );
     site.kuroko(&["status"]).success().stdout_has("rs-01      member      G1     running");
 }
 
@@ -114,7 +117,11 @@ fn a_site_backup_is_one_generation_that_gnu_tar_and_sha256sum_accept() {
             assert!(listed.lines().any(|l| l == path), "GNU tar does not list {path}");
         }
         sh(&dir, "sha256sum -c archive.sha256").success();
-        sh(&dir, "mkdir x && tar -xf archive.tar -C x && cd x && sha256sum --strict -c ../files.sha256").success();
+        sh(
+            &dir,
+            "mkdir x && tar -xf archive.tar -C x && cd x && sha256sum --strict -c ../files.sha256",
+        )
+        .success();
     }
     let admin = fs::read_to_string(site.store().join(&ids[0]).join("manifest.json")).unwrap();
     assert!(admin.contains("\"role\": \"admin\""));
@@ -131,7 +138,9 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
     let site = Site::new();
     site.kuroko(&["run", "backup-site"]).success();
     let before = site.snapshot();
-    let run = site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01", "--dry-run"]).success();
+    let run = site
+        .kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01", "--dry-run"])
+        .success();
     assert_unchanged(&before, &site.snapshot());
     for line in [
         "plan [ms-01] stop Interstage for the backup  [checks R4, R7]",
@@ -149,6 +158,7 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
 fn a_dry_run_shows_the_refusal_a_real_run_would_meet() {
     let site = Site::new();
     let before = site.snapshot();
-    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=ss-01", "--dry-run"]).refused("R1");
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=ss-01", "--dry-run"])
+        .refused("R1");
     assert_unchanged(&before, &site.snapshot());
 }

@@ -36,7 +36,9 @@ fn an_admin_backup_goes_only_onto_the_admin_server() {
     let site = backed_up();
     let before = site.snapshot();
     let admin = site.backup_of("adm");
-    site.script(&format!(r#"import_backup("{admin}", "rs-01");"#), &[]).refused("R1").stderr_has("admin-server backup");
+    site.script(&format!(r#"import_backup("{admin}", "rs-01");"#), &[])
+        .refused("R1")
+        .stderr_has("admin-server backup");
     site.script(&format!(r#"restore("{}", "adm");"#, site.backup_of("ms-01")), &[]).refused("R1");
     assert_unchanged(&before, &site.snapshot());
 }
@@ -46,9 +48,13 @@ fn the_admin_server_is_restored_from_its_own_backup() {
     let site = backed_up();
     let admin = site.backup_of("adm");
     let before = site.group_definitions();
-    std::fs::write(site.root("adm").join("etc/opt/FJSVisgui/site/groups.conf"), "group G1\n").unwrap();
-    site.script(&format!(r#"stop_interstage("adm"); restore("{admin}", "adm"); start_interstage("adm");"#), &[])
-        .success();
+    std::fs::write(site.root("adm").join("etc/opt/FJSVisgui/site/groups.conf"), "group G1\n")
+        .unwrap();
+    site.script(
+        &format!(r#"stop_interstage("adm"); restore("{admin}", "adm"); start_interstage("adm");"#),
+        &[],
+    )
+    .success();
     assert_eq!(site.group_definitions(), before);
 }
 
@@ -56,7 +62,9 @@ fn the_admin_server_is_restored_from_its_own_backup() {
 fn joining_a_group_without_its_resources_is_refused_and_changes_nothing() {
     let site = backed_up();
     let before = site.snapshot();
-    site.script(r#"group_add("G1", "rs-01");"#, &[]).refused("R2").stderr_has("import a backup of a member of `G1`");
+    site.script(r#"group_add("G1", "rs-01");"#, &[])
+        .refused("R2")
+        .stderr_has("import a backup of a member of `G1`");
     assert_unchanged(&before, &site.snapshot());
 }
 
@@ -69,7 +77,9 @@ fn joining_a_group_with_another_groups_resources_is_refused_and_changes_nothing(
     )
     .success();
     let before = site.snapshot();
-    site.script(r#"group_add("G1", "rs-01");"#, &[]).refused("R2").stderr_has("`ms-03` (group `G2`)");
+    site.script(r#"group_add("G1", "rs-01");"#, &[])
+        .refused("R2")
+        .stderr_has("`ms-03` (group `G2`)");
     assert_unchanged(&before, &site.snapshot());
     // The same server may join the group whose resources it holds.
     site.script(r#"group_add("G2", "rs-01");"#, &[]).success();
@@ -94,7 +104,9 @@ fn backing_up_the_last_running_member_is_refused_unless_forced() {
     site.script(r#"stop_interstage("ms-04"); mark_down("ms-04");"#, &[]).success();
     assert_eq!(site.state("ms-04"), "stopped");
     let before = site.snapshot();
-    site.script(r#"backup("ms-03");"#, &[]).refused("R4").stderr_has("last running member of group `G2`");
+    site.script(r#"backup("ms-03");"#, &[])
+        .refused("R4")
+        .stderr_has("last running member of group `G2`");
     assert_unchanged(&before, &site.snapshot());
     assert_eq!(site.state("ms-03"), "running");
     // A planned outage may override R4, and says so.
@@ -140,9 +152,13 @@ fn a_managed_backup_without_a_matching_admin_backup_is_refused_unless_forced() {
     let id = site.script(r#"print(backup("ms-01"));"#, &[]).success().stdout;
     let id = id.lines().find(|l| l.ends_with("/ms-01")).unwrap().trim().to_string();
     let before = site.snapshot();
-    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]).refused("R7").stderr_has("out of step");
+    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
+        .refused("R7")
+        .stderr_has("out of step");
     assert_unchanged(&before, &site.snapshot());
-    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &["--force", "R7"]).success().stderr_has("override of R7");
+    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &["--force", "R7"])
+        .success()
+        .stderr_has("override of R7");
 }
 
 #[test]
@@ -156,7 +172,10 @@ fn a_corrupt_backup_is_refused_and_changes_nothing() {
     bytes[at] ^= 0x20;
     std::fs::write(&archive, bytes).unwrap();
     let before = site.snapshot();
-    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]).code(1).stderr_has("refused by R8").stderr_has("corrupt");
+    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
+        .code(1)
+        .stderr_has("refused by R8")
+        .stderr_has("corrupt");
     assert_unchanged(&before, &site.snapshot());
     site.kuroko(&["backups", "verify"]).code(1).stdout_has(&format!("FAILED backup `{id}`"));
 }
@@ -170,7 +189,10 @@ fn a_backup_with_a_damaged_tar_header_is_refused() {
     bytes[600] ^= 0x20;
     std::fs::write(&archive, bytes).unwrap();
     let before = site.snapshot();
-    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]).code(1).stderr_has("refused by R8").stderr_has("corrupt archive");
+    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
+        .code(1)
+        .stderr_has("refused by R8")
+        .stderr_has("corrupt archive");
     assert_unchanged(&before, &site.snapshot());
 }
 
@@ -198,7 +220,10 @@ fn a_backup_with_a_tampered_file_checksum_is_refused() {
 fn importing_across_interstage_versions_is_refused() {
     let site = backed_up();
     let text = std::fs::read_to_string(site.site_file()).unwrap();
-    let text = text.replace("root = \"servers/rs-01\"\n", "root = \"servers/rs-01\"\ninterstage_version = \"12.0\"\n");
+    let text = text.replace(
+        "root = \"servers/rs-01\"\n",
+        "root = \"servers/rs-01\"\ninterstage_version = \"12.0\"\n",
+    );
     std::fs::write(site.site_file(), text).unwrap();
     let before = site.snapshot();
     site.script(r#"import_backup(latest_backup("G1"), "rs-01");"#, &[])
@@ -251,7 +276,8 @@ fn an_imported_server_is_not_started_again_with_another_servers_identity() {
 fn ctrl_c_stops_the_run_and_starts_again_what_it_stopped() {
     let site = backed_up();
     let script = site.temp.path().join("slow.rhai");
-    std::fs::write(&script, r#"stop_interstage("ms-01"); pause(60); start_interstage("ms-01");"#).unwrap();
+    std::fs::write(&script, r#"stop_interstage("ms-01"); pause(60); start_interstage("ms-01");"#)
+        .unwrap();
     let mut child = Command::new(KUROKO)
         .arg("--site")
         .arg(site.site_file())
@@ -271,7 +297,7 @@ fn ctrl_c_stops_the_run_and_starts_again_what_it_stopped() {
     assert!(status.success());
     let started = Instant::now();
     let output = loop {
-        if let Some(_) = child.try_wait().unwrap() {
+        if child.try_wait().unwrap().is_some() {
             break child.wait_with_output().unwrap();
         }
         if started.elapsed() > Duration::from_secs(20) {
@@ -291,7 +317,10 @@ fn a_failing_stop_command_means_no_backup_is_taken() {
     let site = Site::new();
     std::fs::write(site.root("ms-01").join("run/isstop.fail"), "").unwrap();
     let before = site.backups();
-    site.script(r#"backup("ms-01");"#, &[]).code(1).stderr_has("IS10001").stderr_has("nothing was backed up");
+    site.script(r#"backup("ms-01");"#, &[])
+        .code(1)
+        .stderr_has("IS10001")
+        .stderr_has("nothing was backed up");
     assert_eq!(site.backups(), before);
     assert_eq!(site.state("ms-01"), "running");
 }

@@ -7,7 +7,10 @@ use crate::support::{Site, assert_unchanged};
 fn a_syntax_error_shows_the_line_with_a_caret_before_anything_runs() {
     let site = Site::new();
     let before = site.snapshot();
-    site.script("stop_interstage(\"ms-01\");\nlet x = ;\n", &[]).code(2).stderr_has(":2:").stderr_has("2 | let x = ;");
+    site.script("stop_interstage(\"ms-01\");\nlet x = ;\n", &[])
+        .code(2)
+        .stderr_has(":2:")
+        .stderr_has("2 | let x = ;");
     assert_unchanged(&before, &site.snapshot());
 }
 
@@ -15,7 +18,9 @@ fn a_syntax_error_shows_the_line_with_a_caret_before_anything_runs() {
 fn an_undefined_variable_is_caught_before_anything_runs() {
     let site = Site::new();
     let before = site.snapshot();
-    site.script("stop_interstage(\"ms-01\");\nbackup(serverr);\n", &[]).code(2).stderr_has("serverr");
+    site.script("stop_interstage(\"ms-01\");\nbackup(serverr);\n", &[])
+        .code(2)
+        .stderr_has("serverr");
     assert_unchanged(&before, &site.snapshot());
 }
 
@@ -28,13 +33,18 @@ fn an_unknown_runbook_name_suggests_the_nearest() {
 #[test]
 fn an_unknown_parameter_is_refused_with_a_suggestion() {
     let site = Site::new();
-    site.kuroko(&["run", "expand", "-p", "grup=G1", "-p", "server=rs-01"]).code(2).stderr_has("did you mean `group`?");
+    site.kuroko(&["run", "expand", "-p", "grup=G1", "-p", "server=rs-01"])
+        .code(2)
+        .stderr_has("did you mean `group`?");
 }
 
 #[test]
 fn a_missing_parameter_says_how_to_pass_it() {
     let site = Site::new();
-    site.kuroko(&["run", "expand", "-p", "group=G1"]).code(2).stderr_has("needs the parameter `server`").stderr_has("-p server=VALUE");
+    site.kuroko(&["run", "expand", "-p", "group=G1"])
+        .code(2)
+        .stderr_has("needs the parameter `server`")
+        .stderr_has("-p server=VALUE");
 }
 
 #[test]
@@ -51,7 +61,8 @@ fn imports_stay_inside_the_runbooks_folder() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(site.temp.path().join("outside.rhai"), "fn f() { 1 }").unwrap();
     std::fs::write(dir.join("helper.rhai"), "fn answer() { 42 }").unwrap();
-    std::os::unix::fs::symlink(site.temp.path().join("outside.rhai"), dir.join("sneaky.rhai")).unwrap();
+    std::os::unix::fs::symlink(site.temp.path().join("outside.rhai"), dir.join("sneaky.rhai"))
+        .unwrap();
     let run = |body: &str| {
         let path = dir.join("main.rhai");
         std::fs::write(&path, body).unwrap();
@@ -59,7 +70,9 @@ fn imports_stay_inside_the_runbooks_folder() {
     };
     run("import \"helper\" as h; print(h::answer());").success().stdout_has("42");
     run("import \"../outside\" as o;").code(1).stderr_has("only plain names");
-    run(&format!("import \"{}\" as o;", site.temp.path().join("outside").display())).code(1).stderr_has("only plain names");
+    run(&format!("import \"{}\" as o;", site.temp.path().join("outside").display()))
+        .code(1)
+        .stderr_has("only plain names");
     run("import \"sneaky\" as o;").code(1).stderr_has("leads outside");
 }
 

@@ -32,12 +32,16 @@ fn a_misspelt_role_suggests_the_valid_one() {
 #[test]
 fn a_member_of_an_unknown_group_is_named_with_a_suggestion() {
     let (_site, run) = broken(|t| t.replacen("group = \"G2\"", "group = \"G22\"", 1));
-    run.code(2).stderr_has("key `servers.ms-03.group`").stderr_has("unknown group `G22`").stderr_has("did you mean `G2`?");
+    run.code(2)
+        .stderr_has("key `servers.ms-03.group`")
+        .stderr_has("unknown group `G22`")
+        .stderr_has("did you mean `G2`?");
 }
 
 #[test]
 fn an_unknown_placeholder_in_a_command_template_is_named() {
-    let (_site, run) = broken(|t| t.replacen("isgroupadd {group} {server}", "isgroupadd {grup} {server}", 1));
+    let (_site, run) =
+        broken(|t| t.replacen("isgroupadd {group} {server}", "isgroupadd {grup} {server}", 1));
     run.code(2).stderr_has("commands.group_add").stderr_has("did you mean `{group}`?");
 }
 
@@ -57,7 +61,10 @@ fn invalid_toml_points_at_the_line() {
 fn a_missing_site_file_says_how_to_make_one() {
     let site = Site::new();
     std::fs::remove_file(site.site_file()).unwrap();
-    site.kuroko(&["status"]).code(2).stderr_has("cannot read the site file").stderr_has("kuroko rehearsal create");
+    site.kuroko(&["status"])
+        .code(2)
+        .stderr_has("cannot read the site file")
+        .stderr_has("kuroko rehearsal create");
 }
 
 #[test]
@@ -75,5 +82,8 @@ fn an_unknown_server_suggests_the_nearest_name_and_changes_nothing() {
 fn an_unreachable_server_fails_with_a_clear_message() {
     let site = Site::new();
     std::fs::rename(site.root("ms-04"), site.temp.path().join("gone")).unwrap();
-    site.kuroko(&["status"]).code(1).stdout_has("ms-04      unreachable").stdout_has("does not exist");
+    site.kuroko(&["status"])
+        .code(1)
+        .stdout_has("ms-04      unreachable")
+        .stdout_has("does not exist");
 }

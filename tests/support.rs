@@ -31,13 +31,21 @@ impl Run {
 
     #[track_caller]
     pub fn success(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn code(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "wrong exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "wrong exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -129,7 +137,8 @@ impl Site {
     }
 
     pub fn read(&self, server: &str, path: &str) -> String {
-        fs::read_to_string(self.root(server).join(path)).unwrap_or_else(|e| panic!("{server}:{path}: {e}"))
+        fs::read_to_string(self.root(server).join(path))
+            .unwrap_or_else(|e| panic!("{server}:{path}: {e}"))
     }
 
     pub fn state(&self, server: &str) -> String {
@@ -177,7 +186,13 @@ impl Site {
     /// Asserts the files under every pattern of a member (minus the certificate
     /// environment) equal `source`'s with the source's address and host name replaced.
     #[track_caller]
-    pub fn assert_resources_match(&self, source: &str, target: &str, (src_ip, src_host): (&str, &str), (ip, host): (&str, &str)) {
+    pub fn assert_resources_match(
+        &self,
+        source: &str,
+        target: &str,
+        (src_ip, src_host): (&str, &str),
+        (ip, host): (&str, &str),
+    ) {
         let a = files(&self.root(source));
         let b = files(&self.root(target));
         let a_names: Vec<&String> = a.keys().collect();
@@ -185,10 +200,17 @@ impl Site {
         assert_eq!(a_names, b_names, "{target} does not hold the same resource files as {source}");
         let mut compared = 0;
         for (path, content) in &a {
-            let expected = String::from_utf8_lossy(content).replace(src_ip, ip).replace(src_host, host);
+            let expected =
+                String::from_utf8_lossy(content).replace(src_ip, ip).replace(src_host, host);
             let got = String::from_utf8_lossy(&b[path]).into_owned();
-            assert_eq!(got, expected, "{target}:{path} differs from {source}'s beyond the server-specific information");
-            assert!(!got.contains(src_ip) && !got.contains(src_host), "{target}:{path} still names {source}");
+            assert_eq!(
+                got, expected,
+                "{target}:{path} differs from {source}'s beyond the server-specific information"
+            );
+            assert!(
+                !got.contains(src_ip) && !got.contains(src_host),
+                "{target}:{path} still names {source}"
+            );
             compared += 1;
         }
         assert!(compared >= 8, "only {compared} files compared");

@@ -37,7 +37,11 @@ impl Runtime {
             self.report.action(name, "stop Interstage for the backup", &rules);
             self.stop_now(name)?;
         }
-        self.report.action(name, &format!("back up {} into backup `{id}`", self.site.backup.paths.join(" ")), &[]);
+        self.report.action(
+            name,
+            &format!("back up {} into backup `{id}`", self.site.backup.paths.join(" ")),
+            &[],
+        );
         let taken = if self.dry_run() {
             let manifest = self.manifest_for(&server, role, group, &generation, &definitions, None);
             self.model().planned.insert(id.clone(), manifest);
@@ -70,12 +74,17 @@ impl Runtime {
         let scan = scan.unwrap_or_default();
         let mut patterns = self.site.backup.paths.clone();
         patterns.push(SERVICE_DIR.to_string());
-        let units: BTreeSet<String> =
-            scan.paths.iter().filter_map(|p| patterns.iter().find_map(|pat| matches_pattern(pat, p))).collect();
+        let units: BTreeSet<String> = scan
+            .paths
+            .iter()
+            .filter_map(|p| patterns.iter().find_map(|pat| matches_pattern(pat, p)))
+            .collect();
         let certificate_paths: BTreeSet<String> = scan
             .paths
             .iter()
-            .filter_map(|p| self.site.backup.certificate_paths.iter().find_map(|pat| matches_pattern(pat, p)))
+            .filter_map(|p| {
+                self.site.backup.certificate_paths.iter().find_map(|pat| matches_pattern(pat, p))
+            })
             .collect();
         let certificate_paths = if planned {
             // A planned backup is assumed to hold the certificate environment.
@@ -120,9 +129,18 @@ impl Runtime {
         let mut patterns = self.site.backup.paths.clone();
         if !self.site.backup.commands.is_empty() {
             let dir = self.path_on(server, SERVICE_DIR);
-            self.run(name, "preparing the service backup folder", &format!("rm -rf {dir} && mkdir -p {dir}"), None)?;
+            self.run(
+                name,
+                "preparing the service backup folder",
+                &format!("rm -rf {dir} && mkdir -p {dir}"),
+                None,
+            )?;
             for template in &self.site.backup.commands {
-                let command = self.command(server, template, &[("dir", &format!("{}/{SERVICE_DIR}", server.root_prefix()))]);
+                let command = self.command(
+                    server,
+                    template,
+                    &[("dir", &format!("{}/{SERVICE_DIR}", server.root_prefix()))],
+                );
                 self.run(name, "a service backup command", &command, None)?;
             }
             patterns.push(SERVICE_DIR.to_string());
@@ -133,8 +151,14 @@ impl Runtime {
         let (sender, receiver) = sync_channel::<Vec<u8>>(64);
         let scanner = std::thread::spawn(move || {
             let mut out = BufWriter::new(file);
-            let scan = archive::scan(ChannelReader { receiver, chunk: Vec::new(), at: 0 }, &mut out, ARCHIVE)?;
-            out.flush().and_then(|_| out.get_ref().sync_all()).map_err(|e| format!("cannot write the archive: {e}"))?;
+            let scan = archive::scan(
+                ChannelReader { receiver, chunk: Vec::new(), at: 0 },
+                &mut out,
+                ARCHIVE,
+            )?;
+            out.flush()
+                .and_then(|_| out.get_ref().sync_all())
+                .map_err(|e| format!("cannot write the archive: {e}"))?;
             Ok::<_, String>(scan)
         });
         let exit = self.with_conn(name, |t| t.exec(&command, None, &mut ChannelWriter { sender }));
@@ -143,7 +167,9 @@ impl Runtime {
             Ok(exit) => exit,
             Err(e) => {
                 return Err(match scan {
-                    Err(message) => Error::on_server(name, format!("the backup stream is unusable: {message}")),
+                    Err(message) => {
+                        Error::on_server(name, format!("the backup stream is unusable: {message}"))
+                    }
                     Ok(_) => e,
                 });
             }
@@ -158,7 +184,9 @@ impl Runtime {
                 ),
             ));
         }
-        let scan = scan.map_err(|message| Error::on_server(name, format!("the backup stream is unusable: {message}")))?;
+        let scan = scan.map_err(|message| {
+            Error::on_server(name, format!("the backup stream is unusable: {message}"))
+        })?;
         let manifest = self.manifest_for(server, role, group, generation, definitions, Some(scan));
         self.store.commit(pending, &manifest)?;
         if !self.site.backup.commands.is_empty() {
@@ -198,9 +226,9 @@ struct ChannelWriter {
 
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.sender
-            .send(buf.to_vec())
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the archive reader stopped"))?;
+        self.sender.send(buf.to_vec()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the archive reader stopped")
+        })?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

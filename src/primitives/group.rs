@@ -59,7 +59,9 @@ impl Runtime {
                     if !self.site.servers.contains_key(*server) {
                         return Err(Error::on_server(
                             &admin.name,
-                            format!("the admin server lists `{server}` in group `{group}` but the site file has no such server: add it"),
+                            format!(
+                                "the admin server lists `{server}` in group `{group}` but the site file has no such server: add it"
+                            ),
                         ));
                     }
                     membership.entry(group.to_string()).or_default().insert(server.to_string());
@@ -67,7 +69,10 @@ impl Runtime {
                 _ => {
                     return Err(Error::on_server(
                         &admin.name,
-                        format!("line {} of `{command}` is neither `group G` nor `member G SERVER`: {line}", number + 1),
+                        format!(
+                            "line {} of `{command}` is neither `group G` nor `member G SERVER`: {line}",
+                            number + 1
+                        ),
                     ));
                 }
             }
@@ -125,7 +130,11 @@ impl Runtime {
                     current.unwrap_or_default()
                 )));
             }
-            Role::Admin => return Err(Error::Usage(format!("`{name}` is the admin server: it joins no group"))),
+            Role::Admin => {
+                return Err(Error::Usage(format!(
+                    "`{name}` is the admin server: it joins no group"
+                )));
+            }
             Role::Standalone => {
                 return Err(Error::Usage(format!(
                     "`{name}` is a standalone server: join it to the site as a reserve server first"
@@ -156,7 +165,11 @@ impl Runtime {
             self.check_r2(name, group)?;
         }
         let admin = self.site.admin().name.clone();
-        self.report.action(&admin, &format!("add `{name}` to group `{group}`"), &[Rule::R2, Rule::R5, Rule::R10]);
+        self.report.action(
+            &admin,
+            &format!("add `{name}` to group `{group}`"),
+            &[Rule::R2, Rule::R5, Rule::R10],
+        );
         self.change_group("group_add", group, name)?;
         let mut model = self.model();
         if let Some(membership) = model.membership.as_mut() {
@@ -178,10 +191,13 @@ impl Runtime {
             .into())
         };
         let Some(p) = state.provenance else {
-            return refuse(format!("`{name}`'s resources did not come from a backup of group `{group}`"));
+            return refuse(format!(
+                "`{name}`'s resources did not come from a backup of group `{group}`"
+            ));
         };
         if p.source_group.as_deref() != Some(group) {
-            let from = p.source_group.map(|g| format!("group `{g}`")).unwrap_or_else(|| "no group".into());
+            let from =
+                p.source_group.map(|g| format!("group `{g}`")).unwrap_or_else(|| "no group".into());
             return refuse(format!(
                 "`{name}`'s resources came from `{}` ({from}), not from a member of `{group}`",
                 p.source_server
@@ -208,7 +224,11 @@ impl Runtime {
             return Err(Error::Usage(format!("`{name}` is not a member of group `{group}`")));
         }
         let admin = self.site.admin().name.clone();
-        self.report.action(&admin, &format!("delete `{name}` from group `{group}` (it becomes a reserve server)"), &[]);
+        self.report.action(
+            &admin,
+            &format!("delete `{name}` from group `{group}` (it becomes a reserve server)"),
+            &[],
+        );
         self.change_group("group_remove", group, name)?;
         if !self.dry_run() {
             let mut state = self.store.state()?;
@@ -227,8 +247,11 @@ impl Runtime {
     fn change_group(&self, which: &str, group: &str, name: &str) -> Result<()> {
         let admin = self.site.admin();
         let server = self.server(name)?;
-        let template =
-            if which == "group_add" { &self.site.commands.group_add } else { &self.site.commands.group_remove };
+        let template = if which == "group_add" {
+            &self.site.commands.group_add
+        } else {
+            &self.site.commands.group_remove
+        };
         let adding = which == "group_add";
         if self.dry_run() {
             return Ok(());
@@ -245,7 +268,12 @@ impl Runtime {
             let command = self.command(
                 admin,
                 template,
-                &[("group", group), ("server", name), ("address", &server.address), ("hostname", &server.hostname)],
+                &[
+                    ("group", group),
+                    ("server", name),
+                    ("address", &server.address),
+                    ("hostname", &server.hostname),
+                ],
             );
             self.run(&admin.name, which, &command, None)?;
         }
@@ -258,8 +286,9 @@ impl Runtime {
             } else {
                 members.remove(name);
             }
-            state.membership =
-                Some(membership.iter().map(|(g, m)| (g.clone(), m.iter().cloned().collect())).collect());
+            state.membership = Some(
+                membership.iter().map(|(g, m)| (g.clone(), m.iter().cloned().collect())).collect(),
+            );
             if adding {
                 state.removed.remove(name);
             }

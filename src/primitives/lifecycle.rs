@@ -94,7 +94,10 @@ impl Runtime {
                 other => other,
             })?;
             if self.read_running(name)? {
-                return Err(Error::on_server(name, "the stop command succeeded but Interstage still runs"));
+                return Err(Error::on_server(
+                    name,
+                    "the stop command succeeded but Interstage still runs",
+                ));
             }
         }
         self.set_state(name, |s| s.running = false);
@@ -112,7 +115,10 @@ impl Runtime {
             let command = self.command(server, &self.site.commands.start, &[]);
             self.run(name, "starting Interstage", &command, None)?;
             if !self.read_running(name)? {
-                return Err(Error::on_server(name, "the start command succeeded but Interstage is not running"));
+                return Err(Error::on_server(
+                    name,
+                    "the start command succeeded but Interstage is not running",
+                ));
             }
         }
         self.set_state(name, |s| s.running = true);
@@ -124,7 +130,10 @@ impl Runtime {
     pub fn mark_down(&self, name: &str) -> Result<()> {
         self.server(name)?;
         self.model().down.insert(name.to_string());
-        self.report.note(Some(name), "marked as intentionally down: it will not be started again on failure");
+        self.report.note(
+            Some(name),
+            "marked as intentionally down: it will not be started again on failure",
+        );
         Ok(())
     }
 }

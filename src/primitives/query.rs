@@ -11,7 +11,8 @@ impl Runtime {
     pub fn status(&self, name: &str) -> Result<String> {
         self.check_cancel()?;
         self.server(name)?;
-        let running = if self.dry_run() { self.state(name)?.running } else { self.read_running(name)? };
+        let running =
+            if self.dry_run() { self.state(name)?.running } else { self.read_running(name)? };
         self.set_state(name, |s| s.running = running);
         Ok(if running { "running" } else { "stopped" }.to_string())
     }
@@ -31,7 +32,9 @@ impl Runtime {
         }
         let (mut found, _) = self.store.list();
         found.extend(self.model().planned.values().cloned());
-        found.retain(|m| m.site == self.site.name && group.is_none_or(|g| m.group.as_deref() == Some(g)));
+        found.retain(|m| {
+            m.site == self.site.name && group.is_none_or(|g| m.group.as_deref() == Some(g))
+        });
         found.sort_by(|a, b| (&b.created, &b.id).cmp(&(&a.created, &a.id)));
         Ok(found)
     }
@@ -69,7 +72,9 @@ impl Runtime {
         let (found, _) = self.store.list();
         let planned = self.model().planned.values().cloned().collect::<Vec<_>>();
         found.iter().chain(planned.iter()).any(|m| {
-            m.role == Role::Admin && m.site == manifest.site && m.definitions == manifest.definitions
+            m.role == Role::Admin
+                && m.site == manifest.site
+                && m.definitions == manifest.definitions
         })
     }
 }

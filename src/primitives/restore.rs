@@ -91,9 +91,14 @@ impl Runtime {
         };
         if !include_certificate && !same_server {
             let text = if certificate == "missing" {
-                format!("`{target}` has no certificate environment of its own: set one up before it serves SSL (R6)")
+                format!(
+                    "`{target}` has no certificate environment of its own: set one up before it serves SSL (R6)"
+                )
             } else {
-                format!("`{target}` keeps its own certificate environment (R6, policy `{}`)", self.site.certificate_policy)
+                format!(
+                    "`{target}` keeps its own certificate environment (R6, policy `{}`)",
+                    self.site.certificate_policy
+                )
             };
             self.report.note(Some(target), &text);
         }
@@ -135,25 +140,42 @@ impl Runtime {
         };
         if manifest.site != self.site.name {
             return refuse(
-                format!("`{}` is a backup of site `{}`, this is site `{}`", manifest.id, manifest.site, self.site.name),
+                format!(
+                    "`{}` is a backup of site `{}`, this is site `{}`",
+                    manifest.id, manifest.site, self.site.name
+                ),
                 "use a backup of this site",
             );
         }
         match (manifest.role == Role::Admin, role) {
             (true, Role::Admin) if mode == Mode::Restore => Ok(()),
-            (true, Role::Admin) => refuse("the admin server is restored, never imported into".into(), "use restore()"),
+            (true, Role::Admin) => {
+                refuse("the admin server is restored, never imported into".into(), "use restore()")
+            }
             (true, _) => refuse(
-                format!("`{}` is an admin-server backup: it goes only onto the admin server", manifest.id),
+                format!(
+                    "`{}` is an admin-server backup: it goes only onto the admin server",
+                    manifest.id
+                ),
                 "use a backup of a managed server",
             ),
             (false, Role::Admin) => refuse(
-                format!("the admin server is restored only from an admin-server backup, and `{}` is not one", manifest.id),
+                format!(
+                    "the admin server is restored only from an admin-server backup, and `{}` is not one",
+                    manifest.id
+                ),
                 "pick an admin backup: backups() lists them with role `admin`",
             ),
             (false, Role::Member | Role::Single) => {
-                let what = if role == Role::Member { "a member of a server group" } else { "a single-operation managed server" };
+                let what = if role == Role::Member {
+                    "a member of a server group"
+                } else {
+                    "a single-operation managed server"
+                };
                 refuse(
-                    format!("`{target}` is {what}: backups are put only onto reserve or standalone servers"),
+                    format!(
+                        "`{target}` is {what}: backups are put only onto reserve or standalone servers"
+                    ),
                     "to recover it, delete it from its group first (group_remove); to expand a group, use a reserve server",
                 )
             }
@@ -173,13 +195,23 @@ impl Runtime {
                     removal.group,
                     manifest.id,
                     manifest.server,
-                    manifest.group.as_deref().map(|g| format!("group `{g}`")).unwrap_or_else(|| "no group".into())
+                    manifest
+                        .group
+                        .as_deref()
+                        .map(|g| format!("group `{g}`"))
+                        .unwrap_or_else(|| "no group".into())
                 ),
-                format!("restore a backup of a member of `{}`: latest_backup(\"{}\")", removal.group, removal.group),
+                format!(
+                    "restore a backup of a member of `{}`: latest_backup(\"{}\")",
+                    removal.group, removal.group
+                ),
             ),
             Some(_) => Ok(()),
             None if manifest.server != target => refuse(
-                format!("`{}` is another server's backup and `{target}` left no group to recover", manifest.id),
+                format!(
+                    "`{}` is another server's backup and `{target}` left no group to recover",
+                    manifest.id
+                ),
                 format!("to give `{target}` another server's resources, use import_backup()"),
             ),
             None => Ok(()),
@@ -187,7 +219,13 @@ impl Runtime {
     }
 
     /// Whether the certificate environment goes with this backup (R6).
-    fn check_r6(&self, manifest: &Manifest, target: &str, same_server: bool, asked: Option<bool>) -> Result<bool> {
+    fn check_r6(
+        &self,
+        manifest: &Manifest,
+        target: &str,
+        same_server: bool,
+        asked: Option<bool>,
+    ) -> Result<bool> {
         if same_server || manifest.certificate_paths.is_empty() {
             return Ok(true);
         }
@@ -231,24 +269,43 @@ impl Runtime {
     /// Streams the archive to the server, checks it there, unpacks it into a staging
     /// folder and swaps each resource folder into place; returns what happened to the
     /// certificate environment.
-    fn unpack(&self, manifest: &Manifest, server: &Server, role: Role, include_certificate: bool) -> Result<String> {
+    fn unpack(
+        &self,
+        manifest: &Manifest,
+        server: &Server,
+        role: Role,
+        include_certificate: bool,
+    ) -> Result<String> {
         let name = &server.name;
         let scratch = self.path_on(server, SCRATCH);
         let path = self.store.archive_path(manifest)?;
         let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
         let upload = format!("mkdir -p {scratch} && cat > {scratch}/incoming.tar");
-        let exit = self.with_conn(name, |t| t.exec(&upload, Some(&mut file), &mut std::io::sink()))?;
+        let exit =
+            self.with_conn(name, |t| t.exec(&upload, Some(&mut file), &mut std::io::sink()))?;
         if exit.code != 0 {
-            return Err(Error::on_server(name, format!("cannot upload the archive: {}", exit.stderr.trim())));
+            return Err(Error::on_server(
+                name,
+                format!("cannot upload the archive: {}", exit.stderr.trim()),
+            ));
         }
         let excludes: String = if include_certificate {
             String::new()
         } else {
-            manifest.certificate_paths.iter().map(|c| format!(" --exclude={}", shell_quote(c))).collect()
+            manifest
+                .certificate_paths
+                .iter()
+                .map(|c| format!(" --exclude={}", shell_quote(c)))
+                .collect()
         };
-        let own_certificates = if include_certificate { String::new() } else { self.site.backup.certificate_paths.join(" ") };
+        let own_certificates = if include_certificate {
+            String::new()
+        } else {
+            self.site.backup.certificate_paths.join(" ")
+        };
         let units: Vec<String> = manifest.units.iter().map(|u| shell_quote(u)).collect();
-        let root = format!("{}/", shell_quote(&server.root_prefix())).trim_start_matches("''").to_string();
+        let root =
+            format!("{}/", shell_quote(&server.root_prefix())).trim_start_matches("''").to_string();
         let script = format!(
             r#"cd {root} || exit 3
 k={SCRATCH}
@@ -280,7 +337,11 @@ echo "certificate=$cert"
 "#,
             sha = manifest.archive.sha256,
             own = own_certificates,
-            own_list = if own_certificates.is_empty() { "none".to_string() } else { own_certificates.clone() },
+            own_list = if own_certificates.is_empty() {
+                "none".to_string()
+            } else {
+                own_certificates.clone()
+            },
             units = units.join(" "),
         );
         let out = self.run(name, "putting the backup in place", &script, None)?;
@@ -288,12 +349,19 @@ echo "certificate=$cert"
             let dir = format!("{}/{SERVICE_DIR}", server.root_prefix());
             let managed = if role == Role::Admin { "" } else { "-s" };
             for template in &self.site.backup.restore_commands {
-                let command = self.command(server, template, &[("dir", &dir), ("managed", managed)]);
+                let command =
+                    self.command(server, template, &[("dir", &dir), ("managed", managed)]);
                 self.run(name, "a service restore command", &command, None)?;
             }
-            let _ = self.run(name, "cleaning up", &format!("rm -rf {}", self.path_on(server, SERVICE_DIR)), None);
+            let _ = self.run(
+                name,
+                "cleaning up",
+                &format!("rm -rf {}", self.path_on(server, SERVICE_DIR)),
+                None,
+            );
         }
-        let certificate = out.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
+        let certificate =
+            out.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
         Ok(if include_certificate { "imported".into() } else { certificate.to_string() })
     }
 
@@ -305,17 +373,22 @@ echo "certificate=$cert"
         let address = address.unwrap_or(&server.address).to_string();
         let hostname = hostname.unwrap_or(&server.hostname).to_string();
         for value in [&address, &hostname] {
-            if value.is_empty() || value.contains(|c: char| c == ',' || c.is_whitespace() || c.is_control()) {
+            if value.is_empty()
+                || value.contains(|c: char| c == ',' || c.is_whitespace() || c.is_control())
+            {
                 return Err(Error::Usage(format!("`{value}` is not a valid address or host name")));
             }
         }
         let state = self.state(name)?;
         let Some(mut provenance) = state.provenance.filter(|p| p.hostinfo_pending) else {
-            self.report.note(Some(name), "its resources already hold its own address and host name");
+            self.report
+                .note(Some(name), "its resources already hold its own address and host name");
             return Ok(());
         };
         if state.running {
-            return Err(Error::Usage(format!("`{name}` is running: stop it before changing its host information")));
+            return Err(Error::Usage(format!(
+                "`{name}` is running: stop it before changing its host information"
+            )));
         }
         self.report.action(
             name,
@@ -331,13 +404,23 @@ echo "certificate=$cert"
                 "# written by kuroko: server-specific information of {name}\nIpAddress,{},{address}\nHostName,{},{hostname}\n",
                 provenance.source_address, provenance.source_hostname
             );
-            self.run(name, "writing the host information file", &format!("mkdir -p {scratch} && cat > {scratch}/hostinfo.txt"), Some(changes.as_bytes()))?;
+            self.run(
+                name,
+                "writing the host information file",
+                &format!("mkdir -p {scratch} && cat > {scratch}/hostinfo.txt"),
+                Some(changes.as_bytes()),
+            )?;
             let prefix = server.root_prefix();
             let file = format!("{prefix}/{SCRATCH}/hostinfo.txt");
             let log = format!("{prefix}/{SCRATCH}/hostinfo.log");
-            let command = self.command(&server, &self.site.commands.modify_hostinfo, &[("file", &file), ("log", &log)]);
+            let command = self.command(
+                &server,
+                &self.site.commands.modify_hostinfo,
+                &[("file", &file), ("log", &log)],
+            );
             self.run(name, "changing the host information", &command, None)?;
-            let leftovers = self.find_text(&server, &[&provenance.source_address, &provenance.source_hostname])?;
+            let leftovers = self
+                .find_text(&server, &[&provenance.source_address, &provenance.source_hostname])?;
             if !leftovers.is_empty() {
                 self.report.warn(&format!(
                     "`{name}` still mentions `{}` or `{}` in: {} — change those by hand",
@@ -354,11 +437,17 @@ echo "certificate=$cert"
 
     /// Resource files (outside the certificate environment) that contain any of `words`.
     fn find_text(&self, server: &Server, words: &[&str]) -> Result<Vec<String>> {
-        let root = format!("{}/", shell_quote(&server.root_prefix())).trim_start_matches("''").to_string();
+        let root =
+            format!("{}/", shell_quote(&server.root_prefix())).trim_start_matches("''").to_string();
         let patterns = self.site.backup.paths.join(" ");
         let words: String = words.iter().map(|w| format!(" -e {}", shell_quote(w))).collect();
-        let skip: String =
-            self.site.backup.certificate_paths.iter().map(|c| format!(" | grep -v '^{c}/'")).collect();
+        let skip: String = self
+            .site
+            .backup
+            .certificate_paths
+            .iter()
+            .map(|c| format!(" | grep -v '^{c}/'"))
+            .collect();
         let command = format!(
             "cd {root} || exit 3; for p in {patterns}; do [ -e \"$p\" ] && grep -rlFw{words} -- \"$p\"; done{skip}; true"
         );
@@ -368,5 +457,8 @@ echo "certificate=$cert"
 }
 
 fn describe_facts(facts: &crate::site::Facts) -> String {
-    format!("{} / Interstage {} {} in {}", facts.os, facts.interstage_version, facts.edition, facts.install_dir)
+    format!(
+        "{} / Interstage {} {} in {}",
+        facts.os, facts.interstage_version, facts.edition, facts.install_dir
+    )
 }

@@ -74,10 +74,12 @@ impl Transport for LocalTransport {
             let fed = feeder.join().expect("stdin thread");
             (copied.and(fed), errors.join().expect("stderr thread"))
         });
-        let status = child
-            .wait()
-            .map_err(|e| Error::on_server(&self.name, format!("lost the command `{command}`: {e}")))?;
-        copied.map_err(|e| Error::on_server(&self.name, format!("stream of `{command}` broke: {e}")))?;
+        let status = child.wait().map_err(|e| {
+            Error::on_server(&self.name, format!("lost the command `{command}`: {e}"))
+        })?;
+        copied.map_err(|e| {
+            Error::on_server(&self.name, format!("stream of `{command}` broke: {e}"))
+        })?;
         Ok(Exit { code: status.code().unwrap_or(128), stderr: errors })
     }
 }

@@ -57,10 +57,18 @@ impl Captured {
 }
 
 /// Runs a short command and captures its output (for status, lists and small files).
-pub fn capture(transport: &mut dyn Transport, command: &str, input: Option<&[u8]>) -> Result<Captured> {
+pub fn capture(
+    transport: &mut dyn Transport,
+    command: &str,
+    input: Option<&[u8]>,
+) -> Result<Captured> {
     let mut stdout = Vec::new();
     let mut reader = input.unwrap_or_default();
-    let exit = transport.exec(command, input.map(|_| &mut reader as &mut (dyn Read + Send)), &mut stdout)?;
+    let exit = transport.exec(
+        command,
+        input.map(|_| &mut reader as &mut (dyn Read + Send)),
+        &mut stdout,
+    )?;
     Ok(Captured {
         code: exit.code,
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -78,7 +86,10 @@ pub fn run_checked(
 ) -> Result<String> {
     let out = capture(transport, command, input)?;
     if out.code != 0 {
-        return Err(Error::on_server(server, format!("{what} failed (`{command}`), {}", out.failure())));
+        return Err(Error::on_server(
+            server,
+            format!("{what} failed (`{command}`), {}", out.failure()),
+        ));
     }
     Ok(out.stdout)
 }
