@@ -244,7 +244,17 @@ impl Site {
 
     pub fn parse(path: &Path, source: &str) -> Result<Site> {
         let file: SiteFile = toml::from_str(source).map_err(|e| parse_error(path, source, &e))?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // Roots and the store are relative to the site file, wherever kuroko runs from:
+        // commands run inside a server's root, so a relative root would point elsewhere.
+        let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = std::path::absolute(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &parent
+        })
+        .map_err(|e| {
+            Error::Site(format!("cannot resolve the folder of `{}`: {e}", path.display()))
+        })?;
         let fail = |table: &str, key: &str, message: String| {
             let line = line_of_key(source, table, key);
             let mut text = format!("site file `{}`", path.display());

@@ -162,3 +162,38 @@ fn a_dry_run_shows_the_refusal_a_real_run_would_meet() {
         .refused("R1");
     assert_unchanged(&before, &site.snapshot());
 }
+
+#[test]
+fn a_site_file_given_by_a_relative_path_reaches_its_servers() {
+    let site = Site::new();
+    let run = std::process::Command::new(crate::support::KUROKO)
+        .args(["--site", "site.toml", "run", "backup-site"])
+        .current_dir(site.dir())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(site.backups().len(), 4);
+}
+
+#[test]
+fn without_group_commands_the_group_step_is_a_confirmed_manual_step() {
+    let site = Site::new();
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    let text: String =
+        text.lines().filter(|l| !l.starts_with("group_")).map(|l| format!("{l}\n")).collect();
+    fs::write(site.site_file(), text).unwrap();
+    let defs = site.group_definitions();
+    // No operator: the run stops at the manual step, with the server imported but not added.
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"])
+        .code(1)
+        .stdout_has(
+            "MANUAL STEP: in the Interstage management console of `adm`, add server `rs-01`",
+        )
+        .stderr_has("a manual step needs an operator");
+    site.kuroko(&["status"]).success().stdout_has("rs-01      reserve");
+    // Confirmed: kuroko records the membership itself, since the admin server cannot be asked.
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01", "--yes"]).success();
+    site.kuroko(&["status"]).success().stdout_has("rs-01      member      G1");
+    assert_eq!(site.group_definitions(), defs, "kuroko does not edit the console's definitions");
+    assert!(fs::read_to_string(site.store().join("kuroko-state.json")).unwrap().contains("rs-01"));
+}
