@@ -227,3 +227,43 @@ fn glob_component(pattern: &str, name: &str) -> bool {
     }
     glob(pattern.as_bytes(), name.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_component_by_component_and_name_the_unit() {
+        assert_eq!(
+            matches_pattern("etc/opt/FJSV*", "etc/opt/FJSVihs/conf/x").as_deref(),
+            Some("etc/opt/FJSVihs")
+        );
+        assert_eq!(
+            matches_pattern("etc/opt/FJSV*", "etc/opt/FJSVisas").as_deref(),
+            Some("etc/opt/FJSVisas")
+        );
+        assert_eq!(matches_pattern("etc/opt/FJSV*", "etc/opt/other"), None);
+        assert_eq!(matches_pattern("etc/opt/FJSV*", "etc/opt"), None);
+        assert_eq!(
+            matches_pattern("var/*/FJSV*s", "var/opt/FJSVisas/a").as_deref(),
+            Some("var/opt/FJSVisas")
+        );
+    }
+
+    #[test]
+    fn scanning_hashes_files_like_sha256sum() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(6);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, "etc/opt/FJSVa/x", &b"hello\n"[..]).unwrap();
+        let data = builder.into_inner().unwrap();
+        let scan = scan(&data[..], io::sink(), "a.tar").unwrap();
+        // `printf 'hello\n' | sha256sum`
+        assert_eq!(
+            scan.files[0].sha256,
+            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+        );
+        assert_eq!(scan.archive.unwrap().sha256, sha256_hex(&data));
+    }
+}

@@ -502,11 +502,13 @@ fn placeholders(template: &str) -> impl Iterator<Item = &str> {
     template.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
-/// Fills `{name}` placeholders with shell-quoted values.
+/// Fills `{name}` placeholders with shell-quoted values; an empty value (the root `/`,
+/// `{managed}` on the admin server) leaves nothing, not an empty argument.
 pub fn render(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = template.to_string();
     for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), &shell_quote(value));
+        let text = if value.is_empty() { String::new() } else { shell_quote(value) };
+        out = out.replace(&format!("{{{name}}}"), &text);
     }
     out
 }
@@ -609,4 +611,34 @@ fn line_of_key(source: &str, table: &str, key: &str) -> Option<usize> {
     header_line.or_else(|| {
         if table == "servers" { line_of_key(source, &format!("servers.{key}"), "") } else { None }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quote_leaves_plain_words_and_quotes_the_rest() {
+        assert_eq!(shell_quote("/opt/FJSVisas"), "/opt/FJSVisas");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(
+            render("{root}/bin/x {group}", &[("root", ""), ("group", "G 1")]),
+            "/bin/x 'G 1'"
+        );
+    }
+
+    #[test]
+    fn suggestions_are_offered_only_for_near_misses() {
+        let names = ["transport", "role", "root"];
+        assert_eq!(suggest("transprt", names.into_iter()), Some("transport"));
+        assert_eq!(suggest("zzzzzzzz", names.into_iter()), None);
+    }
+
+    #[test]
+    fn the_key_of_an_error_position_includes_its_table() {
+        let source = "site = \"x\"\n[servers.a]\nrolee = \"admin\"\n";
+        let offset = source.find("rolee").unwrap();
+        assert_eq!(key_at(source, offset).as_deref(), Some("servers.a.rolee"));
+    }
 }

@@ -197,3 +197,30 @@ fn without_group_commands_the_group_step_is_a_confirmed_manual_step() {
     assert_eq!(site.group_definitions(), defs, "kuroko does not edit the console's definitions");
     assert!(fs::read_to_string(site.store().join("kuroko-state.json")).unwrap().contains("rs-01"));
 }
+
+#[test]
+fn service_backup_commands_travel_with_the_backup_and_restore_with_the_managed_flag() {
+    let site = Site::new();
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    let text = text.replacen(
+        "[commands]\n",
+        "[backup]\n\
+         commands = [\"echo 'exported sessions of' $(hostname) > {dir}/sessions.dump\"]\n\
+         restore_commands = [\"cp {dir}/sessions.dump {root}/var/opt/FJSVisas/restored.dump && echo 'restore {managed}' > {root}/var/opt/FJSVisas/restore.flag\"]\n\n\
+         [commands]\n",
+        1,
+    );
+    fs::write(site.site_file(), text).unwrap();
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"]).success();
+    let id = site.backup_of("ms-01");
+    let listed = sh(&site.store().join(&id), "tar -tf archive.tar").success().stdout;
+    assert!(listed.lines().any(|l| l == "var/tmp/kuroko/service/sessions.dump"), "{listed}");
+    assert!(
+        site.read("rs-01", "var/opt/FJSVisas/restored.dump").starts_with("exported sessions of")
+    );
+    assert_eq!(site.read("rs-01", "var/opt/FJSVisas/restore.flag"), "restore -s\n");
+    assert!(
+        !site.root("rs-01").join("var/tmp/kuroko/service").exists(),
+        "the service folder is cleaned up"
+    );
+}

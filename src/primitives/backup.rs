@@ -42,12 +42,19 @@ impl Runtime {
             &format!("back up {} into backup `{id}`", self.site.backup.paths.join(" ")),
             &[],
         );
+        let origin = Origin {
+            server: &server,
+            role,
+            group,
+            generation: &generation,
+            definitions: &definitions,
+        };
         let taken = if self.dry_run() {
-            let manifest = self.manifest_for(&server, role, group, &generation, &definitions, None);
+            let manifest = self.manifest_for(&origin, None);
             self.model().planned.insert(id.clone(), manifest);
             Ok(())
         } else {
-            self.capture(&server, role, group, &generation, &definitions)
+            self.capture(&origin)
         };
         if was_running {
             // Started again even when the backup failed: the member goes back to work.
@@ -61,15 +68,8 @@ impl Runtime {
         Ok(id)
     }
 
-    fn manifest_for(
-        &self,
-        server: &Server,
-        role: Role,
-        group: Option<String>,
-        generation: &str,
-        definitions: &str,
-        scan: Option<archive::Scan>,
-    ) -> Manifest {
+    fn manifest_for(&self, origin: &Origin, scan: Option<archive::Scan>) -> Manifest {
+        let Origin { server, role, group, generation, definitions } = origin;
         let planned = scan.is_none();
         let scan = scan.unwrap_or_default();
         let mut patterns = self.site.backup.paths.clone();
@@ -98,8 +98,8 @@ impl Runtime {
             generation: generation.to_string(),
             site: self.site.name.clone(),
             server: server.name.clone(),
-            role,
-            group,
+            role: *role,
+            group: group.clone(),
             address: server.address.clone(),
             hostname: server.hostname.clone(),
             facts: server.facts.clone(),
@@ -116,16 +116,10 @@ impl Runtime {
         }
     }
 
-    fn capture(
-        &self,
-        server: &Server,
-        role: Role,
-        group: Option<String>,
-        generation: &str,
-        definitions: &str,
-    ) -> Result<()> {
+    fn capture(&self, origin: &Origin) -> Result<()> {
+        let server = origin.server;
         let name = &server.name;
-        let pending = self.store.begin(generation, name)?;
+        let pending = self.store.begin(origin.generation, name)?;
         let mut patterns = self.site.backup.paths.clone();
         if !self.site.backup.commands.is_empty() {
             let dir = self.path_on(server, SERVICE_DIR);
@@ -187,7 +181,7 @@ impl Runtime {
         let scan = scan.map_err(|message| {
             Error::on_server(name, format!("the backup stream is unusable: {message}"))
         })?;
-        let manifest = self.manifest_for(server, role, group, generation, definitions, Some(scan));
+        let manifest = self.manifest_for(origin, Some(scan));
         self.store.commit(pending, &manifest)?;
         if !self.site.backup.commands.is_empty() {
             let dir = self.path_on(server, SCRATCH);
@@ -195,6 +189,15 @@ impl Runtime {
         }
         Ok(())
     }
+}
+
+/// Where a backup comes from, as its manifest records it.
+struct Origin<'a> {
+    server: &'a Server,
+    role: Role,
+    group: Option<String>,
+    generation: &'a str,
+    definitions: &'a str,
 }
 
 /// Expands the backup patterns on the server and streams one GNU tar archive of them.
