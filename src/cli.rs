@@ -45,6 +45,13 @@ enum Sub {
     },
     /// List the standard runbooks and their parameters
     Runbooks,
+    /// Pin the SSH host key of servers (all SSH servers when none is named) in known_hosts
+    Trust {
+        servers: Vec<String>,
+        /// Replace a key that changed (check its fingerprint on the server first)
+        #[arg(long)]
+        replace: bool,
+    },
     /// Show every server's role, group and Interstage state
     Status,
     /// List or verify the backups in the store
@@ -104,6 +111,11 @@ pub enum Command {
         yes: bool,
     },
     Runbooks,
+    Trust {
+        site: PathBuf,
+        servers: Vec<String>,
+        replace: bool,
+    },
     Status {
         site: PathBuf,
     },
@@ -161,6 +173,7 @@ pub fn parse() -> Result<Command> {
             Command::Run { site, runbook, params: map, dry_run, force: rules, yes }
         }
         Sub::Runbooks => Command::Runbooks,
+        Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },
         Sub::Backups { action: BackupsAction::List { group } } => {
             Command::BackupsList { site, group }

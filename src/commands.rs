@@ -60,6 +60,26 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::Success)
         }
+        Command::Trust { site, servers, replace } => {
+            let site = Site::load(&site)?;
+            let names: Vec<String> = if servers.is_empty() {
+                site.servers.values().filter(|s| s.ssh.is_some()).map(|s| s.name.clone()).collect()
+            } else {
+                servers
+            };
+            let mut code = ExitCode::Success;
+            for name in names {
+                match site.server(&name).and_then(|server| crate::transport::trust(server, replace))
+                {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        code = ExitCode::Failed;
+                    }
+                }
+            }
+            Ok(code)
+        }
         Command::Status { site } => {
             let site = Site::load(&site)?;
             let rt = Runtime::new(site, Options::default(), Arc::new(AtomicBool::new(false)));

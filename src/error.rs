@@ -30,6 +30,11 @@ pub enum Error {
         server: String,
         message: String,
     },
+    /// The server could not be reached, or the connection broke or stopped answering.
+    Unreachable {
+        server: String,
+        message: String,
+    },
     /// A backup in the store is missing, corrupt or hostile.
     Backup {
         id: String,
@@ -65,6 +70,10 @@ impl Error {
         Error::OnServer { server: server.to_string(), message: message.into() }
     }
 
+    pub fn unreachable(server: &str, message: impl Into<String>) -> Self {
+        Error::Unreachable { server: server.to_string(), message: message.into() }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
@@ -87,6 +96,9 @@ impl fmt::Display for Error {
             Error::Usage(message) | Error::Site(message) => write!(f, "{message}"),
             Error::Refused(refusal) => write!(f, "{refusal}"),
             Error::OnServer { server, message } => write!(f, "on `{server}`: {message}"),
+            Error::Unreachable { server, message } => {
+                write!(f, "cannot reach `{server}`: {message}")
+            }
             Error::Backup { id, message } => write!(f, "backup `{id}`: {message}"),
             Error::Script { origin, line, column, excerpt, message, cause, .. } => {
                 match cause {

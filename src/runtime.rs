@@ -159,7 +159,12 @@ impl Runtime {
         if slot.is_none() {
             *slot = Some(transport::connect(server)?);
         }
-        f(slot.as_mut().expect("connected").as_mut())
+        let result = f(slot.as_mut().expect("connected").as_mut());
+        if let Err(Error::Unreachable { .. }) = &result {
+            // The connection is gone: the next step connects again.
+            *slot = None;
+        }
+        result
     }
 
     /// Runs a command that must succeed on `name`.

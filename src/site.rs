@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +58,67 @@ impl fmt::Display for CertificatePolicy {
 pub enum TransportKind {
     #[default]
     Local,
+    Ssh,
+}
+
+/// SSH settings: `[ssh]` holds the site's defaults, `[servers.NAME.ssh]` a server's own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SshFile {
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    user: Option<String>,
+    /// A private key file; without one, ssh-agent is asked.
+    #[serde(default)]
+    identity: Option<String>,
+    #[serde(default)]
+    known_hosts: Option<String>,
+    /// Pin an unknown host key on first contact instead of refusing (never a changed one).
+    #[serde(default)]
+    accept_new: Option<bool>,
+    #[serde(default)]
+    connect_timeout: Option<u64>,
+    #[serde(default)]
+    command_timeout: Option<u64>,
+    #[serde(default)]
+    idle_timeout: Option<u64>,
+    #[serde(default)]
+    keepalive: Option<u64>,
+}
+
+impl SshFile {
+    fn or(self, defaults: &SshFile) -> SshFile {
+        SshFile {
+            host: self.host.or_else(|| defaults.host.clone()),
+            port: self.port.or(defaults.port),
+            user: self.user.or_else(|| defaults.user.clone()),
+            identity: self.identity.or_else(|| defaults.identity.clone()),
+            known_hosts: self.known_hosts.or_else(|| defaults.known_hosts.clone()),
+            accept_new: self.accept_new.or(defaults.accept_new),
+            connect_timeout: self.connect_timeout.or(defaults.connect_timeout),
+            command_timeout: self.command_timeout.or(defaults.command_timeout),
+            idle_timeout: self.idle_timeout.or(defaults.idle_timeout),
+            keepalive: self.keepalive.or(defaults.keepalive),
+        }
+    }
+}
+
+/// How kuroko reaches a server over SSH, validated.
+#[derive(Debug, Clone)]
+pub struct Ssh {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub identity: Option<PathBuf>,
+    pub known_hosts: PathBuf,
+    pub accept_new: bool,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub keepalive: Duration,
 }
 
 /// What must match between the source and target of an import (R9).
@@ -172,6 +234,8 @@ struct SiteFile {
     commands: Commands,
     #[serde(default)]
     backup: BackupSpec,
+    #[serde(default)]
+    ssh: SshFile,
     servers: BTreeMap<String, ServerFile>,
 }
 
@@ -194,6 +258,14 @@ struct ServerFile {
     edition: Option<String>,
     #[serde(default)]
     install_dir: Option<String>,
+    /// Run every command through `sudo -n`.
+    #[serde(default)]
+    sudo: bool,
+    /// Folders put in front of PATH for every command (`{root}` allowed).
+    #[serde(default)]
+    path: Vec<String>,
+    #[serde(default)]
+    ssh: Option<SshFile>,
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +280,10 @@ pub struct Server {
     /// The server's root folder: `/` on a real server, a folder on a rehearsal one.
     pub root: PathBuf,
     pub facts: Facts,
+    pub sudo: bool,
+    pub path: Vec<String>,
+    /// Set exactly when `transport` is `ssh`.
+    pub ssh: Option<Ssh>,
 }
 
 impl Server {
@@ -348,9 +424,38 @@ impl Site {
                     "give the server's root folder (`/` on a real server)".into(),
                 ));
             }
-            let root = match def.transport {
-                TransportKind::Local => base.join(&def.root),
+            let (root, ssh) = match (def.transport, def.ssh) {
+                (TransportKind::Local, None) => (base.join(&def.root), None),
+                (TransportKind::Local, Some(_)) => {
+                    return Err(fail(
+                        &table,
+                        "ssh",
+                        "an `ssh` table needs `transport = \"ssh\"`".into(),
+                    ));
+                }
+                (TransportKind::Ssh, ssh) => {
+                    if !def.root.starts_with('/') {
+                        return Err(fail(
+                            &table,
+                            "root",
+                            format!("`{}` must be an absolute path on the server", def.root),
+                        ));
+                    }
+                    let ssh = ssh.unwrap_or_default().or(&file.ssh);
+                    let ssh = ssh_spec(ssh, &base)
+                        .map_err(|(key, m)| fail(&format!("{table}.ssh"), key, m))?;
+                    (PathBuf::from(&def.root), Some(ssh))
+                }
             };
+            for entry in &def.path {
+                if entry.contains(':') || entry.contains('\'') {
+                    return Err(fail(
+                        &table,
+                        "path",
+                        format!("`{entry}` cannot hold `:` or quotes"),
+                    ));
+                }
+            }
             let facts = Facts {
                 os: def.os.unwrap_or_else(|| default_facts.os.clone()),
                 interstage_version: def
@@ -370,6 +475,9 @@ impl Site {
                     transport: def.transport,
                     root,
                     facts,
+                    sudo: def.sudo,
+                    path: def.path,
+                    ssh,
                 },
             );
         }
@@ -429,6 +537,45 @@ impl Site {
     pub fn names(&self) -> Vec<String> {
         self.servers.keys().cloned().collect()
     }
+}
+
+fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
+    let host = file
+        .host
+        .filter(|h| !h.trim().is_empty())
+        .ok_or(("host", "give the server's address: `host = \"…\"`".to_string()))?;
+    let user =
+        file.user.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "root".to_string());
+    let resolve = |p: String| {
+        if p.starts_with('~') {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(p.trim_start_matches("~/"))
+        } else {
+            base.join(p)
+        }
+    };
+    let known_hosts = resolve(file.known_hosts.unwrap_or_else(|| "~/.ssh/known_hosts".into()));
+    let seconds = |value: Option<u64>,
+                   default: u64,
+                   key: &'static str|
+     -> Result<Duration, (&'static str, String)> {
+        match value.unwrap_or(default) {
+            0 => Err((key, "a timeout of 0 seconds would never wait: give at least 1".to_string())),
+            n => Ok(Duration::from_secs(n)),
+        }
+    };
+    Ok(Ssh {
+        host,
+        port: file.port.unwrap_or(22),
+        user,
+        identity: file.identity.map(resolve),
+        known_hosts,
+        accept_new: file.accept_new.unwrap_or(false),
+        connect_timeout: seconds(file.connect_timeout, 10, "connect_timeout")?,
+        command_timeout: seconds(file.command_timeout, 6 * 3600, "command_timeout")?,
+        idle_timeout: seconds(file.idle_timeout, 300, "idle_timeout")?,
+        keepalive: seconds(file.keepalive, 15, "keepalive")?,
+    })
 }
 
 fn check_name(name: &str) -> Result<(), String> {

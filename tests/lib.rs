@@ -6,4 +6,6 @@ mod procedures;
 mod rules;
 mod runbooks;
 mod site_file;
+mod ssh;
+mod sshd;
 mod support;

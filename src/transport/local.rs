@@ -12,21 +12,26 @@ use crate::site::Server;
 pub struct LocalTransport {
     name: String,
     root: PathBuf,
+    server: Server,
 }
 
 impl LocalTransport {
     pub fn open(server: &Server) -> Result<Self> {
         if !server.root.is_dir() {
-            return Err(Error::on_server(
+            return Err(Error::unreachable(
                 &server.name,
                 format!(
-                    "cannot reach the server: its root folder `{}` does not exist \
+                    "its root folder `{}` does not exist \
                      (check `root` in the site file)",
                     server.root.display()
                 ),
             ));
         }
-        Ok(LocalTransport { name: server.name.clone(), root: server.root.clone() })
+        Ok(LocalTransport {
+            name: server.name.clone(),
+            root: server.root.clone(),
+            server: server.clone(),
+        })
     }
 }
 
@@ -39,7 +44,7 @@ impl Transport for LocalTransport {
     ) -> Result<Exit> {
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(command)
+            .arg(super::wrap(&self.server, command))
             .current_dir(&self.root)
             .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())

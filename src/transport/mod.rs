@@ -3,13 +3,15 @@
 //! (`local`) and, later, real servers over SSH.
 
 mod local;
+mod ssh;
 
 use std::io::{Read, Write};
 
 pub use local::LocalTransport;
+pub use ssh::{SshTransport, trust};
 
 use crate::error::{Error, Result, sanitize};
-use crate::site::{Server, TransportKind};
+use crate::site::{Server, TransportKind, render, shell_quote};
 
 /// The end of a command: its exit code and what it wrote to stderr.
 #[derive(Debug, Clone)]
@@ -34,6 +36,27 @@ pub trait Transport: Send {
 pub fn connect(server: &Server) -> Result<Box<dyn Transport>> {
     match server.transport {
         TransportKind::Local => Ok(Box::new(LocalTransport::open(server)?)),
+        TransportKind::Ssh => Ok(Box::new(SshTransport::open(server)?)),
+    }
+}
+
+/// The shell text that runs `command` as the site file says for `server`: inside its
+/// root, with its PATH additions, through `sudo -n` where configured.
+pub fn wrap(server: &Server, command: &str) -> String {
+    let root = server.root.to_string_lossy();
+    let mut script =
+        format!("cd {} || exit 97\n", shell_quote(if root.is_empty() { "/" } else { &root }));
+    if !server.path.is_empty() {
+        let prefix = server.root_prefix();
+        let dirs: Vec<String> =
+            server.path.iter().map(|p| render(p, &[("root", &prefix)])).collect();
+        script.push_str(&format!("PATH={}:\"$PATH\"; export PATH\n", dirs.join(":")));
+    }
+    script.push_str(command);
+    if server.sudo {
+        format!("sudo -n -- sh -c {}", shell_quote(&script))
+    } else {
+        format!("sh -c {}", shell_quote(&script))
     }
 }
 

@@ -1,0 +1,308 @@
+//! Every procedure over real OpenSSH servers on loopback, and the ways SSH goes wrong.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use crate::sshd::{SshSite, keygen};
+use crate::support::{KUROKO, assert_unchanged};
+
+const MS01: (&str, &str) = ("192.0.2.11", "ms-01.rehearsal.test");
+const MS02: (&str, &str) = ("192.0.2.12", "ms-02.rehearsal.test");
+const RS01: (&str, &str) = ("192.0.2.21", "rs-01.rehearsal.test");
+
+#[test]
+fn expansion_and_recovery_over_ssh_match_file_by_file() {
+    let ssh = SshSite::new("");
+    let site = &ssh.site;
+    site.kuroko(&["run", "backup-site"]).success();
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"]).success();
+    site.assert_resources_match("ms-01", "rs-01", MS01, RS01);
+    assert!(site.group_definitions().contains("member G1 rs-01"));
+    assert_eq!(site.state("ms-01"), "running");
+    assert_eq!(site.state("rs-01"), "running");
+
+    site.kuroko(&["run", "backup-site"]).success();
+    site.kuroko(&["rehearsal", "fail", site.dir().to_str().unwrap(), "ms-02"]).success();
+    site.kuroko(&["rehearsal", "repair", site.dir().to_str().unwrap(), "ms-02"]).success();
+    site.kuroko(&["run", "recover", "-p", "server=ms-02", "--yes"]).success();
+    site.assert_resources_match("ms-01", "ms-02", MS01, MS02);
+    assert!(site.group_definitions().contains("member G1 ms-02"));
+    assert_eq!(site.state("ms-02"), "running");
+    site.kuroko(&["backups", "verify"]).success().stdout_has("0 failed");
+    // No key material reaches the terminal.
+    let private = fs::read_to_string(&ssh.identity).unwrap();
+    let body: String = private.lines().nth(1).unwrap().to_string();
+    let run = site.kuroko(&["run", "backup-site"]).success();
+    assert!(!run.stdout.contains(&body) && !run.stderr.contains(&body));
+}
+
+/// Counts the status commands the servers ran, to prove that none ran.
+fn count_commands(ssh: &SshSite) {
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap();
+    let text = text.replacen("[commands]\n", "[commands]\nstatus = \"echo x >> {root}/run/commands-ran; {root}/opt/FJSVisas/bin/isstat\"\n", 1);
+    fs::write(ssh.site.site_file(), text).unwrap();
+}
+
+#[test]
+fn a_changed_host_key_is_refused_before_any_command_runs() {
+    let ssh = SshSite::new("");
+    count_commands(&ssh);
+    let other = ssh.site.temp.path().join("other_key");
+    keygen(&other);
+    let public = fs::read_to_string(other.with_extension("pub")).unwrap();
+    let known = fs::read_to_string(&ssh.known_hosts).unwrap();
+    let line = &ssh.sshd("adm").host_key_line;
+    let forged = format!(
+        "{} {}",
+        line.split_whitespace().next().unwrap(),
+        public.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    );
+    fs::write(&ssh.known_hosts, known.replace(line, &forged)).unwrap();
+    let before = ssh.site.snapshot();
+    ssh.site
+        .kuroko(&["run", "backup-site"])
+        .code(1)
+        .stderr_has("host key of 127.0.0.2")
+        .stderr_has("CHANGED")
+        .stderr_has("kuroko trust adm --replace");
+    assert_unchanged(&before, &ssh.site.snapshot());
+    assert!(!ssh.site.root("adm").join("run/commands-ran").exists());
+    // accept_new never covers a changed key.
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap().replacen(
+        "[ssh]\n",
+        "[ssh]\naccept_new = true\n",
+        1,
+    );
+    fs::write(ssh.site.site_file(), text).unwrap();
+    ssh.site.kuroko(&["status"]).code(1).stdout_has("CHANGED");
+    ssh.site.kuroko(&["trust", "adm"]).code(1).stderr_has("--replace");
+    ssh.site.kuroko(&["trust", "adm", "--replace"]).success().stdout_has("pinned `adm`");
+    ssh.site.kuroko(&["status"]).success();
+}
+
+#[test]
+fn an_unknown_host_key_is_refused_until_trusted_or_accept_new_is_asked_for() {
+    let ssh = SshSite::new("");
+    count_commands(&ssh);
+    fs::write(&ssh.known_hosts, "").unwrap();
+    let before = ssh.site.snapshot();
+    ssh.site
+        .kuroko(&["run", "backup-site"])
+        .code(1)
+        .stderr_has("unknown host key SHA256:")
+        .stderr_has("kuroko trust adm");
+    assert_unchanged(&before, &ssh.site.snapshot());
+    let pinned = ssh.site.kuroko(&["trust", "adm", "ms-01"]).success();
+    let fingerprint = pinned
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit_once("SHA256:")
+        .unwrap()
+        .1
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    // The fingerprint is the one OpenSSH itself shows for the host key.
+    let key = ssh.sshd("adm").config().parent().unwrap().join("host_ed25519.pub");
+    let openssh = std::process::Command::new("ssh-keygen").arg("-lf").arg(&key).output().unwrap();
+    assert!(String::from_utf8_lossy(&openssh.stdout).contains(&fingerprint), "{fingerprint}");
+    ssh.site.kuroko(&["status"]).code(1).stdout_has("ms-02      unreachable");
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap().replacen(
+        "[ssh]\n",
+        "[ssh]\naccept_new = true\n",
+        1,
+    );
+    fs::write(ssh.site.site_file(), text).unwrap();
+    ssh.site.kuroko(&["status"]).success().stderr_has("pinned the new host key of `ms-02`");
+    let known = fs::read_to_string(&ssh.known_hosts).unwrap();
+    assert_eq!(known.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).count(), 8);
+}
+
+#[test]
+fn an_unreachable_server_fails_fast_with_a_clear_message() {
+    let mut ssh = SshSite::new("connect_timeout = 2");
+    ssh.sshd.get_mut("ms-04").unwrap().kill_all();
+    let started = Instant::now();
+    ssh.site
+        .kuroko(&["status"])
+        .code(1)
+        .stdout_has("ms-04      unreachable")
+        .stdout_has("cannot connect to 127.0.0.6");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    // A listener that accepts and never speaks: the handshake gives up after connect_timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.6:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap();
+    let old = format!("port = {}", ssh.sshd("ms-04").port);
+    fs::write(ssh.site.site_file(), text.replace(&old, &format!("port = {port}"))).unwrap();
+    let before = ssh.site.snapshot();
+    let started = Instant::now();
+    // R4 must know whether ms-04 runs before ms-03 may stop: the run fails, changing nothing.
+    ssh.site
+        .kuroko(&["run", "backup-site"])
+        .code(1)
+        .stderr_has("cannot reach `ms-04`: the SSH handshake with 127.0.0.6")
+        .stderr_has("Timed out");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    drop(silent);
+    let after = ssh.site.snapshot();
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| !k.starts_with("backups/") && before.get(*k) != after.get(*k))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+}
+
+#[test]
+fn a_server_that_stops_answering_fails_its_step_within_the_idle_timeout() {
+    let ssh = SshSite::new("idle_timeout = 2");
+    let site = &ssh.site;
+    let script = site.temp.path().join("watch.rhai");
+    fs::write(
+        &script,
+        "status(\"ms-01\"); let n = 0; while n < 2000 { status(\"ms-01\"); pause(0); n += 1; }",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(KUROKO)
+        .arg("--site")
+        .arg(site.site_file())
+        .arg("run")
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ssh.sshd("ms-01").sessions().is_empty() {
+        assert!(Instant::now() < deadline, "no SSH session to ms-01");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    ssh.sshd("ms-01").signal_sessions("STOP");
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("kuroko hung on a server that stopped answering");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    ssh.sshd("ms-01").signal_sessions("CONT");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("stopped answering") || stderr.contains("Timed out"), "{stderr}");
+    assert!(stopped.elapsed() < Duration::from_secs(15), "took {:?}", stopped.elapsed());
+}
+
+/// Gives ms-01 a resource big enough that its backup takes a while to stream.
+fn big_resources(ssh: &SshSite) {
+    let path = ssh.site.root("ms-01").join("var/opt/FJSVisas/big.dat");
+    let status = std::process::Command::new("head")
+        .args(["-c", "400M", "/dev/urandom"])
+        .stdout(fs::File::create(&path).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn kill_during_backup(ssh: &SshSite, kill: impl FnOnce()) -> crate::support::Run {
+    let site = &ssh.site;
+    let script = site.temp.path().join("one.rhai");
+    fs::write(&script, "backup(\"ms-01\");").unwrap();
+    let child = std::process::Command::new(KUROKO)
+        .arg("--site")
+        .arg(site.site_file())
+        .arg("run")
+        .arg(&script)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the archive is streaming into the store.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    'outer: loop {
+        assert!(Instant::now() < deadline, "the backup never started streaming");
+        for generation in fs::read_dir(site.store()).unwrap().flatten() {
+            for entry in fs::read_dir(generation.path()).into_iter().flatten().flatten() {
+                let archive = entry.path().join("archive.tar");
+                if entry.file_name().to_string_lossy().starts_with(".tmp-ms-01")
+                    && fs::metadata(&archive).map(|m| m.len() > 1 << 20).unwrap_or(false)
+                {
+                    break 'outer;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    kill();
+    let output = child.wait_with_output().unwrap();
+    let run = crate::support::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    // Nothing in the store looks like a complete backup of ms-01.
+    assert!(!site.backups().iter().any(|id| id.ends_with("/ms-01")), "{:?}", site.backups());
+    site.kuroko(&["backups", "verify"]).success();
+    run
+}
+
+#[test]
+fn a_connection_cut_in_the_middle_of_a_backup_leaves_no_archive_and_the_server_runs_again() {
+    let ssh = SshSite::new("");
+    big_resources(&ssh);
+    let run = kill_during_backup(&ssh, || ssh.sshd("ms-01").signal_sessions("KILL"));
+    let run = run.code(1);
+    assert!(run.stderr.contains("broke") || run.stderr.contains("unusable"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`ms-01` started again") || ssh.site.state("ms-01") == "running",
+        "{}",
+        run.stderr
+    );
+    assert_eq!(ssh.site.state("ms-01"), "running");
+}
+
+#[test]
+fn a_server_killed_in_the_middle_of_a_backup_is_reported_as_left_stopped() {
+    let mut ssh = SshSite::new("connect_timeout = 2");
+    big_resources(&ssh);
+    let sshd = ssh.sshd.remove("ms-01").unwrap();
+    let sshd = std::cell::RefCell::new(sshd);
+    let run = kill_during_backup(&ssh, || sshd.borrow_mut().kill_all()).code(1);
+    assert!(run.stderr.contains("could NOT be started again"), "{}", run.stderr);
+    assert_eq!(ssh.site.state("ms-01"), "stopped");
+}
+
+#[test]
+fn commands_run_with_the_servers_path_and_sudo_as_configured() {
+    let ssh = SshSite::new("");
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap();
+    let text = text.replacen("[commands]\n", "[commands]\nstatus = \"isstat; echo \\\"user=$(id -un) sudo=$SUDO_USER\\\" > {root}/run/who\"\n", 1);
+    let text = text.replace(
+        "[servers.ms-01.ssh]\n",
+        "sudo = true\npath = [\"{root}/opt/FJSVisas/bin\"]\n[servers.ms-01.ssh]\n",
+    );
+    let text = text.replace(
+        "[servers.ms-02.ssh]\n",
+        "path = [\"{root}/opt/FJSVisas/bin\"]\n[servers.ms-02.ssh]\n",
+    );
+    fs::write(ssh.site.site_file(), text).unwrap();
+    // Without `path`, a bare `isstat` is not found.
+    let run = ssh.site.kuroko(&["status"]).code(1);
+    assert!(run.stdout.contains("ms-01      member"), "{}", run.stdout);
+    assert!(run.stdout.contains("ms-02      member"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ms-03      unreachable") || run.stdout.contains("ms-03      cannot"),
+        "{}",
+        run.stdout
+    );
+    assert!(ssh.site.read("ms-01", "run/who").contains("sudo=root"), "sudo was used on ms-01");
+    assert!(ssh.site.read("ms-02", "run/who").trim().ends_with("sudo="), "no sudo on ms-02");
+}

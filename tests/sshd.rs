@@ -1,0 +1,215 @@
+//! Real OpenSSH servers for the tests: one `sshd` per rehearsal server on its own
+//! loopback address, with its own host key, and a site file that reaches them over SSH.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::Site;
+
+pub const SSHD: &str = "/usr/sbin/sshd";
+
+pub struct Sshd {
+    child: Child,
+    pub address: String,
+    pub port: u16,
+    pub host_key_line: String,
+    config: PathBuf,
+}
+
+impl Sshd {
+    fn start(dir: &Path, name: &str, address: &str, authorized: &Path) -> Sshd {
+        assert!(
+            Path::new(SSHD).exists(),
+            "{SSHD} is missing: install openssh-server (.ci/run does)"
+        );
+        fs::create_dir_all(dir).unwrap();
+        let _ = fs::create_dir_all("/run/sshd");
+        let key = dir.join("host_ed25519");
+        keygen(&key);
+        let port = free_port(address);
+        let config = dir.join("sshd_config");
+        fs::write(
+            &config,
+            format!(
+                "ListenAddress {address}\nPort {port}\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\n\
+                 UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel ERROR\n",
+                key.display(),
+                dir.join("sshd.pid").display(),
+                authorized.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(SSHD)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start sshd for {name}: {e}"));
+        let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+        let mut fields = public.split_whitespace();
+        let host_key_line =
+            format!("[{address}]:{port} {} {}", fields.next().unwrap(), fields.next().unwrap());
+        let sshd = Sshd { child, address: address.to_string(), port, host_key_line, config };
+        sshd.wait_for_banner();
+        sshd
+    }
+
+    fn wait_for_banner(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(mut stream) = TcpStream::connect((self.address.as_str(), self.port)) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut banner = [0u8; 8];
+                if stream.read_exact(&mut banner).is_ok() && banner.starts_with(b"SSH-2.0") {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sshd on {}:{} never answered",
+                self.address,
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The sshd processes serving connections (children of the listener).
+    pub fn sessions(&self) -> Vec<u32> {
+        descendants(self.child.id())
+    }
+
+    /// Sends `signal` to the connection processes only: the listener goes on.
+    pub fn signal_sessions(&self, signal: &str) {
+        for pid in self.sessions() {
+            let _ = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+        }
+    }
+
+    /// Kills the listener and every connection: the server is gone.
+    pub fn kill_all(&mut self) {
+        self.signal_sessions("KILL");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.signal_sessions("CONT");
+        self.kill_all();
+    }
+}
+
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
+        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.entry(ppid).or_default().push(pid);
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![root];
+    while let Some(pid) = todo.pop() {
+        for child in parents.get(&pid).cloned().unwrap_or_default() {
+            out.push(child);
+            todo.push(child);
+        }
+    }
+    out
+}
+
+fn free_port(address: &str) -> u16 {
+    TcpListener::bind((address, 0)).unwrap().local_addr().unwrap().port()
+}
+
+pub fn keygen(path: &Path) {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ssh-keygen (openssh-client)");
+    assert!(status.success());
+}
+
+/// A rehearsal site whose every server is reached over SSH through its own sshd.
+pub struct SshSite {
+    pub site: Site,
+    pub sshd: BTreeMap<String, Sshd>,
+    pub identity: PathBuf,
+    pub known_hosts: PathBuf,
+}
+
+impl SshSite {
+    /// `ssh_settings` are extra lines for the site's `[ssh]` table.
+    pub fn new(ssh_settings: &str) -> SshSite {
+        let site = Site::new();
+        let base = site.temp.path().join("ssh");
+        fs::create_dir_all(&base).unwrap();
+        let identity = base.join("id_ed25519");
+        keygen(&identity);
+        let authorized = base.join("authorized_keys");
+        fs::copy(identity.with_extension("pub"), &authorized).unwrap();
+        let mut text = fs::read_to_string(site.site_file()).unwrap();
+        let mut sshd = BTreeMap::new();
+        let mut known = String::new();
+        let names: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("[servers.").and_then(|l| l.strip_suffix(']')))
+            .map(str::to_string)
+            .collect();
+        for (index, name) in names.iter().enumerate() {
+            let address = format!("127.0.0.{}", 2 + index);
+            let server = Sshd::start(&base.join(name), name, &address, &authorized);
+            known.push_str(&server.host_key_line);
+            known.push('\n');
+            let root = site.root(name);
+            text = text.replace(
+                &format!("transport = \"local\"\nroot = \"servers/{name}\"\n"),
+                &format!(
+                    "transport = \"ssh\"\nroot = \"{}\"\n[servers.{name}.ssh]\nhost = \"{address}\"\nport = {}\n",
+                    root.display(),
+                    server.port
+                ),
+            );
+            sshd.insert(name.clone(), server);
+        }
+        let known_hosts = base.join("known_hosts");
+        fs::write(&known_hosts, known).unwrap();
+        let user =
+            String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+        text = text.replacen(
+            "[commands]\n",
+            &format!(
+                "[ssh]\nuser = \"{}\"\nidentity = \"{}\"\nknown_hosts = \"{}\"\n{ssh_settings}\n\n[commands]\n",
+                user.trim(),
+                identity.display(),
+                known_hosts.display()
+            ),
+            1,
+        );
+        assert!(!text.contains("transport = \"local\""), "every server goes over SSH");
+        fs::write(site.site_file(), text).unwrap();
+        SshSite { site, sshd, identity, known_hosts }
+    }
+
+    pub fn sshd(&self, name: &str) -> &Sshd {
+        &self.sshd[name]
+    }
+}
