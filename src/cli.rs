@@ -43,6 +43,40 @@ enum Sub {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Run one operation on many servers at once, with bounded parallelism
+    Batch {
+        /// Which servers: `all`, `group:G1`, `role:member`, `ms-01,ms-02` or a pattern like `ms-*`
+        targets: String,
+        /// What to do on each server
+        #[arg(value_enum)]
+        operation: Operation,
+        /// With `run`: a runbook (stdlib name or path) taking `-p server=…`, given each server in turn
+        runbook: Option<String>,
+        /// A runbook parameter, NAME=VALUE (repeatable)
+        #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Servers worked on at once
+        #[arg(long, default_value_t = crate::batch::DEFAULT_FORKS)]
+        forks: usize,
+        /// Rolling batches: servers per batch, a number or a percentage (`25%`) [default: all]
+        #[arg(long, value_name = "N|N%")]
+        batch: Option<String>,
+        /// Seconds to wait between batches
+        #[arg(long, default_value_t = 0)]
+        pause: u64,
+        /// `stop` at the first failure, `continue`, or stop past a percentage of failures (`20%`)
+        #[arg(long, default_value = "stop")]
+        on_failure: String,
+        /// Print the plan for every server and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Override an overridable rule (R4, R7) for this run
+        #[arg(long, value_name = "RULE")]
+        force: Vec<String>,
+        /// Take manual steps as done beforehand
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// List the standard runbooks and their parameters
     Runbooks,
     /// Pin the SSH host key of servers (all SSH servers when none is named) in known_hosts
@@ -92,11 +126,31 @@ enum RehearsalAction {
     Repair { dir: PathBuf, server: String },
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Ask each server whether Interstage runs (changes nothing; no group limit)
+    Status,
+    /// Back up each server into one shared generation
+    Backup,
+    /// Stop and start Interstage on each server
+    Restart,
+    /// Run a runbook with `-p server=NAME` for each server
+    Run,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug)]
 enum Policy {
     Allowed,
     Conditional,
     NotAllowed,
+}
+
+/// How a run may act: shared by `run` and `batch`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub force: BTreeSet<Rule>,
+    pub yes: bool,
 }
 
 /// What to do, validated.
@@ -106,9 +160,19 @@ pub enum Command {
         site: PathBuf,
         runbook: String,
         params: BTreeMap<String, String>,
-        dry_run: bool,
-        force: BTreeSet<Rule>,
-        yes: bool,
+        options: RunOptions,
+    },
+    Batch {
+        site: PathBuf,
+        targets: String,
+        operation: Operation,
+        runbook: Option<String>,
+        params: BTreeMap<String, String>,
+        forks: usize,
+        batch: crate::batch::BatchSize,
+        pause: std::time::Duration,
+        on_failure: crate::batch::OnFailure,
+        options: RunOptions,
     },
     Runbooks,
     Trust {
@@ -148,29 +212,50 @@ pub fn parse() -> Result<Command> {
         .or_else(|| std::env::var_os("KUROKO_SITE").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("site.toml"));
     Ok(match args.command {
-        Sub::Run { runbook, params, dry_run, force, yes } => {
-            let mut map = BTreeMap::new();
-            for param in params {
-                let (name, value) = param.split_once('=').ok_or_else(|| {
-                    Error::Usage(format!(
-                        "parameter `{param}` must be NAME=VALUE, like `-p server=rs-01`"
-                    ))
-                })?;
-                if map.insert(name.trim().to_string(), value.to_string()).is_some() {
-                    return Err(Error::Usage(format!("parameter `{name}` is given twice")));
-                }
+        Sub::Run { runbook, params, dry_run, force, yes } => Command::Run {
+            site,
+            runbook,
+            params: parse_params(&params)?,
+            options: RunOptions { dry_run, force: parse_force(&force)?, yes },
+        },
+        Sub::Batch {
+            targets,
+            operation,
+            runbook,
+            params,
+            forks,
+            batch,
+            pause,
+            on_failure,
+            dry_run,
+            force,
+            yes,
+        } => {
+            if (operation == Operation::Run) != runbook.is_some() {
+                return Err(Error::Usage(if runbook.is_some() {
+                    "only `run` takes a runbook".to_string()
+                } else {
+                    "`run` needs a runbook: `kuroko batch TARGETS run RUNBOOK`".to_string()
+                }));
             }
-            let mut rules = BTreeSet::new();
-            for text in force.iter().flat_map(|f| f.split(',')) {
-                let rule: Rule = text.parse().map_err(Error::Usage)?;
-                if !rule.is_overridable() {
-                    return Err(Error::Usage(format!(
-                        "{rule} cannot be overridden: only R4 (planned outage) and R7 (out-of-step generation) can"
-                    )));
-                }
-                rules.insert(rule);
+            if forks == 0 {
+                return Err(Error::Usage("`--forks` must be at least 1".into()));
             }
-            Command::Run { site, runbook, params: map, dry_run, force: rules, yes }
+            Command::Batch {
+                site,
+                targets,
+                operation,
+                runbook,
+                params: parse_params(&params)?,
+                forks,
+                batch: match batch {
+                    Some(text) => text.parse()?,
+                    None => crate::batch::BatchSize::All,
+                },
+                pause: std::time::Duration::from_secs(pause),
+                on_failure: on_failure.parse()?,
+                options: RunOptions { dry_run, force: parse_force(&force)?, yes },
+            }
         }
         Sub::Runbooks => Command::Runbooks,
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
@@ -194,4 +279,31 @@ pub fn parse() -> Result<Command> {
             RehearsalAction::Repair { dir, server } => Command::RehearsalRepair { dir, server },
         },
     })
+}
+
+fn parse_params(params: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for param in params {
+        let (name, value) = param.split_once('=').ok_or_else(|| {
+            Error::Usage(format!("parameter `{param}` must be NAME=VALUE, like `-p server=rs-01`"))
+        })?;
+        if map.insert(name.trim().to_string(), value.to_string()).is_some() {
+            return Err(Error::Usage(format!("parameter `{name}` is given twice")));
+        }
+    }
+    Ok(map)
+}
+
+fn parse_force(force: &[String]) -> Result<BTreeSet<Rule>> {
+    let mut rules = BTreeSet::new();
+    for text in force.iter().flat_map(|f| f.split(',')) {
+        let rule: Rule = text.parse().map_err(Error::Usage)?;
+        if !rule.is_overridable() {
+            return Err(Error::Usage(format!(
+                "{rule} cannot be overridden: only R4 (planned outage) and R7 (out-of-step generation) can"
+            )));
+        }
+        rules.insert(rule);
+    }
+    Ok(rules)
 }

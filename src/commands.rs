@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cli::Command;
+use crate::batch;
+use crate::cli::{Command, Operation, RunOptions};
 use crate::engine;
 use crate::error::{Error, ExitCode, Result};
 use crate::rehearsal;
@@ -12,30 +13,36 @@ use crate::runtime::{Options, Runtime};
 use crate::site::Site;
 use crate::store::Store;
 
+/// A runtime for a run or a batch, with Ctrl-C wired to its cancel flag.
+fn runtime(site: Site, options: &RunOptions) -> Arc<Runtime> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("kuroko: still stopping cleanly (R11), please wait");
+        } else {
+            eprintln!(
+                "kuroko: interrupted: stopping after the current step and starting again what this run stopped"
+            );
+        }
+    });
+    let options =
+        Options { dry_run: options.dry_run, force: options.force.clone(), assume_yes: options.yes };
+    Arc::new(Runtime::new(site, options, cancel))
+}
+
 pub fn execute(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { site, runbook, params, dry_run, force, yes } => {
+        Command::Run { site, runbook, params, options } => {
             let site = Site::load(&site)?;
             let runbook = Runbook::find(&runbook)?;
-            let cancel = Arc::new(AtomicBool::new(false));
-            let flag = cancel.clone();
-            let _ = ctrlc::set_handler(move || {
-                if flag.swap(true, Ordering::SeqCst) {
-                    eprintln!("kuroko: still stopping cleanly (R11), please wait");
-                } else {
-                    eprintln!(
-                        "kuroko: interrupted: stopping after the current step and starting again what this run stopped"
-                    );
-                }
-            });
-            let rt =
-                Arc::new(Runtime::new(site, Options { dry_run, force, assume_yes: yes }, cancel));
+            let dry_run = options.dry_run;
+            let rt = runtime(site, &options);
             if dry_run {
                 rt.report
                     .note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
             }
             engine::run(&rt, &runbook, params)?;
-            let overrides = rt.overrides();
             if dry_run {
                 rt.report.note(
                     None,
@@ -44,10 +51,68 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             } else {
                 rt.report.note(None, &format!("runbook `{}` completed", runbook.name));
             }
-            for line in overrides {
+            for line in rt.overrides() {
                 rt.report.note(None, &format!("  {line}"));
             }
-            Ok(ExitCode::Success)
+            Ok(if rt.some_servers_failed() { ExitCode::Failed } else { ExitCode::Success })
+        }
+        Command::Batch {
+            site,
+            targets,
+            operation,
+            runbook,
+            params,
+            forks,
+            batch,
+            pause,
+            on_failure,
+            options,
+        } => {
+            let site = Site::load(&site)?;
+            let runbook = runbook.map(|r| Runbook::find(&r)).transpose()?;
+            if let Some(runbook) = &runbook
+                && !runbook.params().iter().any(|p| p.name == "server")
+            {
+                return Err(Error::Usage(format!(
+                    "runbook `{}` takes no `server` parameter, so it cannot run per server (declare `//! param server <server>: …`)",
+                    runbook.name
+                )));
+            }
+            let rt = runtime(site, &options);
+            let targets = batch::select(&rt, &targets)?;
+            let mut policy = batch::Policy::new(rt.site.group_capacity);
+            policy.forks = forks;
+            policy.batch = batch;
+            policy.pause = pause;
+            policy.on_failure = on_failure;
+            let generation = crate::store::new_generation();
+            let job = |server: &str| -> Result<String> {
+                match operation {
+                    Operation::Status => rt.status(server),
+                    Operation::Backup => rt.backup(server, Some(&generation)),
+                    Operation::Restart => {
+                        rt.stop_interstage(server)?;
+                        rt.start_interstage(server)?;
+                        Ok("restarted".into())
+                    }
+                    Operation::Run => {
+                        let runbook = runbook.as_ref().expect("checked: run has a runbook");
+                        let mut params = params.clone();
+                        params.insert("server".into(), server.to_string());
+                        engine::execute(&rt, runbook, params)
+                            .map(|_| format!("runbook `{}` completed", runbook.name))
+                    }
+                }
+            };
+            if operation == Operation::Status {
+                policy.group_capacity = None;
+            }
+            let summary = batch::run(&rt, &targets, &policy, &job);
+            rt.report_batch(&summary);
+            if rt.cancel.load(Ordering::SeqCst) {
+                return Err(Error::Interrupted);
+            }
+            Ok(if summary.all_succeeded() { ExitCode::Success } else { ExitCode::Failed })
         }
         Command::Runbooks => {
             for (name, _) in STDLIB {

@@ -5,12 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock, Weak};
 
 use rhai::module_resolvers::ModuleResolver;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, Module, Position, Scope, Shared};
+use rhai::{
+    AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, Module, Position, Scope, Shared,
+};
 
+use crate::batch::{Outcome, Policy};
 use crate::error::{Error, Result, excerpt};
 use crate::manifest::Manifest;
 use crate::runbook::Runbook;
@@ -30,12 +33,15 @@ fn wrap<T>(rt: &Runtime, result: Result<T>) -> Fallible<T> {
     result.map_err(|e| rt.remember_failure(e).into())
 }
 
+/// The compiled script, for running its closures on batch worker threads.
+type Script = Arc<OnceLock<(Weak<Engine>, Arc<AST>)>>;
+
 /// Builds the engine with every primitive bound to `rt`.
 pub fn engine(
     rt: &Arc<Runtime>,
     runbook: &Runbook,
     params: &Arc<BTreeMap<String, String>>,
-) -> Engine {
+) -> (Engine, Script) {
     let mut engine = Engine::new();
     engine
         .set_max_operations(MAX_OPERATIONS)
@@ -112,6 +118,17 @@ pub fn engine(
     bind!("pause", |rt, seconds: i64| pause(rt, seconds));
     bind!("dry_run", |rt| Ok(rt.dry_run()));
 
+    // Batches
+    let script: Script = Arc::new(OnceLock::new());
+    let (r, sc) = (rt.clone(), script.clone());
+    engine.register_fn("batch", move |targets: Dynamic, job: FnPtr| {
+        wrap(&r, batch(&r, &sc, targets, Map::new(), job))
+    });
+    let (r, sc) = (rt.clone(), script.clone());
+    engine.register_fn("batch", move |targets: Dynamic, options: Map, job: FnPtr| {
+        wrap(&r, batch(&r, &sc, targets, options, job))
+    });
+
     let p = params.clone();
     let name = runbook.name.clone();
     let r = rt.clone();
@@ -127,7 +144,93 @@ pub fn engine(
     engine.register_fn("param", move |key: &str, default: &str| -> String {
         p.get(key).cloned().unwrap_or_else(|| default.to_string())
     });
-    engine
+    (engine, script)
+}
+
+/// `batch(targets, [options,] |server| …)`: runs the closure on every target in parallel
+/// under the batch policy; returns `#{ succeeded: [...], failed: #{server: reason},
+/// not_started: #{server: reason} }`.
+fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnPtr) -> Result<Map> {
+    let targets: Vec<String> = if targets.is_array() {
+        let mut names = Vec::new();
+        for value in targets.into_array().unwrap_or_default() {
+            let name = value.into_string().map_err(|t| {
+                Error::Usage(format!("batch targets must be server names, not {t}"))
+            })?;
+            rt.server(&name)?;
+            names.push(name);
+        }
+        names
+    } else {
+        let selector = targets
+            .into_string()
+            .map_err(|t| Error::Usage(format!("batch targets: a selector or an array, not {t}")))?;
+        crate::batch::select(rt, &selector)?
+    };
+    let mut policy = Policy::new(rt.site.group_capacity);
+    for (key, value) in options {
+        let text = value.to_string();
+        match key.as_str() {
+            "forks" => {
+                policy.forks = value
+                    .as_int()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| Error::Usage("`forks` is a number above 0".into()))?
+                    as usize
+            }
+            "batch" => policy.batch = text.parse()?,
+            "pause" => {
+                policy.pause = std::time::Duration::from_secs(
+                    value.as_int().map_err(|_| Error::Usage("`pause` is seconds".into()))?.max(0)
+                        as u64,
+                )
+            }
+            "on_failure" => policy.on_failure = text.parse()?,
+            other => {
+                return Err(Error::Usage(format!(
+                    "batch has no option `{other}`: it takes forks, batch, pause, on_failure"
+                )));
+            }
+        }
+    }
+    let (engine, ast) =
+        script.get().cloned().ok_or_else(|| Error::Usage("batch is not available here".into()))?;
+    let engine =
+        engine.upgrade().ok_or_else(|| Error::Usage("batch is not available here".into()))?;
+    let run_one = |server: &str| -> Result<String> {
+        match job.call::<Dynamic>(&engine, &ast, (server.to_string(),)) {
+            Ok(value) if value.is_unit() => Ok(String::new()),
+            Ok(value) => Ok(value.to_string()),
+            Err(error) => {
+                let error = *error;
+                Err(rt
+                    .take_failure()
+                    .unwrap_or_else(|| Error::Other(anyhow::anyhow!("{}", error.to_string()))))
+            }
+        }
+    };
+    let summary = crate::batch::run(rt, &targets, &policy, &run_one);
+    rt.report_batch(&summary);
+    let mut result = Map::new();
+    let mut succeeded = Array::new();
+    let mut failed = Map::new();
+    let mut not_started = Map::new();
+    for (server, outcome) in summary.rows {
+        match outcome {
+            Outcome::Succeeded(_) => succeeded.push(server.into()),
+            Outcome::Failed(reason) => {
+                failed.insert(server.into(), reason.into());
+            }
+            Outcome::NotStarted(reason) => {
+                not_started.insert(server.into(), reason.into());
+            }
+        }
+    }
+    result.insert("succeeded".into(), succeeded.into());
+    result.insert("failed".into(), failed.into());
+    result.insert("not_started".into(), not_started.into());
+    Ok(result)
 }
 
 fn pause(rt: &Runtime, seconds: i64) -> Result<()> {
@@ -182,25 +285,7 @@ fn to_array(manifests: Vec<Manifest>) -> Array {
 
 /// Compiles and runs `runbook`; on failure or Ctrl-C, starts again what it stopped (R11).
 pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String>) -> Result<()> {
-    runbook.check_params(&params, &rt.site)?;
-    let params = Arc::new(params);
-    let engine = engine(rt, runbook, &params);
-    let ast = engine.compile(&runbook.source).map_err(|e| {
-        let position = e.position();
-        script_error(
-            runbook,
-            position,
-            e.to_string().split(" (line").next().unwrap_or_default().to_string(),
-            None,
-            true,
-        )
-    })?;
-    let mut scope = Scope::new();
-    let outcome = engine.run_ast_with_scope(&mut scope, &ast);
-    let result = match outcome {
-        Ok(()) => Ok(()),
-        Err(error) => Err(describe(rt, runbook, *error)),
-    };
+    let result = execute(rt, runbook, params);
     let result = if rt.cancel.load(Ordering::SeqCst) && result.is_err() {
         Err(Error::Interrupted)
     } else {
@@ -216,6 +301,36 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
         }
     }
     result
+}
+
+/// Compiles and runs `runbook` with `params`, without R11 (a batch job leaves that to
+/// its worker).
+pub fn execute(
+    rt: &Arc<Runtime>,
+    runbook: &Runbook,
+    params: BTreeMap<String, String>,
+) -> Result<()> {
+    runbook.check_params(&params, &rt.site)?;
+    let params = Arc::new(params);
+    let (engine, script) = engine(rt, runbook, &params);
+    let ast = engine.compile(&runbook.source).map_err(|e| {
+        let position = e.position();
+        script_error(
+            runbook,
+            position,
+            e.to_string().split(" (line").next().unwrap_or_default().to_string(),
+            None,
+            true,
+        )
+    })?;
+    let engine = Arc::new(engine);
+    let ast = Arc::new(ast);
+    let _ = script.set((Arc::downgrade(&engine), ast.clone()));
+    let mut scope = Scope::new();
+    match engine.run_ast_with_scope(&mut scope, &ast) {
+        Ok(()) => Ok(()),
+        Err(error) => Err(describe(rt, runbook, *error)),
+    }
 }
 
 fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {

@@ -2,6 +2,7 @@
 //! the manual's rules enforced inside every primitive. See `src/README.md` for the map.
 
 pub mod archive;
+pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod engine;

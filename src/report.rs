@@ -1,19 +1,58 @@
 //! What a run tells the operator: narration on stdout, warnings on stderr, one whole line
-//! at a time under a lock so lines from different servers never interleave.
+//! at a time under a lock so lines from different servers never interleave. During a batch
+//! on a terminal, a line per running server and an overall bar (indicatif) sit below the
+//! narration; elsewhere every line of a batch job carries its server's name.
 
-use std::io::Write;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::sanitize;
+
+thread_local! {
+    /// The server a batch worker thread is working on: its lines carry the name.
+    static CURRENT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Marks the calling thread as working on `server` until the guard drops.
+pub struct OnServer;
+
+impl OnServer {
+    pub fn enter(server: &str) -> OnServer {
+        CURRENT.with(|c| *c.borrow_mut() = Some(server.to_string()));
+        OnServer
+    }
+}
+
+impl Drop for OnServer {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+fn current() -> Option<String> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+struct Bars {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    servers: BTreeMap<String, ProgressBar>,
+}
 
 pub struct Report {
     lock: Mutex<()>,
     dry_run: bool,
+    bars: Mutex<Option<Bars>>,
 }
 
 impl Report {
     pub fn new(dry_run: bool) -> Report {
-        Report { lock: Mutex::new(()), dry_run }
+        Report { lock: Mutex::new(()), dry_run, bars: Mutex::new(None) }
     }
 
     /// A numbered step of a runbook.
@@ -30,26 +69,115 @@ impl Report {
             format!("  [checks {}]", names.join(", "))
         };
         let verb = if self.dry_run { "plan " } else { "" };
-        self.out(&format!("{verb}[{server}] {text}{checks}"));
+        self.status(server, text);
+        self.out_raw(&format!("{verb}[{server}] {text}{checks}"));
     }
 
     pub fn note(&self, server: Option<&str>, text: &str) {
         match server {
-            Some(server) => self.out(&format!("[{server}] {}", sanitize(text))),
+            Some(server) => self.out_raw(&format!("[{server}] {}", sanitize(text))),
             None => self.out(&sanitize(text)),
         }
     }
 
     pub fn warn(&self, text: &str) {
+        let prefix = current().map(|s| format!("[{s}] ")).unwrap_or_default();
+        let line = format!("warning: {prefix}{}", sanitize(text));
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "warning: {}", sanitize(text));
+        if !self.print_above_bars(&line) {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
     }
 
+    /// A line that may come from a batch worker: prefixed with its server.
     fn out(&self, line: &str) {
+        match current() {
+            Some(server) => self.out_raw(&format!("[{server}] {line}")),
+            None => self.out_raw(line),
+        }
+    }
+
+    fn out_raw(&self, line: &str) {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.print_above_bars(line) {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
+    }
+
+    /// Prints `line` above the progress bars when they are on screen; false otherwise.
+    fn print_above_bars(&self, line: &str) -> bool {
+        let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        match bars.as_ref() {
+            // MultiProgress drops println when hidden, so only a visible one gets lines.
+            Some(b) if !b.multi.is_hidden() => b.multi.println(line).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Starts the progress display of a batch of `total` servers (terminal only).
+    pub fn begin_batch(&self, total: usize) {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(total as u64));
+        overall.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} servers done, {elapsed}")
+                .expect("template"),
+        );
+        *self.bars.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Bars { multi, overall, servers: BTreeMap::new() });
+    }
+
+    pub fn server_started(&self, server: &str) {
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bars) = bars.as_mut() {
+            let bar = bars.multi.insert_before(&bars.overall, ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:<10} {msg} {bytes}")
+                    .expect("template"),
+            );
+            bar.set_prefix(server.to_string());
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bars.servers.insert(server.to_string(), bar);
+        }
+    }
+
+    /// What a running server is doing now.
+    pub fn status(&self, server: &str, text: &str) {
+        if let Some(bars) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && let Some(bar) = bars.servers.get(server)
+        {
+            bar.set_message(sanitize(text));
+        }
+    }
+
+    /// Bytes moved for `server` so far.
+    pub fn bytes(&self, server: &str, bytes: u64) {
+        if let Some(bars) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && let Some(bar) = bars.servers.get(server)
+        {
+            bar.set_position(bytes);
+        }
+    }
+
+    pub fn server_done(&self, server: &str) {
+        if let Some(bars) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            if let Some(bar) = bars.servers.remove(server) {
+                bar.finish_and_clear();
+                bars.multi.remove(&bar);
+            }
+            bars.overall.inc(1);
+        }
+    }
+
+    pub fn end_batch(&self) {
+        if let Some(bars) = self.bars.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bars.overall.finish_and_clear();
+            let _ = bars.multi.clear();
+        }
     }
 }

@@ -74,9 +74,10 @@ pub struct Runtime {
     pub cancel: Arc<AtomicBool>,
     conns: BTreeMap<String, Mutex<Option<Box<dyn Transport>>>>,
     model: Mutex<Model>,
-    /// The typed error behind the last failed primitive, for the script engine.
-    failure: Mutex<Option<Error>>,
+    /// The typed error behind the last failed primitive of each thread, for the engine.
+    failure: Mutex<std::collections::HashMap<std::thread::ThreadId, Error>>,
     steps: AtomicUsize,
+    batch_failed: AtomicBool,
     overrides: Mutex<Vec<String>>,
 }
 
@@ -91,8 +92,9 @@ impl Runtime {
             cancel,
             conns,
             model: Mutex::new(Model::default()),
-            failure: Mutex::new(None),
+            failure: Mutex::new(std::collections::HashMap::new()),
             steps: AtomicUsize::new(0),
+            batch_failed: AtomicBool::new(false),
             overrides: Mutex::new(Vec::new()),
         }
     }
@@ -111,17 +113,33 @@ impl Runtime {
 
     pub fn remember_failure(&self, error: Error) -> String {
         let text = error.to_string();
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(std::thread::current().id(), error);
         text
     }
 
     pub fn take_failure(&self) -> Option<Error> {
-        self.failure.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).remove(&std::thread::current().id())
     }
 
     pub fn next_step(&self, text: &str) {
         let number = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
         self.report.step(number, text);
+    }
+
+    /// Prints a batch's summary table and remembers whether any server failed, so the
+    /// run's exit code says so.
+    pub fn report_batch(&self, summary: &crate::batch::Summary) {
+        self.report.note(None, &summary.to_string());
+        if !summary.all_succeeded() {
+            self.batch_failed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    pub fn some_servers_failed(&self) -> bool {
+        self.batch_failed.load(Ordering::SeqCst)
     }
 
     pub fn overrides(&self) -> Vec<String> {
@@ -280,9 +298,24 @@ impl Runtime {
     /// R11: starts again every server this run stopped and did not mark as down.
     /// Returns one line per server saying what happened.
     pub fn restart_stopped(&self) -> Vec<String> {
+        self.restart(None)
+    }
+
+    /// R11 for one server's job in a batch.
+    pub fn restart_stopped_only(&self, server: &str) -> Vec<String> {
+        self.restart(Some(server))
+    }
+
+    fn restart(&self, only: Option<&str>) -> Vec<String> {
         let stopped: Vec<String> = {
             let model = self.model();
-            model.stopped.iter().rev().filter(|s| !model.down.contains(*s)).cloned().collect()
+            model
+                .stopped
+                .iter()
+                .rev()
+                .filter(|s| !model.down.contains(*s) && only.is_none_or(|o| o == s.as_str()))
+                .cloned()
+                .collect()
         };
         let mut lines = Vec::new();
         for name in stopped {

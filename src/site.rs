@@ -236,7 +236,14 @@ struct SiteFile {
     backup: BackupSpec,
     #[serde(default)]
     ssh: SshFile,
+    /// Members of one group a batch may work on at once (R4, generalised).
+    #[serde(default = "one")]
+    group_capacity: usize,
     servers: BTreeMap<String, ServerFile>,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,6 +310,7 @@ pub struct Site {
     pub groups: Vec<String>,
     pub commands: Commands,
     pub backup: BackupSpec,
+    pub group_capacity: usize,
     pub servers: BTreeMap<String, Server>,
 }
 
@@ -366,6 +374,13 @@ impl Site {
         }
         if file.backup.paths.is_empty() {
             return Err(fail("backup", "paths", "a backup needs at least one path".into()));
+        }
+        if file.group_capacity == 0 {
+            return Err(fail(
+                "",
+                "group_capacity",
+                "at least 1: a batch must be able to work on a member".into(),
+            ));
         }
         let default_facts = file.facts.unwrap_or_default();
 
@@ -506,6 +521,7 @@ impl Site {
             groups: groups.into_iter().collect(),
             commands: file.commands,
             backup: file.backup,
+            group_capacity: file.group_capacity,
             servers,
         })
     }

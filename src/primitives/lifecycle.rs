@@ -62,11 +62,15 @@ impl Runtime {
             let model = self.model();
             model.stopped.iter().filter(|s| *s != name && members.contains(*s)).cloned().collect()
         };
-        if let Some(other) = stopped_here.first() {
+        let capacity = self.site.group_capacity;
+        if stopped_here.len() >= capacity {
+            let other = &stopped_here[0];
             return self.refuse_unless_forced(Refusal::new(
                 Rule::R4,
                 name,
-                format!("this run already stopped `{other}`, another member of `{group}`: only one member at a time"),
+                format!(
+                    "this run already stopped `{other}`, another member of `{group}`: only {capacity} member(s) at a time (`group_capacity`)"
+                ),
                 format!("start `{other}` again first: start_interstage(\"{other}\")"),
             ));
         }
