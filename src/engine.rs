@@ -204,9 +204,7 @@ fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnP
             Ok(value) => Ok(value.to_string()),
             Err(error) => {
                 let error = *error;
-                Err(rt
-                    .take_failure()
-                    .unwrap_or_else(|| Error::Other(anyhow::anyhow!("{}", error.to_string()))))
+                Err(rt.take_failure().unwrap_or_else(|| Error::Other(anyhow::anyhow!("{error}"))))
             }
         }
     };
