@@ -2,6 +2,7 @@
 //! rehearsal site made in a temporary folder.
 
 mod archives;
+mod batch;
 mod procedures;
 mod rules;
 mod runbooks;

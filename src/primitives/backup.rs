@@ -155,7 +155,9 @@ impl Runtime {
                 .map_err(|e| format!("cannot write the archive: {e}"))?;
             Ok::<_, String>(scan)
         });
-        let exit = self.with_conn(name, |t| t.exec(&command, None, &mut ChannelWriter { sender }));
+        let mut sink = ChannelWriter { sender, report: &self.report, server: name, moved: 0 };
+        let exit = self.with_conn(name, |t| t.exec(&command, None, &mut sink));
+        drop(sink);
         let scan = scanner.join().unwrap_or_else(|_| Err("the archive reader crashed".into()));
         let exit = match exit {
             Ok(exit) => exit,
@@ -223,15 +225,21 @@ pub fn check_generation(generation: &str) -> Result<String> {
     }
 }
 
-struct ChannelWriter {
+/// Hands the stream to the archive reader and shows the bytes moved.
+struct ChannelWriter<'a> {
     sender: SyncSender<Vec<u8>>,
+    report: &'a crate::report::Report,
+    server: &'a str,
+    moved: u64,
 }
 
-impl Write for ChannelWriter {
+impl Write for ChannelWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.sender.send(buf.to_vec()).map_err(|_| {
             std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the archive reader stopped")
         })?;
+        self.moved += buf.len() as u64;
+        self.report.bytes(self.server, self.moved);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
