@@ -109,6 +109,9 @@ pub fn engine(
     bind!("former_group", |rt, s: &str| rt
         .former_group(s)
         .map(|g| g.map(Dynamic::from).unwrap_or(Dynamic::UNIT)));
+    // Files
+    bind!("read_file", |rt, s: &str, path: &str| rt.read_file(s, path));
+    bind!("write_file", |rt, s: &str, path: &str, text: &str| rt.write_file(s, path, text));
     // Narration and operators
     bind!("step", |rt, text: &str| {
         rt.next_step(text);

@@ -99,3 +99,24 @@ fn the_standard_runbooks_are_listed_with_their_parameters() {
         assert!(run.stdout.contains(text), "{text} missing:\n{}", run.stdout);
     }
 }
+
+#[test]
+fn a_runbook_reads_and_writes_small_files_but_never_the_resources() {
+    let site = Site::new();
+    site.script(r#"write_file("ms-01", "var/tmp/notes/change.txt", "CR-42\n"); print(read_file("ms-01", "var/tmp/notes/change.txt"));"#, &[])
+        .success()
+        .stdout_has("CR-42");
+    assert_eq!(site.read("ms-01", "var/tmp/notes/change.txt"), "CR-42\n");
+    let before = site.snapshot();
+    site.script(r#"write_file("ms-01", "etc/opt/FJSVihs/servers/FJapache/conf/httpd.conf", "Listen 6.6.6.6:80");"#, &[])
+        .code(2)
+        .stderr_has("changes only through restore");
+    site.script(r#"write_file("ms-01", "var/opt/kuroko/provenance.json", "{}");"#, &[]).code(2);
+    site.script(r#"write_file("ms-01", "../ms-02/run/interstage.state", "stopped");"#, &[])
+        .code(2)
+        .stderr_has("plain path");
+    site.script(r#"print(read_file("ms-01", "/etc/passwd"));"#, &[])
+        .code(2)
+        .stderr_has("plain path");
+    assert_unchanged(&before, &site.snapshot());
+}
