@@ -52,6 +52,13 @@ impl SshTransport {
         )
     }
 
+    /// Asks the kernel to acknowledge what arrives at once. sshd sends small packets back
+    /// to back without TCP_NODELAY; with delayed ACKs each exchange would wait 40 ms.
+    /// Linux forgets the setting, so it is renewed before every wait.
+    fn quickack(&self) {
+        let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
+    }
+
     /// Waits until the socket can make progress in the direction libssh2 needs, or
     /// `limit` passes.
     fn wait(&self, limit: Duration) {
@@ -66,6 +73,7 @@ impl SshTransport {
         if matches!(directions, BlockDirections::Outbound | BlockDirections::Both) {
             flags |= PollFlags::POLLOUT;
         }
+        self.quickack();
         let millis = limit.as_millis().clamp(1, 100) as u16;
         let mut fds = [PollFd::new(self.stream.as_fd(), flags)];
         let _ = poll(&mut fds, PollTimeout::from(millis));
@@ -204,6 +212,7 @@ impl Transport for SshTransport {
         output: &mut (dyn Write + Send),
     ) -> Result<Exit> {
         let wrapped = wrap(&self.server, command);
+        let traced = std::time::Instant::now();
         self.session.set_blocking(true);
         let mut channel =
             self.session.channel_session().map_err(|e| self.lost("opening a channel", e))?;
@@ -316,6 +325,7 @@ impl Transport for SshTransport {
             return Err(error);
         }
         self.session.set_blocking(true);
+        self.quickack();
         channel.wait_close().map_err(|e| self.lost("closing the command", e))?;
         let code = channel.exit_status().map_err(|e| self.lost("reading the exit status", e))?;
         let signal = channel.exit_signal().ok().and_then(|s| s.exit_signal);
@@ -327,6 +337,13 @@ impl Transport for SshTransport {
             }
             None => code,
         };
+        if std::env::var_os("KUROKO_TRACE").is_some() {
+            eprintln!(
+                "trace: {} ms  {}",
+                traced.elapsed().as_millis(),
+                command.lines().next().unwrap_or_default()
+            );
+        }
         Ok(Exit { code, stderr })
     }
 }

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Batch-operation benchmark: kuroko against raw `ssh` and Ansible on N loopback sshd servers,
+# measured side by side in the same run on the same cores. Prints figures and ratios; it
+# asserts nothing (these machines are shared and noisy).
+#
+#   benches/fanout.sh              # N = 1, 8 and 32
+#   benches/fanout.sh 8            # one N
+#
+# Needs root (sshd on 127.0.0.x), openssh-server, python3 (Ansible is installed from PyPI
+# into target/bench-venv on first use). Each server holds MB megabytes in FILES files:
+# 50 MB / 2500 files up to N = 8, 20 MB / 1000 files at N = 32 (the machine has 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1 8 32)
+
+cargo build --release --quiet
+K=$PWD/target/release/kuroko
+venv=$PWD/target/bench-venv
+if [ ! -x "$venv/bin/ansible-playbook" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet ansible-core
+fi
+export ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_PIPELINING=True ANSIBLE_STDOUT_CALLBACK=default
+export ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False ANSIBLE_NOCOLOR=1
+# The servers are reached as an account with a plain shell: root's shell start-up here
+# (pyenv) would add ~100 ms to every SSH command of every contender and hide the rest.
+user=kuroko-bench
+id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+# A new account is locked ("!"), which sshd refuses without PAM: "*" means no password.
+usermod -p "*" "$user"
+python=/usr/bin/python3
+
+work=$(mktemp -d /tmp/kuroko-bench.XXXXXX)
+chmod 755 "$work"
+sshd_pids=()
+cleanup() {
+  for pid in "${sshd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${KUROKO_BENCH_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p -m 0755 /run/sshd
+ssh-keygen -q -t ed25519 -N "" -f "$work/id"
+chmod 644 "$work/id.pub"
+cp "$work/id.pub" "$work/authorized_keys"
+ssh_opts=(-i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/known_hosts" -o ControlMaster=no -p 22022)
+
+now() { date +%s.%N; }
+fail() { echo "$1 failed:" >&2; tail -20 "$work/$1.log" >&2; exit 1; }
+elapsed() { echo "$(now) - $1" | bc -l; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+# One server's worth of resources: a rehearsal server plus MB megabytes in FILES files.
+template() {
+  local mb=$1 files=$2 dir=$work/template-$1
+  [ -d "$dir" ] && { echo "$dir"; return; }
+  "$K" rehearsal create "$work/tpl-$mb" >/dev/null
+  mv "$work/tpl-$mb/servers/ss-01" "$dir"
+  "$python" - "$dir/var/opt/FJSVisjee/data" "$mb" "$files" <<'PY'
+import os, sys
+root, mb, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+size = mb * 1024 * 1024 // count
+for i in range(count):
+    d = os.path.join(root, f"d{i % 50:02d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:05d}.dat"), "wb") as f:
+        f.write(os.urandom(size))
+PY
+  echo "$dir"
+}
+
+# A site of N servers, each served by its own sshd on 127.0.0.(10+i), and an Ansible inventory.
+setup() {
+  local n=$1 mb=$2 files=$3 site=$work/site-$1 tpl
+  tpl=$(template "$mb" "$files")
+  "$K" rehearsal create "$work/adm-$n" >/dev/null
+  mkdir -p "$site/servers" "$site/sshd"
+  mv "$work/adm-$n/servers/adm" "$site/servers/adm"
+  echo "group B" > "$site/servers/adm/etc/opt/FJSVisgui/site/groups.conf"
+  ssh-keygen -q -t ed25519 -N '' -f "$site/sshd/host"
+  : > "$work/known_hosts"
+  cat > "$site/site.toml" <<TOML
+site = "bench"
+store = "backups"
+groups = ["B"]
+
+[ssh]
+user = "$user"
+identity = "$work/id"
+known_hosts = "$work/known_hosts"
+
+[commands]
+group_list = "{root}/opt/FJSVisas/bin/isgrouplist"
+
+[servers.adm]
+role = "admin"
+address = "192.0.2.10"
+hostname = "adm.bench.test"
+root = "servers/adm"
+TOML
+  printf '[all:vars]\nansible_user=%s\nansible_port=22022\nansible_ssh_private_key_file=%s\nansible_ssh_common_args="-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes"\nansible_python_interpreter=%s\n[all]\n' \
+    "$user" "$work/id" "$work/known_hosts" "$python" > "$site/inventory"
+  for i in $(seq 1 "$n"); do
+    local name=b-$(printf %02d "$i") address=127.0.0.$((10 + i)) root=$site/servers/b-$(printf %02d "$i")
+    cp -a "$tpl" "$root"
+    chown -R "$user" "$root"
+    cat > "$site/sshd/$name.conf" <<CONF
+ListenAddress $address
+Port 22022
+HostKey $site/sshd/host
+PidFile $site/sshd/$name.pid
+AuthorizedKeysFile $work/authorized_keys
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+PermitRootLogin prohibit-password
+MaxStartups 100:30:200
+MaxSessions 100
+LogLevel ERROR
+CONF
+    /usr/sbin/sshd -D -e -f "$site/sshd/$name.conf" 2>/dev/null &
+    sshd_pids+=($!)
+    echo "[$address]:22022 $(cut -d' ' -f1,2 "$site/sshd/host.pub")" >> "$work/known_hosts"
+    cat >> "$site/site.toml" <<TOML
+
+[servers.$name]
+role = "single"
+address = "192.0.2.$((100 + i))"
+hostname = "$name.bench.test"
+transport = "ssh"
+root = "$root"
+[servers.$name.ssh]
+host = "$address"
+port = 22022
+TOML
+    echo "$name ansible_host=$address root=$root" >> "$site/inventory"
+  done
+  for i in $(seq 1 "$n"); do
+    until (exec 3<>"/dev/tcp/127.0.0.$((10 + i))/22022") 2>/dev/null; do sleep 0.05; done
+  done
+}
+
+# Runs "$@" once per server in parallel; {addr} and {root} are filled per server.
+raw_parallel() {
+  local site=$1; shift
+  local pids=()
+  while read -r name host root; do
+    [ "$name" = "[all]" ] || [ "$name" = "[all:vars]" ] && continue
+    case "$name" in ansible_*|"") continue ;; esac
+    local address=${host#ansible_host=} dir=${root#root=}
+    ( "$@" "$address" "$dir" ) &
+    pids+=($!)
+  done < "$site/inventory"
+  for pid in "${pids[@]}"; do wait "$pid"; done
+}
+
+raw_backup() { ssh "${ssh_opts[@]}" "$user@$1" "cd $2 && tar cf - etc/opt/FJSV* var/opt/FJSV*" | sha256sum > "$work/raw-$1.sum"; }
+raw_status() { ssh "${ssh_opts[@]}" "$user@$1" "$2/opt/FJSVisas/bin/isstat" > /dev/null; }
+raw_steps() {
+  local s=(ssh "${ssh_opts[@]}" "$user@$1") r=$2
+  "${s[@]}" "$r/opt/FJSVisas/bin/isstat" > /dev/null
+  "${s[@]}" "$r/opt/FJSVisas/bin/isstop -f" > /dev/null
+  "${s[@]}" "$r/opt/FJSVisas/bin/isstart" > /dev/null
+  "${s[@]}" "mkdir -p $r/var/tmp/bench && echo one > $r/var/tmp/bench/a.txt"
+  "${s[@]}" "echo two > $r/var/tmp/bench/b.txt"
+  "${s[@]}" "cat $r/var/tmp/bench/a.txt" > /dev/null
+  "${s[@]}" "cat $r/var/tmp/bench/b.txt" > /dev/null
+  "${s[@]}" "cat $r/etc/opt/FJSVisas/isas.conf" > /dev/null
+  "${s[@]}" "echo three > $r/var/tmp/bench/c.txt"
+  "${s[@]}" "$r/opt/FJSVisas/bin/isstat" > /dev/null
+}
+
+cat > "$work/backup.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: archive
+      ansible.builtin.shell: cd {{ root }} && tar cf /tmp/kb-{{ inventory_hostname }}.tar etc/opt/FJSV* var/opt/FJSV*
+    - name: fetch
+      ansible.builtin.fetch: src=/tmp/kb-{{ inventory_hostname }}.tar dest={{ out }}/{{ inventory_hostname }}.tar flat=yes
+    - name: checksum
+      ansible.builtin.stat: path={{ out }}/{{ inventory_hostname }}.tar checksum_algorithm=sha256
+      delegate_to: localhost
+YML
+cat > "$work/steps.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.command: "{{ root }}/opt/FJSVisas/bin/isstat"
+    - ansible.builtin.command: "{{ root }}/opt/FJSVisas/bin/isstop -f"
+    - ansible.builtin.command: "{{ root }}/opt/FJSVisas/bin/isstart"
+    - ansible.builtin.shell: mkdir -p {{ root }}/var/tmp/bench && echo one > {{ root }}/var/tmp/bench/a.txt
+    - ansible.builtin.shell: echo two > {{ root }}/var/tmp/bench/b.txt
+    - ansible.builtin.command: cat {{ root }}/var/tmp/bench/a.txt
+    - ansible.builtin.command: cat {{ root }}/var/tmp/bench/b.txt
+    - ansible.builtin.command: cat {{ root }}/etc/opt/FJSVisas/isas.conf
+    - ansible.builtin.shell: echo three > {{ root }}/var/tmp/bench/c.txt
+    - ansible.builtin.command: "{{ root }}/opt/FJSVisas/bin/isstat"
+YML
+cat > "$work/steps.rhai" <<'RHAI'
+//! Ten steps on every server: what a procedure does.
+//! param forks: servers at once
+let forks = parse_int(param("forks"));
+let result = batch("b-*", #{ forks: forks }, |s| {
+    status(s);
+    stop_interstage(s);
+    start_interstage(s);
+    write_file(s, "var/tmp/bench/a.txt", "one\n");
+    write_file(s, "var/tmp/bench/b.txt", "two\n");
+    read_file(s, "var/tmp/bench/a.txt");
+    read_file(s, "var/tmp/bench/b.txt");
+    read_file(s, "etc/opt/FJSVisas/isas.conf");
+    write_file(s, "var/tmp/bench/c.txt", "three\n");
+    status(s);
+});
+if result.failed.len() > 0 { throw `failed: ${result.failed}`; }
+RHAI
+
+printf '\n%-4s %-10s %9s %9s %9s %11s %13s\n' N operation kuroko raw-ssh ansible kuroko/raw ansible/kuroko
+results=()
+for n in "${counts[@]}"; do
+  if [ "$n" -ge 32 ]; then mb=20 files=1000; else mb=50 files=2500; fi
+  setup "$n" "$mb" "$files"
+  site=$work/site-$n
+  export KUROKO_SITE=$site/site.toml
+  ansible=("$venv/bin/ansible" all -i "$site/inventory" -f "$n")
+  playbook=("$venv/bin/ansible-playbook" -i "$site/inventory" -f "$n")
+
+  # (a) back up every server
+  rm -rf "$site/backups"; mkdir -p "$site/backups" "$work/fetched"
+  t=$(now); /usr/bin/time -f %M -o "$work/rss" "$K" batch 'b-*' backup --forks "$n" > "$work/kuroko.log" 2>&1 || fail kuroko; a_k=$(elapsed "$t"); rss=$(cat "$work/rss")
+  t=$(now); raw_parallel "$site" raw_backup; a_r=$(elapsed "$t")
+  t=$(now); "${playbook[@]}" -e "out=$work/fetched" "$work/backup.yml" > "$work/ansible.log" 2>&1 || fail ansible; a_a=$(elapsed "$t")
+  rm -rf "$work/fetched" /tmp/kb-b-*.tar
+  # (b) one trivial status command on every server
+  t=$(now); "$K" batch 'b-*' status --forks "$n" > "$work/kuroko.log" 2>&1 || fail kuroko; b_k=$(elapsed "$t")
+  t=$(now); raw_parallel "$site" raw_status; b_r=$(elapsed "$t")
+  t=$(now); "${ansible[@]}" -m ansible.builtin.command -a "{{ root }}/opt/FJSVisas/bin/isstat" > "$work/ansible.log" 2>&1 || fail ansible; b_a=$(elapsed "$t")
+  # (c) a runbook of ten steps on every server
+  t=$(now); "$K" run "$work/steps.rhai" -p "forks=$n" > "$work/kuroko.log" 2>&1 || fail kuroko; c_k=$(elapsed "$t")
+  t=$(now); raw_parallel "$site" raw_steps; c_r=$(elapsed "$t")
+  t=$(now); "${playbook[@]}" "$work/steps.yml" > "$work/ansible.log" 2>&1 || fail ansible; c_a=$(elapsed "$t")
+
+  printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(a) backup" "$a_k" "$a_r" "$a_a" "$(ratio "$a_k" "$a_r")" "$(ratio "$a_a" "$a_k")"
+  printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(b) status" "$b_k" "$b_r" "$b_a" "$(ratio "$b_k" "$b_r")" "$(ratio "$b_a" "$b_k")"
+  printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(c) steps" "$c_k" "$c_r" "$c_a" "$(ratio "$c_k" "$c_r")" "$(ratio "$c_a" "$c_k")"
+  printf '%-4s controller peak memory during (a): %d MB (%s servers x %s MB)\n' "$n" "$((rss / 1024))" "$n" "$mb"
+  for pid in "${sshd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sshd_pids=()
+  rm -rf "$site"
+done
+echo
+echo "targets: (a) kuroko/raw <= 1.3, (b) kuroko/raw <= 1.2, (c) kuroko/raw <= 0.5 and ansible/kuroko >= 5, peak memory < 100 MB at N = 32"
