@@ -142,7 +142,8 @@ impl Runtime {
         let command = tar_command(&server.root_prefix(), &patterns);
         let path = pending.archive_path();
         let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let (sender, receiver) = sync_channel::<Vec<u8>>(64);
+        // At most 16 chunks wait for the reader: memory stays bounded per server in a batch.
+        let (sender, receiver) = sync_channel::<Vec<u8>>(16);
         let scanner = std::thread::spawn(move || {
             let mut out = BufWriter::new(file);
             let scan = archive::scan(
