@@ -77,6 +77,14 @@ enum Sub {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Compile runbooks and their imports and report every error, before anything runs
+    Check {
+        /// stdlib names or paths
+        #[arg(required = true)]
+        runbooks: Vec<String>,
+    },
+    /// Print the reference of every primitive (Markdown; kept in docs/primitives.md)
+    Reference,
     /// List the standard runbooks and their parameters
     Runbooks,
     /// Pin the SSH host key of servers (all SSH servers when none is named) in known_hosts
@@ -174,6 +182,10 @@ pub enum Command {
         on_failure: crate::batch::OnFailure,
         options: RunOptions,
     },
+    Check {
+        runbooks: Vec<String>,
+    },
+    Reference,
     Runbooks,
     Trust {
         site: PathBuf,
@@ -258,6 +270,8 @@ pub fn parse() -> Result<Command> {
             }
         }
         Sub::Runbooks => Command::Runbooks,
+        Sub::Check { runbooks } => Command::Check { runbooks },
+        Sub::Reference => Command::Reference,
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },
         Sub::Backups { action: BackupsAction::List { group } } => {

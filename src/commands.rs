@@ -114,6 +114,22 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             Ok(if summary.all_succeeded() { ExitCode::Success } else { ExitCode::Failed })
         }
+        Command::Check { runbooks } => {
+            let mut errors = Vec::new();
+            for name in &runbooks {
+                let runbook = Runbook::find(name)?;
+                let found = crate::check::check(&runbook);
+                if found.is_empty() {
+                    println!("ok     {}", runbook.origin);
+                }
+                errors.extend(found);
+            }
+            if errors.is_empty() { Ok(ExitCode::Success) } else { Err(Error::Several(errors)) }
+        }
+        Command::Reference => {
+            print!("{}", crate::primitives::docs::reference());
+            Ok(ExitCode::Success)
+        }
         Command::Runbooks => {
             for (name, _) in STDLIB {
                 let runbook = Runbook::find(name)?;

@@ -33,16 +33,8 @@ fn wrap<T>(rt: &Runtime, result: Result<T>) -> Fallible<T> {
     result.map_err(|e| rt.remember_failure(e).into())
 }
 
-/// The compiled script, for running its closures on batch worker threads.
-type Script = Arc<OnceLock<(Weak<Engine>, Arc<AST>)>>;
-
-/// Builds the engine with every primitive bound to `rt`.
-pub fn engine(
-    rt: &Arc<Runtime>,
-    runbook: &Runbook,
-    params: &Arc<BTreeMap<String, String>>,
-) -> (Engine, Script) {
-    let mut engine = Engine::new();
+/// The limits and restrictions every runbook runs under (and `kuroko check` compiles with).
+pub fn configure(engine: &mut Engine) {
     engine
         .set_max_operations(MAX_OPERATIONS)
         .set_max_call_levels(MAX_CALL_LEVELS)
@@ -53,6 +45,19 @@ pub fn engine(
         .set_max_modules(32)
         .set_strict_variables(true)
         .disable_symbol("eval");
+}
+
+/// The compiled script, for running its closures on batch worker threads.
+type Script = Arc<OnceLock<(Weak<Engine>, Arc<AST>)>>;
+
+/// Builds the engine with every primitive bound to `rt`.
+pub fn engine(
+    rt: &Arc<Runtime>,
+    runbook: &Runbook,
+    params: &Arc<BTreeMap<String, String>>,
+) -> (Engine, Script) {
+    let mut engine = Engine::new();
+    configure(&mut engine);
     engine.set_module_resolver(GuardedResolver { dir: runbook.dir.clone() });
     let r = rt.clone();
     engine.on_progress(move |_| {
@@ -148,6 +153,26 @@ pub fn engine(
         p.get(key).cloned().unwrap_or_else(|| default.to_string())
     });
     (engine, script)
+}
+
+/// The names of the functions `engine` registers beyond Rhai's own, for the docs test.
+pub fn registered_names(site: &Path) -> Vec<String> {
+    let site = crate::site::Site::load(site).expect("a valid site");
+    let rt = Arc::new(Runtime::new(site, Default::default(), Default::default()));
+    let runbook =
+        Runbook { name: "x".into(), origin: "x".into(), source: String::new(), dir: None };
+    let (engine, _) = engine(&rt, &runbook, &Arc::new(BTreeMap::new()));
+    let standard: std::collections::BTreeSet<String> =
+        Engine::new().gen_fn_signatures(false).into_iter().collect();
+    let mut names: Vec<String> = engine
+        .gen_fn_signatures(false)
+        .into_iter()
+        .filter(|s| !standard.contains(s))
+        .map(|s| s.trim_start_matches("fn ").split('(').next().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// `batch(targets, [options,] |server| …)`: runs the closure on every target in parallel
@@ -314,11 +339,15 @@ pub fn execute(
     runbook.check_params(&params, &rt.site)?;
     let params = Arc::new(params);
     let (engine, script) = engine(rt, runbook, &params);
+    // Every error, including calls to functions that exist nowhere, before any step runs.
+    let errors = crate::check::check(runbook);
+    if !errors.is_empty() {
+        return Err(Error::Several(errors));
+    }
     let ast = engine.compile(&runbook.source).map_err(|e| {
-        let position = e.position();
         script_error(
             runbook,
-            position,
+            e.position(),
             e.to_string().split(" (line").next().unwrap_or_default().to_string(),
             None,
             true,
@@ -385,6 +414,27 @@ struct GuardedResolver {
     dir: Option<PathBuf>,
 }
 
+/// The file `import "path"` names, if it is a plain name inside `dir` that does not lead
+/// out of it (through `..`, an absolute path or a symbolic link).
+pub fn resolve_import(dir: Option<&Path>, path: &str) -> std::result::Result<PathBuf, String> {
+    let Some(dir) = dir else {
+        return Err("standard runbooks import nothing".into());
+    };
+    let relative = Path::new(path);
+    if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(format!(
+            "import `{path}` refused: only plain names inside the runbook's folder"
+        ));
+    }
+    let file = dir.join(relative).with_extension("rhai");
+    let base = dir.canonicalize().map_err(|e| e.to_string())?;
+    let real = file.canonicalize().map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+    if !real.starts_with(&base) {
+        return Err(format!("import `{path}` refused: it leads outside `{}`", base.display()));
+    }
+    Ok(real)
+}
+
 impl ModuleResolver for GuardedResolver {
     fn resolve(
         &self,
@@ -396,26 +446,7 @@ impl ModuleResolver for GuardedResolver {
         let refuse = |why: String| -> Box<EvalAltResult> {
             EvalAltResult::ErrorInModule(path.to_string(), why.into(), pos).into()
         };
-        let Some(dir) = &self.dir else {
-            return Err(refuse("standard runbooks import nothing".into()));
-        };
-        let relative = Path::new(path);
-        if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(refuse(format!(
-                "import `{path}` refused: only plain names inside the runbook's folder"
-            )));
-        }
-        let file = dir.join(relative).with_extension("rhai");
-        let base = dir.canonicalize().map_err(|e| refuse(e.to_string()))?;
-        let real = file
-            .canonicalize()
-            .map_err(|e| refuse(format!("cannot read `{}`: {e}", file.display())))?;
-        if !real.starts_with(&base) {
-            return Err(refuse(format!(
-                "import `{path}` refused: it leads outside `{}`",
-                base.display()
-            )));
-        }
+        let real = resolve_import(self.dir.as_deref(), path).map_err(refuse)?;
         let text = std::fs::read_to_string(&real).map_err(|e| refuse(e.to_string()))?;
         let mut ast = engine.compile(text)?;
         ast.set_source(real.to_string_lossy().as_ref());

@@ -51,6 +51,8 @@ pub enum Error {
         cause: Option<Box<Error>>,
         compile: bool,
     },
+    /// Several errors found together (`kuroko check`).
+    Several(Vec<Error>),
     /// A step needs an operator and none is there to confirm it.
     NeedsOperator(String),
     /// Ctrl-C.
@@ -85,6 +87,7 @@ impl Error {
             Error::Interrupted => ExitCode::Interrupted,
             Error::Script { cause: Some(cause), .. } => cause.exit_code(),
             Error::Script { compile: true, .. } => ExitCode::Usage,
+            Error::Several(errors) => errors.first().map_or(ExitCode::Usage, Error::exit_code),
             _ => ExitCode::Failed,
         }
     }
@@ -111,6 +114,15 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::NeedsOperator(message) => write!(f, "{message}"),
+            Error::Several(errors) => {
+                for (index, error) in errors.iter().enumerate() {
+                    if index > 0 {
+                        write!(f, "\nerror: ")?;
+                    }
+                    write!(f, "{error}")?;
+                }
+                Ok(())
+            }
             Error::Interrupted => write!(f, "interrupted"),
             Error::Io { path, source } => write!(f, "`{}`: {source}", path.display()),
             Error::Other(error) => write!(f, "{error:#}"),

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod batch;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -3,6 +3,7 @@
 
 mod archives;
 mod batch;
+mod check;
 mod procedures;
 mod rules;
 mod runbooks;

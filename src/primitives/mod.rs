@@ -3,6 +3,7 @@
 //! does, acts (unless this is a dry run) and updates the model.
 
 pub mod backup;
+pub mod docs;
 pub mod files;
 pub mod group;
 pub mod lifecycle;

@@ -1,0 +1,144 @@
+//! `kuroko check`: compiles a runbook and everything it imports and reports every error
+//! (file, line, column, the line with a caret) before any step runs, including calls to
+//! functions that exist nowhere, which Rhai itself reports only when the call is reached.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rhai::{ASTNode, Engine, Expr, Position, Stmt};
+
+use crate::engine::{configure, resolve_import};
+use crate::error::{Error, excerpt};
+use crate::primitives::docs::PRIMITIVES;
+use crate::runbook::Runbook;
+
+/// Functions Rhai handles itself, beyond its packages.
+const BUILT_IN: &[&str] = &[
+    "print",
+    "debug",
+    "type_of",
+    "Fn",
+    "call",
+    "curry",
+    "is_def_fn",
+    "is_def_var",
+    "is_shared",
+    "throw",
+];
+
+/// Every name a runbook may call: the primitives, Rhai's standard packages, the built-ins.
+pub fn known_functions() -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = PRIMITIVES.iter().map(|d| d.name.to_string()).collect();
+    names.extend(BUILT_IN.iter().map(|s| s.to_string()));
+    for signature in Engine::new().gen_fn_signatures(true) {
+        let name = signature.trim_start_matches("fn ").split('(').next().unwrap_or_default().trim();
+        let name = name.rsplit("::").next().unwrap_or(name);
+        names.insert(name.to_string());
+    }
+    names
+}
+
+/// Every error in `runbook` and in the files it imports.
+pub fn check(runbook: &Runbook) -> Vec<Error> {
+    let mut engine = Engine::new();
+    configure(&mut engine);
+    let known = known_functions();
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    check_source(
+        &engine,
+        &known,
+        &runbook.origin,
+        &runbook.source,
+        runbook.dir.as_deref(),
+        &mut errors,
+        &mut seen,
+    );
+    errors
+}
+
+fn check_source(
+    engine: &Engine,
+    known: &BTreeSet<String>,
+    origin: &str,
+    source: &str,
+    dir: Option<&Path>,
+    errors: &mut Vec<Error>,
+    seen: &mut BTreeSet<String>,
+) {
+    let fail = |position: Position, message: String| {
+        let line = position.line().unwrap_or(0);
+        let column = position.position().unwrap_or(1);
+        Error::Script {
+            origin: origin.to_string(),
+            line,
+            column,
+            excerpt: if line > 0 { excerpt(source, line, column) } else { String::new() },
+            message,
+            cause: None,
+            compile: true,
+        }
+    };
+    let ast = match engine.compile(source) {
+        Ok(ast) => ast,
+        Err(e) => {
+            let message = e.to_string();
+            errors.push(fail(
+                e.position(),
+                message.split(" (line").next().unwrap_or_default().to_string(),
+            ));
+            return;
+        }
+    };
+    let defined: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
+    let mut imports = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Expr(Expr::FnCall(call, position)))
+            | Some(ASTNode::Expr(Expr::MethodCall(call, position)))
+            | Some(ASTNode::Stmt(Stmt::FnCall(call, position))) => {
+                let name = call.name.as_str();
+                let is_identifier =
+                    name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+                if is_identifier
+                    && call.namespace.is_empty()
+                    && call.op_token.is_none()
+                    && !known.contains(name)
+                    && !defined.contains(name)
+                    && !name.starts_with("anon$")
+                {
+                    let hint = crate::site::suggest(
+                        name,
+                        known.iter().map(String::as_str).chain(defined.iter().map(String::as_str)),
+                    )
+                    .map(|s| format!(": did you mean `{s}`?"))
+                    .unwrap_or_default();
+                    errors.push(fail(*position, format!("no function `{name}`{hint}")));
+                }
+            }
+            Some(ASTNode::Stmt(Stmt::Import(import, position))) => {
+                if let Expr::StringConstant(path, _) = &import.0 {
+                    imports.push((path.to_string(), *position));
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    for (path, position) in imports {
+        match resolve_import(dir, &path) {
+            Ok(file) => {
+                let key = file.to_string_lossy().into_owned();
+                if seen.insert(key.clone()) {
+                    match std::fs::read_to_string(&file) {
+                        Ok(text) => {
+                            check_source(engine, known, &key, &text, file.parent(), errors, seen)
+                        }
+                        Err(e) => errors.push(fail(position, format!("cannot read `{key}`: {e}"))),
+                    }
+                }
+            }
+            Err(message) => errors.push(fail(position, message)),
+        }
+    }
+}
