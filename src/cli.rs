@@ -77,6 +77,24 @@ enum Sub {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Resume a failed or interrupted run at its failed step (refused if the runbook changed)
+    Resume {
+        run: String,
+        /// Take manual steps as done beforehand
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Override an overridable rule (R4, R7) for this run
+        #[arg(long, value_name = "RULE")]
+        force: Vec<String>,
+    },
+    /// A report of a run from its journal (Markdown, or HTML with --html)
+    Report {
+        run: String,
+        #[arg(long)]
+        html: bool,
+    },
+    /// List the runs in the journal
+    Runs,
     /// Compile runbooks and their imports and report every error, before anything runs
     Check {
         /// stdlib names or paths
@@ -185,6 +203,19 @@ pub enum Command {
     Check {
         runbooks: Vec<String>,
     },
+    Resume {
+        site: PathBuf,
+        run: String,
+        options: RunOptions,
+    },
+    Report {
+        site: PathBuf,
+        run: String,
+        html: bool,
+    },
+    Runs {
+        site: PathBuf,
+    },
     Reference,
     Runbooks,
     Trust {
@@ -271,6 +302,13 @@ pub fn parse() -> Result<Command> {
         }
         Sub::Runbooks => Command::Runbooks,
         Sub::Check { runbooks } => Command::Check { runbooks },
+        Sub::Resume { run, yes, force } => Command::Resume {
+            site,
+            run,
+            options: RunOptions { dry_run: false, force: parse_force(&force)?, yes },
+        },
+        Sub::Report { run, html } => Command::Report { site, run, html },
+        Sub::Runs => Command::Runs { site },
         Sub::Reference => Command::Reference,
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },

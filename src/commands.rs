@@ -3,18 +3,113 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use crate::batch;
 use crate::cli::{Command, Operation, RunOptions};
 use crate::engine;
 use crate::error::{Error, ExitCode, Result};
+use crate::journal;
 use crate::rehearsal;
 use crate::runbook::{Runbook, STDLIB};
 use crate::runtime::{Options, Runtime};
 use crate::site::Site;
 use crate::store::Store;
 
+/// Site-file defaults (`[params.RUNBOOK]`) under the command line's parameters.
+fn with_site_params(
+    site: &Site,
+    runbook: &Runbook,
+    mut params: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    if let Some(defaults) = site.params.get(&runbook.name) {
+        for (key, value) in defaults {
+            params.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    params
+}
+
+/// Runs a runbook with a journal; `resume` names the run it resumes and the steps that
+/// run already did.
+fn run_runbook(
+    site: Site,
+    runbook: &Runbook,
+    params: BTreeMap<String, String>,
+    options: &RunOptions,
+    resume: Option<(String, Vec<(String, Vec<String>, Option<String>)>)>,
+) -> Result<ExitCode> {
+    let dry_run = options.dry_run;
+    let run_id = crate::store::new_generation();
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    let start = journal::Entry::Start {
+        run: run_id.clone(),
+        runbook: runbook.name.clone(),
+        origin: runbook.origin.clone(),
+        sha256: crate::archive::sha256_hex(runbook.source.as_bytes()),
+        params: journal::mask_params(&params),
+        site: format!("{} ({})", site.name, site.file.display()),
+        user,
+        dry_run,
+        resumed_from: resume.as_ref().map(|(run, _)| run.clone()),
+        at: crate::store::now(),
+    };
+    let journal = journal::Journal::create(&site.store, start)?;
+    let (rt, replayed) = match resume {
+        Some((_, steps)) => {
+            let count = steps.len();
+            (runtime_with(site, options, |rt| rt.with_journal(journal).with_replay(steps)), count)
+        }
+        None => (runtime_with(site, options, |rt| rt.with_journal(journal)), 0),
+    };
+    rt.report.note(None, &format!("run `{run_id}` of `{}`", runbook.name));
+    if replayed > 0 {
+        rt.report.note(
+            None,
+            &format!("resuming: {replayed} step(s) the earlier run did are not done again"),
+        );
+    }
+    if dry_run {
+        rt.report.note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
+    }
+    let result = engine::run(&rt, runbook, params);
+    let journal = rt.journal().expect("set above");
+    match &result {
+        Ok(()) => journal.end("completed", None),
+        Err(Error::Interrupted) => journal.end("interrupted", None),
+        Err(e) => journal.end("failed", Some(e.to_string())),
+    }
+    if result.is_err() {
+        eprintln!(
+            "note: this run is `{run_id}`: `kuroko report {run_id}` shows it, `kuroko resume {run_id}` resumes it"
+        );
+    }
+    result?;
+    if dry_run {
+        rt.report
+            .note(None, &format!("dry run of `{}` complete: nothing was changed", runbook.name));
+    } else {
+        rt.report.note(None, &format!("runbook `{}` completed (run `{run_id}`)", runbook.name));
+    }
+    for line in rt.overrides() {
+        rt.report.note(None, &format!("  {line}"));
+    }
+    Ok(if rt.some_servers_failed() { ExitCode::Failed } else { ExitCode::Success })
+}
+
 /// A runtime for a run or a batch, with Ctrl-C wired to its cancel flag.
 fn runtime(site: Site, options: &RunOptions) -> Arc<Runtime> {
+    runtime_with(site, options, |rt| rt)
+}
+
+fn runtime_with(
+    site: Site,
+    options: &RunOptions,
+    build: impl FnOnce(Runtime) -> Runtime,
+) -> Arc<Runtime> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let _ = ctrlc::set_handler(move || {
@@ -28,33 +123,80 @@ fn runtime(site: Site, options: &RunOptions) -> Arc<Runtime> {
     });
     let options =
         Options { dry_run: options.dry_run, force: options.force.clone(), assume_yes: options.yes };
-    Arc::new(Runtime::new(site, options, cancel))
+    Arc::new(build(Runtime::new(site, options, cancel)))
 }
 
 pub fn execute(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run { site, runbook, params, options } => {
             let site = Site::load(&site)?;
-            let runbook = Runbook::find(&runbook)?;
-            let dry_run = options.dry_run;
-            let rt = runtime(site, &options);
-            if dry_run {
-                rt.report
-                    .note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
+            let runbook = Runbook::find_for(&runbook, site.site_folder.as_deref())?;
+            let params = with_site_params(&site, &runbook, params);
+            run_runbook(site, &runbook, params, &options, None)
+        }
+        Command::Resume { site, run, options } => {
+            let site = Site::load(&site)?;
+            let entries = journal::read(&site.store, &run)?;
+            let status = journal::status_of(&entries);
+            if status == "completed" {
+                return Err(Error::Usage(format!(
+                    "run `{run}` completed: there is nothing to resume"
+                )));
             }
-            engine::run(&rt, &runbook, params)?;
-            if dry_run {
-                rt.report.note(
-                    None,
-                    &format!("dry run of `{}` complete: nothing was changed", runbook.name),
-                );
+            let Some(journal::Entry::Start { origin, sha256, params, runbook: name, .. }) =
+                entries.first().cloned()
+            else {
+                return Err(Error::Usage(format!("the journal of run `{run}` has no start entry")));
+            };
+            let runbook = if origin.starts_with("stdlib/") {
+                Runbook::find(&name)?
+            } else if site.site_folder.as_ref().is_some_and(|f| Path::new(&origin).starts_with(f)) {
+                Runbook::find_for(&name, site.site_folder.as_deref())?
             } else {
-                rt.report.note(None, &format!("runbook `{}` completed", runbook.name));
+                Runbook::find(&origin)?
+            };
+            let now = crate::archive::sha256_hex(runbook.source.as_bytes());
+            if now != sha256 {
+                return Err(Error::Usage(format!(
+                    "runbook `{}` changed since run `{run}` (sha256 {} then, {} now): resuming would mix two scripts; start a new run",
+                    runbook.origin,
+                    &sha256[..12],
+                    &now[..12]
+                )));
             }
-            for line in rt.overrides() {
-                rt.report.note(None, &format!("  {line}"));
+            if params.values().any(|v| v == "***") {
+                return Err(Error::Usage(format!(
+                    "run `{run}` had secret parameters, which the journal does not keep: start a new run"
+                )));
             }
-            Ok(if rt.some_servers_failed() { ExitCode::Failed } else { ExitCode::Success })
+            let replay: Vec<(String, Vec<String>, Option<String>)> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    journal::Entry::Step { primitive, args, result, value, .. }
+                        if (result == "ok" || result == "replayed")
+                            && crate::primitives::docs::find(primitive)
+                                .is_some_and(|d| d.changes) =>
+                    {
+                        Some((primitive.clone(), args.clone(), value.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            run_runbook(site, &runbook, params, &options, Some((run, replay)))
+        }
+        Command::Report { site, run, html } => {
+            let site = Site::load(&site)?;
+            let entries = journal::read(&site.store, &run)?;
+            print!("{}", journal::report(&entries, html));
+            Ok(ExitCode::Success)
+        }
+        Command::Runs { site } => {
+            let site = Site::load(&site)?;
+            println!("{:<26} {:<14} STATUS", "RUN", "RUNBOOK");
+            for (run, runbook, status) in journal::runs(&site.store) {
+                println!("{run:<26} {runbook:<14} {status}");
+            }
+            Ok(ExitCode::Success)
         }
         Command::Batch {
             site,
@@ -69,7 +211,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             options,
         } => {
             let site = Site::load(&site)?;
-            let runbook = runbook.map(|r| Runbook::find(&r)).transpose()?;
+            let runbook =
+                runbook.map(|r| Runbook::find_for(&r, site.site_folder.as_deref())).transpose()?;
             if let Some(runbook) = &runbook
                 && !runbook.params().iter().any(|p| p.name == "server")
             {

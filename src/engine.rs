@@ -48,7 +48,36 @@ pub fn configure(engine: &mut Engine) {
 }
 
 /// The compiled script, for running its closures on batch worker threads.
-type Script = Arc<OnceLock<(Weak<Engine>, Arc<AST>)>>;
+/// With it, the site's hooks (`hooks.rhai` in the site folder), if any.
+type Script = Arc<OnceLock<(Weak<Engine>, Arc<AST>, Option<Arc<AST>>)>>;
+
+thread_local! {
+    /// Set while a hook runs: the primitives it calls do not call hooks again.
+    static IN_HOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Calls the site's `before_NAME`/`after_NAME` hook with the server, if the site has one.
+fn hook(rt: &Runtime, script: &Script, when: &str, name: &str, server: Option<&str>) -> Result<()> {
+    let Some((engine, _, Some(hooks))) = script.get() else { return Ok(()) };
+    let function = format!("{when}_{name}");
+    if IN_HOOK.with(|h| h.get()) || !hooks.iter_functions().any(|f| f.name == function) {
+        return Ok(());
+    }
+    let Some(engine) = engine.upgrade() else { return Ok(()) };
+    rt.report.note(server, &format!("site hook `{function}`"));
+    IN_HOOK.with(|h| h.set(true));
+    let outcome = engine.call_fn::<Dynamic>(
+        &mut Scope::new(),
+        hooks,
+        &function,
+        (server.unwrap_or_default().to_string(),),
+    );
+    IN_HOOK.with(|h| h.set(false));
+    outcome.map(|_| ()).map_err(|e| {
+        rt.take_failure()
+            .unwrap_or_else(|| Error::Usage(format!("site hook `{function}` failed: {e}")))
+    })
+}
 
 /// Builds the engine with every primitive bound to `rt`.
 pub fn engine(
@@ -58,6 +87,7 @@ pub fn engine(
 ) -> (Engine, Script) {
     let mut engine = Engine::new();
     configure(&mut engine);
+    engine.set_max_operations(rt.site.limits.operations);
     engine.set_module_resolver(GuardedResolver { dir: runbook.dir.clone() });
     let r = rt.clone();
     engine.on_progress(move |_| {
@@ -68,10 +98,26 @@ pub fn engine(
     let r = rt.clone();
     engine.on_debug(move |text, _, _| r.report.note(None, text));
 
+    let script: Script = Arc::new(OnceLock::new());
+    // Every primitive is journalled; an argument named `s` is the server it acts on, and
+    // one named `text` is recorded by its size only.
     macro_rules! bind {
         ($name:literal, |$rt:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
             let $rt = rt.clone();
-            engine.register_fn($name, move |$($arg: $ty),*| { let $rt = &$rt; wrap($rt, $body) });
+            let hooks_script = script.clone();
+            engine.register_fn($name, move |$($arg: $ty),*| {
+                let $rt = &$rt;
+                let args: Vec<String> = vec![$(crate::journal::show_arg(stringify!($arg), format!("{:?}", $arg))),*];
+                #[allow(unused_mut)]
+                let mut server: Option<String> = None;
+                $(if stringify!($arg) == "s" && server.is_none() {
+                    server = Some(format!("{:?}", $arg).trim_matches('"').to_string());
+                })*
+                let sc = &hooks_script;
+                wrap($rt, hook($rt, sc, "before", $name, server.as_deref())
+                    .and_then(|_| $rt.journaled($name, server.clone(), args, || $body))
+                    .and_then(|value| hook($rt, sc, "after", $name, server.as_deref()).map(|_| value)))
+            });
         }};
     }
 
@@ -127,7 +173,6 @@ pub fn engine(
     bind!("dry_run", |rt| Ok(rt.dry_run()));
 
     // Batches
-    let script: Script = Arc::new(OnceLock::new());
     let (r, sc) = (rt.clone(), script.clone());
     engine.register_fn("batch", move |targets: Dynamic, job: FnPtr| {
         wrap(&r, batch(&r, &sc, targets, Map::new(), job))
@@ -222,8 +267,10 @@ fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnP
             }
         }
     }
-    let (engine, ast) =
-        script.get().cloned().ok_or_else(|| Error::Usage("batch is not available here".into()))?;
+    let (engine, ast) = script
+        .get()
+        .map(|(e, a, _)| (e.clone(), a.clone()))
+        .ok_or_else(|| Error::Usage("batch is not available here".into()))?;
     let engine =
         engine.upgrade().ok_or_else(|| Error::Usage("batch is not available here".into()))?;
     let run_one = |server: &str| -> Result<String> {
@@ -329,6 +376,46 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
     result
 }
 
+/// The site's hooks, compiled, with every `before_`/`after_` name checked against the
+/// primitives that change something.
+fn load_hooks(engine: &Engine, rt: &Runtime) -> Result<Option<Arc<AST>>> {
+    let Some(folder) = &rt.site.site_folder else { return Ok(None) };
+    let path = folder.join("hooks.rhai");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let runbook = Runbook::find(&path.to_string_lossy())?;
+    let errors = crate::check::check(&runbook);
+    if !errors.is_empty() {
+        return Err(Error::Several(errors));
+    }
+    let ast = engine
+        .compile(&runbook.source)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let hookable: Vec<&str> = crate::primitives::docs::PRIMITIVES
+        .iter()
+        .filter(|d| d.changes && d.name != "batch")
+        .map(|d| d.name)
+        .collect();
+    for function in ast.iter_functions() {
+        let target =
+            function.name.strip_prefix("before_").or_else(|| function.name.strip_prefix("after_"));
+        let valid = target.is_some_and(|t| hookable.contains(&t)) && function.params.len() == 1;
+        if !valid && (function.name.starts_with("before_") || function.name.starts_with("after_")) {
+            let hint = target
+                .and_then(|t| crate::site::suggest(t, hookable.iter().copied()))
+                .map(|s| format!(": did you mean the hook of `{s}`?"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "{}: `{}` is not a hook (hooks are `before_NAME(server)`/`after_NAME(server)` for a primitive that changes something){hint}",
+                path.display(),
+                function.name
+            )));
+        }
+    }
+    Ok(Some(Arc::new(ast)))
+}
+
 /// Compiles and runs `runbook` with `params`, without R11 (a batch job leaves that to
 /// its worker).
 pub fn execute(
@@ -355,7 +442,8 @@ pub fn execute(
     })?;
     let engine = Arc::new(engine);
     let ast = Arc::new(ast);
-    let _ = script.set((Arc::downgrade(&engine), ast.clone()));
+    let hooks = load_hooks(&engine, rt)?;
+    let _ = script.set((Arc::downgrade(&engine), ast.clone(), hooks));
     let mut scope = Scope::new();
     match engine.run_ast_with_scope(&mut scope, &ast) {
         Ok(()) => Ok(()),
@@ -377,8 +465,32 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
         }
     }
     let position = error.position();
-    if let EvalAltResult::ErrorTerminated(..) = error {
+    if let EvalAltResult::ErrorTerminated(reason, _) = &error {
+        if reason.to_string() == "time limit" {
+            return script_error(
+                runbook,
+                position,
+                format!(
+                    "the run took longer than its limit of {} s (`[limits] seconds` in the site file)",
+                    rt.site.limits.seconds
+                ),
+                None,
+                false,
+            );
+        }
         return Error::Interrupted;
+    }
+    if let EvalAltResult::ErrorTooManyOperations(_) = &error {
+        return script_error(
+            runbook,
+            position,
+            format!(
+                "the runbook did more than {} operations (`[limits] operations` in the site file)",
+                rt.site.limits.operations
+            ),
+            None,
+            false,
+        );
     }
     let cause = rt.take_failure().filter(|_| matches!(error, EvalAltResult::ErrorRuntime(..)));
     let message = match &error {

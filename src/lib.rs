@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod journal;
 pub mod manifest;
 pub mod primitives;
 pub mod rehearsal;

@@ -33,6 +33,27 @@ pub struct Param {
 }
 
 impl Runbook {
+    /// A runbook by name — the site folder's `NAME.rhai` first, then the stdlib
+    /// (`stdlib:NAME` skips the site folder) — or a script when `what` names a file.
+    pub fn find_for(what: &str, site_folder: Option<&Path>) -> Result<Runbook> {
+        let plain = !what.contains('/') && !what.ends_with(".rhai");
+        if let (Some(folder), true) = (site_folder, plain && !what.starts_with("stdlib:")) {
+            let path = folder.join(format!("{what}.rhai"));
+            if path.is_file() {
+                let source = std::fs::read_to_string(&path).map_err(|e| {
+                    Error::Usage(format!("cannot read the site runbook `{}`: {e}", path.display()))
+                })?;
+                return Ok(Runbook {
+                    name: what.to_string(),
+                    origin: path.to_string_lossy().into_owned(),
+                    source,
+                    dir: Some(folder.to_path_buf()),
+                });
+            }
+        }
+        Runbook::find(what.strip_prefix("stdlib:").unwrap_or(what))
+    }
+
     /// A stdlib runbook by name, or a script when `what` names a file.
     pub fn find(what: &str) -> Result<Runbook> {
         if let Some((name, source)) = STDLIB.iter().find(|(name, _)| *name == what) {

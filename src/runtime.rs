@@ -78,6 +78,9 @@ pub struct Runtime {
     failure: Mutex<std::collections::HashMap<std::thread::ThreadId, Error>>,
     steps: AtomicUsize,
     batch_failed: AtomicBool,
+    journal: Option<crate::journal::Journal>,
+    /// Changing steps a resumed run already did: (primitive, arguments, value).
+    replay: Mutex<Vec<(String, Vec<String>, Option<String>)>>,
     overrides: Mutex<Vec<String>>,
 }
 
@@ -95,8 +98,86 @@ impl Runtime {
             failure: Mutex::new(std::collections::HashMap::new()),
             steps: AtomicUsize::new(0),
             batch_failed: AtomicBool::new(false),
+            journal: None,
+            replay: Mutex::new(Vec::new()),
             overrides: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Journals every step of this run.
+    pub fn with_journal(mut self, journal: crate::journal::Journal) -> Runtime {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// Steps the run being resumed already did: they are not done again.
+    pub fn with_replay(self, steps: Vec<(String, Vec<String>, Option<String>)>) -> Runtime {
+        *self.replay.lock().unwrap_or_else(|e| e.into_inner()) = steps;
+        self
+    }
+
+    pub fn journal(&self) -> Option<&crate::journal::Journal> {
+        self.journal.as_ref()
+    }
+
+    /// Runs one primitive: replays it if the resumed run already did it, and journals it.
+    pub fn journaled<T: crate::journal::Record>(
+        &self,
+        name: &str,
+        server: Option<String>,
+        args: Vec<String>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        use crate::journal::Entry;
+        let changes = crate::primitives::docs::find(name).is_some_and(|d| d.changes);
+        let started = crate::store::now();
+        if changes {
+            let replayed = {
+                let mut replay = self.replay.lock().unwrap_or_else(|e| e.into_inner());
+                let found = replay.iter().position(|(p, a, _)| p == name && *a == args);
+                found.map(|index| replay.remove(index))
+            };
+            if let Some((_, _, value)) = replayed
+                && let Some(result) = T::from_record(value.as_deref())
+            {
+                self.report
+                    .note(server.as_deref(), &format!("{name}: already done by the resumed run"));
+                if let Some(journal) = &self.journal {
+                    journal.step(Entry::Step {
+                        seq: journal.next_seq(),
+                        server,
+                        primitive: name.to_string(),
+                        args,
+                        result: "replayed".into(),
+                        value,
+                        error: None,
+                        started: started.clone(),
+                        ended: started,
+                    });
+                }
+                return Ok(result);
+            }
+        }
+        let result = f();
+        if let Some(journal) = &self.journal {
+            let (outcome, value, error) = match &result {
+                Ok(value) => ("ok", value.record(), None),
+                Err(Error::Refused(refusal)) => ("refused", None, Some(refusal.to_string())),
+                Err(error) => ("failed", None, Some(error.to_string())),
+            };
+            journal.step(Entry::Step {
+                seq: journal.next_seq(),
+                server,
+                primitive: name.to_string(),
+                args,
+                result: outcome.into(),
+                value,
+                error,
+                started,
+                ended: crate::store::now(),
+            });
+        }
+        result
     }
 
     pub fn dry_run(&self) -> bool {
@@ -154,6 +235,12 @@ impl Runtime {
                 refusal.rule, refusal.server, refusal.rule, refusal.reason
             );
             self.report.warn(&text);
+            if let Some(journal) = &self.journal {
+                journal.step(crate::journal::Entry::Override {
+                    text: text.clone(),
+                    at: crate::store::now(),
+                });
+            }
             self.overrides.lock().unwrap_or_else(|e| e.into_inner()).push(text);
             return Ok(());
         }

@@ -239,6 +239,14 @@ struct SiteFile {
     /// Members of one group a batch may work on at once (R4, generalised).
     #[serde(default = "one")]
     group_capacity: usize,
+    /// The site's own runbooks and hooks (`hooks.rhai`), relative to this file.
+    #[serde(default)]
+    site_folder: Option<String>,
+    /// Default parameters per runbook: `[params.expand] certificate = "no"`.
+    #[serde(default)]
+    params: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
+    limits: Limits,
     servers: BTreeMap<String, ServerFile>,
 }
 
@@ -311,7 +319,26 @@ pub struct Site {
     pub commands: Commands,
     pub backup: BackupSpec,
     pub group_capacity: usize,
+    pub site_folder: Option<PathBuf>,
+    pub params: BTreeMap<String, BTreeMap<String, String>>,
+    pub limits: Limits,
     pub servers: BTreeMap<String, Server>,
+}
+
+/// Limits every runbook of the site runs under.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Script operations (Rhai counts every expression).
+    pub operations: u64,
+    /// Wall time of a whole run, in seconds.
+    pub seconds: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { operations: 50_000_000, seconds: 24 * 3600 }
+    }
 }
 
 impl Site {
@@ -522,6 +549,9 @@ impl Site {
             commands: file.commands,
             backup: file.backup,
             group_capacity: file.group_capacity,
+            site_folder: file.site_folder.map(|f| base.join(f)),
+            params: file.params,
+            limits: file.limits,
             servers,
         })
     }

@@ -170,7 +170,8 @@ impl Store {
         let mut odd = Vec::new();
         let Ok(generations) = fs::read_dir(&self.root) else { return (found, odd) };
         for generation in generations.flatten() {
-            if !generation.path().is_dir() {
+            // The journal lives beside the generations.
+            if !generation.path().is_dir() || generation.file_name() == "journal" {
                 continue;
             }
             let Ok(servers) = fs::read_dir(generation.path()) else { continue };

@@ -149,10 +149,12 @@ impl Site {
         self.read("adm", "etc/opt/FJSVisgui/site/groups.conf")
     }
 
-    /// Every file of every server and of the store.
+    /// Every file of every server and of the store, but the run journal (which records
+    /// refusals too).
     pub fn snapshot(&self) -> Snapshot {
         let mut snapshot = Snapshot::new();
         walk(&self.dir(), &self.dir(), &mut snapshot);
+        snapshot.retain(|path, _| !path.starts_with("backups/journal/"));
         snapshot
     }
 
@@ -160,7 +162,7 @@ impl Site {
     pub fn backups(&self) -> Vec<String> {
         let mut ids = Vec::new();
         for generation in fs::read_dir(self.store()).expect("store").flatten() {
-            if !generation.path().is_dir() {
+            if !generation.path().is_dir() || generation.file_name() == "journal" {
                 continue;
             }
             for server in fs::read_dir(generation.path()).expect("generation").flatten() {
