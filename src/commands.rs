@@ -38,7 +38,7 @@ fn run_runbook(
     runbook: &Runbook,
     params: BTreeMap<String, String>,
     options: &RunOptions,
-    resume: Option<(String, Vec<(String, Vec<String>, Option<String>)>)>,
+    resume: Option<(String, Vec<journal::Done>)>,
 ) -> Result<ExitCode> {
     let dry_run = options.dry_run;
     let run_id = crate::store::new_generation();
@@ -169,19 +169,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     "run `{run}` had secret parameters, which the journal does not keep: start a new run"
                 )));
             }
-            let replay: Vec<(String, Vec<String>, Option<String>)> = entries
-                .iter()
-                .filter_map(|e| match e {
-                    journal::Entry::Step { primitive, args, result, value, .. }
-                        if (result == "ok" || result == "replayed")
-                            && crate::primitives::docs::find(primitive)
-                                .is_some_and(|d| d.changes) =>
-                    {
-                        Some((primitive.clone(), args.clone(), value.clone()))
-                    }
-                    _ => None,
-                })
-                .collect();
+            let replay = journal::done_steps(&entries);
             run_runbook(site, &runbook, params, &options, Some((run, replay)))
         }
         Command::Report { site, run, html } => {

@@ -186,6 +186,34 @@ pub fn status_of(entries: &[Entry]) -> String {
         .unwrap_or_else(|| "unfinished".to_string())
 }
 
+/// A changing step an earlier run did, which its resumption does not do again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    pub primitive: String,
+    pub args: Vec<String>,
+    pub value: Option<String>,
+}
+
+/// The changing steps of `entries` that succeeded.
+pub fn done_steps(entries: &[Entry]) -> Vec<Done> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Step { primitive, args, result, value, .. }
+                if (result == "ok" || result == "replayed")
+                    && crate::primitives::docs::find(primitive).is_some_and(|d| d.changes) =>
+            {
+                Some(Done {
+                    primitive: primitive.clone(),
+                    args: args.clone(),
+                    value: value.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What a journalled step returns, so a resumed run can replay it.
 pub trait Record: Sized {
     fn record(&self) -> Option<String> {

@@ -80,7 +80,7 @@ pub struct Runtime {
     batch_failed: AtomicBool,
     journal: Option<crate::journal::Journal>,
     /// Changing steps a resumed run already did: (primitive, arguments, value).
-    replay: Mutex<Vec<(String, Vec<String>, Option<String>)>>,
+    replay: Mutex<Vec<crate::journal::Done>>,
     overrides: Mutex<Vec<String>>,
 }
 
@@ -111,7 +111,7 @@ impl Runtime {
     }
 
     /// Steps the run being resumed already did: they are not done again.
-    pub fn with_replay(self, steps: Vec<(String, Vec<String>, Option<String>)>) -> Runtime {
+    pub fn with_replay(self, steps: Vec<crate::journal::Done>) -> Runtime {
         *self.replay.lock().unwrap_or_else(|e| e.into_inner()) = steps;
         self
     }
@@ -134,10 +134,10 @@ impl Runtime {
         if changes {
             let replayed = {
                 let mut replay = self.replay.lock().unwrap_or_else(|e| e.into_inner());
-                let found = replay.iter().position(|(p, a, _)| p == name && *a == args);
+                let found = replay.iter().position(|d| d.primitive == name && d.args == args);
                 found.map(|index| replay.remove(index))
             };
-            if let Some((_, _, value)) = replayed
+            if let Some(crate::journal::Done { value, .. }) = replayed
                 && let Some(result) = T::from_record(value.as_deref())
             {
                 self.report
