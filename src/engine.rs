@@ -90,8 +90,16 @@ pub fn engine(
     engine.set_max_operations(rt.site.limits.operations);
     engine.set_module_resolver(GuardedResolver { dir: runbook.dir.clone() });
     let r = rt.clone();
+    let started = std::time::Instant::now();
+    let wall = std::time::Duration::from_secs(rt.site.limits.seconds);
     engine.on_progress(move |_| {
-        r.cancel.load(Ordering::SeqCst).then(|| Dynamic::from("interrupted"))
+        if r.cancel.load(Ordering::SeqCst) {
+            Some(Dynamic::from("interrupted"))
+        } else if started.elapsed() > wall {
+            Some(Dynamic::from("time limit"))
+        } else {
+            None
+        }
     });
     let r = rt.clone();
     engine.on_print(move |text| r.report.note(None, text));

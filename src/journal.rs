@@ -158,20 +158,20 @@ pub fn read(store: &Path, run: &str) -> Result<Vec<Entry>> {
 /// Every run in the store's journal, oldest first: (run, runbook, status).
 pub fn runs(store: &Path) -> Vec<(String, String, String)> {
     let Ok(dir) = std::fs::read_dir(Journal::dir(store)) else { return Vec::new() };
-    let mut found: Vec<(String, String, String)> = dir
+    let mut found: Vec<(String, String, String, String)> = dir
         .flatten()
         .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".jsonl").map(str::to_string))
         .filter_map(|run| {
             let entries = read(store, &run).ok()?;
-            let runbook = entries.iter().find_map(|e| match e {
-                Entry::Start { runbook, .. } => Some(runbook.clone()),
+            let (runbook, at) = entries.iter().find_map(|e| match e {
+                Entry::Start { runbook, at, .. } => Some((runbook.clone(), at.clone())),
                 _ => None,
             })?;
-            Some((run, runbook, status_of(&entries)))
+            Some((at, run, runbook, status_of(&entries)))
         })
         .collect();
     found.sort();
-    found
+    found.into_iter().map(|(_, run, runbook, status)| (run, runbook, status)).collect()
 }
 
 /// `completed`, `failed`, `interrupted`, or `unfinished` when the journal has no end.

@@ -4,6 +4,8 @@
 mod archives;
 mod batch;
 mod check;
+mod customise;
+mod journal;
 mod procedures;
 mod rules;
 mod runbooks;

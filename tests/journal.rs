@@ -1,0 +1,139 @@
+//! The run journal, resuming a failed run, and run reports.
+
+use std::fs;
+
+use crate::support::Site;
+
+fn journals(site: &Site) -> Vec<(String, Vec<serde_json::Value>)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(site.store().join("journal")).unwrap().flatten() {
+        let text = fs::read_to_string(entry.path()).unwrap();
+        let lines: Vec<serde_json::Value> =
+            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        out.push((
+            entry.file_name().to_string_lossy().trim_end_matches(".jsonl").to_string(),
+            lines,
+        ));
+    }
+    // Runs started in the same second: their start time orders them.
+    out.sort_by(|a, b| a.1[0]["at"].as_str().cmp(&b.1[0]["at"].as_str()));
+    out
+}
+
+#[test]
+fn every_step_is_journalled_with_secrets_masked() {
+    let site = Site::new();
+    let book = site.temp.path().join("noted.rhai");
+    fs::write(
+        &book,
+        "//! Notes a change.\n//! param api_token: a secret\n//! param ticket: the change\nlet t = param(\"api_token\");\nwrite_file(\"ms-01\", \"var/tmp/token\", t);\nstop_interstage(\"ms-01\");\nstart_interstage(\"ms-01\");\n",
+    )
+    .unwrap();
+    site.kuroko(&["run", book.to_str().unwrap(), "-p", "api_token=hunter2", "-p", "ticket=CR-7"])
+        .success();
+    let (run, entries) = journals(&site).pop().unwrap();
+    let text =
+        fs::read_to_string(site.store().join("journal").join(format!("{run}.jsonl"))).unwrap();
+    assert!(!text.contains("hunter2"), "a secret reached the journal:\n{text}");
+    let start = &entries[0];
+    assert_eq!(start["kind"], "start");
+    assert_eq!(start["params"]["api_token"], "***");
+    assert_eq!(start["params"]["ticket"], "CR-7");
+    assert_eq!(start["sha256"].as_str().unwrap().len(), 64);
+    let steps: Vec<&serde_json::Value> = entries.iter().filter(|e| e["kind"] == "step").collect();
+    let names: Vec<&str> = steps.iter().map(|s| s["primitive"].as_str().unwrap()).collect();
+    assert_eq!(names, ["write_file", "stop_interstage", "start_interstage"]);
+    assert_eq!(steps[0]["args"][2], "<9 bytes>");
+    assert_eq!(steps[1]["server"], "ms-01");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["result"] == "ok" && s["started"].is_string() && s["ended"].is_string())
+    );
+    assert_eq!(entries.last().unwrap()["status"], "completed");
+}
+
+#[test]
+fn a_failed_run_resumes_at_the_failed_step() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    let book = site.temp.path().join("two.rhai");
+    fs::write(&book, "write_file(\"ms-01\", \"var/tmp/first\", \"done once\");\nlet id = backup(\"ms-03\");\nprint(`took ${id}`);\n").unwrap();
+    // ms-04 is down: backing up ms-03 is refused (R4) after the first step ran.
+    site.script("stop_interstage(\"ms-04\"); mark_down(\"ms-04\");", &[]).success();
+    let failed = site.kuroko(&["run", book.to_str().unwrap()]).refused("R4");
+    let run = failed
+        .stderr
+        .split("kuroko resume ")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string();
+    fs::write(site.root("ms-01").join("var/tmp/first"), "changed by hand").unwrap();
+    site.script("start_interstage(\"ms-04\");", &[]).success();
+    let resumed = site.kuroko(&["resume", &run]).success();
+    assert!(
+        resumed.stdout.contains("write_file: already done by the resumed run"),
+        "{}",
+        resumed.stdout
+    );
+    assert!(resumed.stdout.contains("took "), "{}", resumed.stdout);
+    assert_eq!(
+        site.read("ms-01", "var/tmp/first"),
+        "changed by hand",
+        "the done step was not done again"
+    );
+    let (_, entries) = journals(&site).pop().unwrap();
+    assert_eq!(entries[0]["resumed_from"], run.as_str());
+    // A completed run has nothing to resume.
+    let done = entries[0]["run"].as_str().unwrap().to_string();
+    site.kuroko(&["resume", &done]).code(2).stderr_has("nothing to resume");
+}
+
+#[test]
+fn resuming_is_refused_when_the_runbook_changed() {
+    let site = Site::new();
+    let book = site.temp.path().join("fails.rhai");
+    fs::write(&book, "stop_interstage(\"ms-01\");\nthrow \"stop\";\n").unwrap();
+    let failed = site.kuroko(&["run", book.to_str().unwrap()]).code(1);
+    let run = failed
+        .stderr
+        .split("kuroko resume ")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string();
+    fs::write(&book, "stop_interstage(\"ms-02\");\n").unwrap();
+    let before = site.snapshot();
+    site.kuroko(&["resume", &run]).code(2).stderr_has("changed since run");
+    crate::support::assert_unchanged(&before, &site.snapshot());
+}
+
+#[test]
+fn a_report_lists_every_step_in_markdown_or_html() {
+    let site = Site::new();
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"]).success();
+    let run = site.kuroko(&["runs"]).success();
+    let id = run.stdout.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert!(run.stdout.contains("expand") && run.stdout.contains("completed"), "{}", run.stdout);
+    let markdown = site.kuroko(&["report", &id]).success().stdout;
+    for text in [
+        "# kuroko run report",
+        "**runbook**: expand (stdlib/expand.rhai)",
+        "| # | started |",
+        "import_backup(",
+        "group_add(\"G1\", \"rs-01\")",
+        "**status**: completed",
+    ] {
+        assert!(markdown.contains(text), "{text:?} missing:\n{markdown}");
+    }
+    let html = site.kuroko(&["report", &id, "--html"]).success().stdout;
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<td>set_ip(&quot;rs-01&quot;)</td>"),
+        "{html}"
+    );
+}
