@@ -40,9 +40,21 @@ pub fn known_functions() -> BTreeSet<String> {
 
 /// Every error in `runbook` and in the files it imports.
 pub fn check(runbook: &Runbook) -> Vec<Error> {
+    check_with(runbook, &BTreeSet::new(), true)
+}
+
+/// The same, knowing of `defined` functions from elsewhere (earlier REPL input), and
+/// without checking variables when they live in a scope the check cannot see.
+pub fn check_with(
+    runbook: &Runbook,
+    defined: &BTreeSet<String>,
+    strict_variables: bool,
+) -> Vec<Error> {
     let mut engine = Engine::new();
     configure(&mut engine);
-    let known = known_functions();
+    engine.set_strict_variables(strict_variables);
+    let mut known = known_functions();
+    known.extend(defined.iter().cloned());
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
     check_source(

@@ -95,6 +95,12 @@ enum Sub {
     },
     /// List the runs in the journal
     Runs,
+    /// An interactive Rhai prompt against the site, with the same rules and journal
+    Repl {
+        /// Take manual steps as done beforehand
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Compile runbooks and their imports and report every error, before anything runs
     Check {
         /// stdlib names or paths
@@ -216,6 +222,10 @@ pub enum Command {
     Runs {
         site: PathBuf,
     },
+    Repl {
+        site: PathBuf,
+        options: RunOptions,
+    },
     Reference,
     Runbooks,
     Trust {
@@ -309,6 +319,10 @@ pub fn parse() -> Result<Command> {
         },
         Sub::Report { run, html } => Command::Report { site, run, html },
         Sub::Runs => Command::Runs { site },
+        Sub::Repl { yes } => Command::Repl {
+            site,
+            options: RunOptions { dry_run: false, force: BTreeSet::new(), yes },
+        },
         Sub::Reference => Command::Reference,
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },

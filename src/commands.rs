@@ -178,6 +178,31 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             print!("{}", journal::report(&entries, html));
             Ok(ExitCode::Success)
         }
+        Command::Repl { site, options } => {
+            let site = Site::load(&site)?;
+            let start = journal::Entry::Start {
+                run: crate::store::new_generation(),
+                runbook: "repl".into(),
+                origin: "repl".into(),
+                sha256: String::new(),
+                params: BTreeMap::new(),
+                site: format!("{} ({})", site.name, site.file.display()),
+                user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+                dry_run: false,
+                resumed_from: None,
+                at: crate::store::now(),
+            };
+            let journal = journal::Journal::create(&site.store, start)?;
+            let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
+            let result = crate::repl::run(rt.clone());
+            if let Some(journal) = rt.journal() {
+                journal.end(
+                    if result.is_ok() { "completed" } else { "failed" },
+                    result.as_ref().err().map(|e| e.to_string()),
+                );
+            }
+            result.map(|_| ExitCode::Success)
+        }
         Command::Runs { site } => {
             let site = Site::load(&site)?;
             println!("{:<26} {:<14} STATUS", "RUN", "RUNBOOK");

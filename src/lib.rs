@@ -12,6 +12,7 @@ pub mod journal;
 pub mod manifest;
 pub mod primitives;
 pub mod rehearsal;
+pub mod repl;
 pub mod report;
 pub mod rules;
 pub mod runbook;

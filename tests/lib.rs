@@ -7,6 +7,7 @@ mod check;
 mod customise;
 mod journal;
 mod procedures;
+mod repl;
 mod rules;
 mod runbooks;
 mod site_file;
