@@ -101,10 +101,6 @@ fn run_runbook(
 }
 
 /// A runtime for a run or a batch, with Ctrl-C wired to its cancel flag.
-fn runtime(site: Site, options: &RunOptions) -> Arc<Runtime> {
-    runtime_with(site, options, |rt| rt)
-}
-
 fn runtime_with(
     site: Site,
     options: &RunOptions,
@@ -234,7 +230,28 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     runbook.name
                 )));
             }
-            let rt = runtime(site, &options);
+            let run_id = crate::store::new_generation();
+            let op = format!("{operation:?}").to_lowercase();
+            let start = journal::Entry::Start {
+                run: run_id.clone(),
+                runbook: format!("batch {op}"),
+                origin: runbook
+                    .as_ref()
+                    .map(|r| r.origin.clone())
+                    .unwrap_or_else(|| "batch".into()),
+                sha256: runbook
+                    .as_ref()
+                    .map(|r| crate::archive::sha256_hex(r.source.as_bytes()))
+                    .unwrap_or_default(),
+                params: journal::mask_params(&params),
+                site: format!("{} ({})", site.name, site.file.display()),
+                user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+                dry_run: options.dry_run,
+                resumed_from: None,
+                at: crate::store::now(),
+            };
+            let journal = journal::Journal::create(&site.store, start)?;
+            let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
             let targets = batch::select(&rt, &targets)?;
             let mut policy = batch::Policy::new(rt.site.group_capacity);
             policy.forks = forks;
@@ -243,28 +260,41 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             policy.on_failure = on_failure;
             let generation = crate::store::new_generation();
             let job = |server: &str| -> Result<String> {
-                match operation {
-                    Operation::Status => rt.status(server),
-                    Operation::Backup => rt.backup(server, Some(&generation)),
-                    Operation::Restart => {
-                        rt.stop_interstage(server)?;
-                        rt.start_interstage(server)?;
-                        Ok("restarted".into())
+                let args = vec![format!("{server:?}")];
+                rt.journaled(&format!("batch {op}"), Some(server.to_string()), args, || {
+                    match operation {
+                        Operation::Status => rt.status(server),
+                        Operation::Backup => rt.backup(server, Some(&generation)),
+                        Operation::Restart => {
+                            rt.stop_interstage(server)?;
+                            rt.start_interstage(server)?;
+                            Ok("restarted".into())
+                        }
+                        Operation::Run => {
+                            let runbook = runbook.as_ref().expect("checked: run has a runbook");
+                            let mut params = params.clone();
+                            params.insert("server".into(), server.to_string());
+                            engine::execute(&rt, runbook, params)
+                                .map(|_| format!("runbook `{}` completed", runbook.name))
+                        }
                     }
-                    Operation::Run => {
-                        let runbook = runbook.as_ref().expect("checked: run has a runbook");
-                        let mut params = params.clone();
-                        params.insert("server".into(), server.to_string());
-                        engine::execute(&rt, runbook, params)
-                            .map(|_| format!("runbook `{}` completed", runbook.name))
-                    }
-                }
+                })
             };
             if operation == Operation::Status {
                 policy.group_capacity = None;
             }
             let summary = batch::run(&rt, &targets, &policy, &job);
             rt.report_batch(&summary);
+            if let Some(journal) = rt.journal() {
+                let status = if rt.cancel.load(Ordering::SeqCst) {
+                    "interrupted"
+                } else if summary.all_succeeded() {
+                    "completed"
+                } else {
+                    "failed"
+                };
+                journal.end(status, None);
+            }
             if rt.cancel.load(Ordering::SeqCst) {
                 return Err(Error::Interrupted);
             }

@@ -25,6 +25,18 @@ fn status_of_every_server_reports_each_one_in_a_summary() {
         );
     }
     assert!(run.stdout.contains("8 servers: 8 succeeded, 0 failed, 0 not started"));
+    // The batch is journalled, a step per server.
+    let runs = site.kuroko(&["runs"]).success().stdout;
+    let id = runs
+        .lines()
+        .find(|l| l.contains("batch status"))
+        .expect("journalled")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let report = site.kuroko(&["report", &id]).success().stdout;
+    assert_eq!(report.matches("batch status(").count(), 8, "{report}");
 }
 
 #[test]
