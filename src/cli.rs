@@ -33,15 +33,8 @@ enum Sub {
         /// A runbook parameter, NAME=VALUE (repeatable)
         #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
-        /// Print the plan (every step, on which server, which rules it checks) and change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Override an overridable rule (R4, R7) for this run; the override is reported
-        #[arg(long, value_name = "RULE")]
-        force: Vec<String>,
-        /// Take manual steps as done beforehand instead of asking
-        #[arg(long, short = 'y')]
-        yes: bool,
+        #[command(flatten)]
+        flags: RunFlags,
     },
     /// Run one operation on many servers at once, with bounded parallelism
     Batch {
@@ -67,15 +60,8 @@ enum Sub {
         /// `stop` at the first failure, `continue`, or stop past a percentage of failures (`20%`)
         #[arg(long, default_value = "stop")]
         on_failure: String,
-        /// Print the plan for every server and change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Override an overridable rule (R4, R7) for this run
-        #[arg(long, value_name = "RULE")]
-        force: Vec<String>,
-        /// Take manual steps as done beforehand
-        #[arg(long, short = 'y')]
-        yes: bool,
+        #[command(flatten)]
+        flags: RunFlags,
     },
     /// Resume a failed or interrupted run at its failed step (refused if the runbook changed)
     Resume {
@@ -130,6 +116,26 @@ enum Sub {
         #[command(subcommand)]
         action: RehearsalAction,
     },
+}
+
+/// How a run may act: the flags `run` and `batch` share.
+#[derive(clap::Args, Debug)]
+struct RunFlags {
+    /// Print the plan (every step, on which server, which rules it checks) and change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Override an overridable rule (R4, R7) for this run; the override is reported
+    #[arg(long, value_name = "RULE")]
+    force: Vec<String>,
+    /// Take manual steps as done beforehand instead of asking
+    #[arg(long, short = 'y')]
+    yes: bool,
+}
+
+impl RunFlags {
+    fn options(&self) -> Result<RunOptions> {
+        Ok(RunOptions { dry_run: self.dry_run, force: parse_force(&self.force)?, yes: self.yes })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -265,11 +271,11 @@ pub fn parse() -> Result<Command> {
         .or_else(|| std::env::var_os("KUROKO_SITE").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("site.toml"));
     Ok(match args.command {
-        Sub::Run { runbook, params, dry_run, force, yes } => Command::Run {
+        Sub::Run { runbook, params, flags } => Command::Run {
             site,
             runbook,
             params: parse_params(&params)?,
-            options: RunOptions { dry_run, force: parse_force(&force)?, yes },
+            options: flags.options()?,
         },
         Sub::Batch {
             targets,
@@ -280,9 +286,7 @@ pub fn parse() -> Result<Command> {
             batch,
             pause,
             on_failure,
-            dry_run,
-            force,
-            yes,
+            flags,
         } => {
             if (operation == Operation::Run) != runbook.is_some() {
                 return Err(Error::Usage(if runbook.is_some() {
@@ -307,7 +311,7 @@ pub fn parse() -> Result<Command> {
                 },
                 pause: std::time::Duration::from_secs(pause),
                 on_failure: on_failure.parse()?,
-                options: RunOptions { dry_run, force: parse_force(&force)?, yes },
+                options: flags.options()?,
             }
         }
         Sub::Runbooks => Command::Runbooks,
