@@ -31,6 +31,32 @@ fn with_site_params(
     params
 }
 
+/// The first entry of a run's journal. `what` is (runbook name, origin, source).
+fn start_entry(
+    run: &str,
+    site: &Site,
+    what: (&str, &str, Option<&str>),
+    params: &BTreeMap<String, String>,
+    dry_run: bool,
+    resumed_from: Option<String>,
+) -> journal::Entry {
+    let (runbook, origin, source) = what;
+    journal::Entry::Start {
+        run: run.to_string(),
+        runbook: runbook.to_string(),
+        origin: origin.to_string(),
+        sha256: source.map(|s| crate::archive::sha256_hex(s.as_bytes())).unwrap_or_default(),
+        params: journal::mask_params(params),
+        site: format!("{} ({})", site.name, site.file.display()),
+        user: std::env::var("SUDO_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "unknown".into()),
+        dry_run,
+        resumed_from,
+        at: crate::store::now(),
+    }
+}
+
 /// Runs a runbook with a journal; `resume` names the run it resumes and the steps that
 /// run already did.
 fn run_runbook(
@@ -42,21 +68,14 @@ fn run_runbook(
 ) -> Result<ExitCode> {
     let dry_run = options.dry_run;
     let run_id = crate::store::new_generation();
-    let user = std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
-    let start = journal::Entry::Start {
-        run: run_id.clone(),
-        runbook: runbook.name.clone(),
-        origin: runbook.origin.clone(),
-        sha256: crate::archive::sha256_hex(runbook.source.as_bytes()),
-        params: journal::mask_params(&params),
-        site: format!("{} ({})", site.name, site.file.display()),
-        user,
+    let start = start_entry(
+        &run_id,
+        &site,
+        (&runbook.name, &runbook.origin, Some(&runbook.source)),
+        &params,
         dry_run,
-        resumed_from: resume.as_ref().map(|(run, _)| run.clone()),
-        at: crate::store::now(),
-    };
+        resume.as_ref().map(|(run, _)| run.clone()),
+    );
     let journal = journal::Journal::create(&site.store, start)?;
     let (rt, replayed) = match resume {
         Some((_, steps)) => {
@@ -176,18 +195,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Repl { site, options } => {
             let site = Site::load(&site)?;
-            let start = journal::Entry::Start {
-                run: crate::store::new_generation(),
-                runbook: "repl".into(),
-                origin: "repl".into(),
-                sha256: String::new(),
-                params: BTreeMap::new(),
-                site: format!("{} ({})", site.name, site.file.display()),
-                user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-                dry_run: false,
-                resumed_from: None,
-                at: crate::store::now(),
-            };
+            let run_id = crate::store::new_generation();
+            let start =
+                start_entry(&run_id, &site, ("repl", "repl", None), &BTreeMap::new(), false, None);
             let journal = journal::Journal::create(&site.store, start)?;
             let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
             let result = crate::repl::run(rt.clone());
@@ -232,24 +242,19 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             let run_id = crate::store::new_generation();
             let op = format!("{operation:?}").to_lowercase();
-            let start = journal::Entry::Start {
-                run: run_id.clone(),
-                runbook: format!("batch {op}"),
-                origin: runbook
-                    .as_ref()
-                    .map(|r| r.origin.clone())
-                    .unwrap_or_else(|| "batch".into()),
-                sha256: runbook
-                    .as_ref()
-                    .map(|r| crate::archive::sha256_hex(r.source.as_bytes()))
-                    .unwrap_or_default(),
-                params: journal::mask_params(&params),
-                site: format!("{} ({})", site.name, site.file.display()),
-                user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-                dry_run: options.dry_run,
-                resumed_from: None,
-                at: crate::store::now(),
+            let name = format!("batch {op}");
+            let (origin, source) = match &runbook {
+                Some(r) => (r.origin.clone(), Some(r.source.as_str())),
+                None => ("batch".to_string(), None),
             };
+            let start = start_entry(
+                &run_id,
+                &site,
+                (&name, &origin, source),
+                &params,
+                options.dry_run,
+                None,
+            );
             let journal = journal::Journal::create(&site.store, start)?;
             let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
             let targets = batch::select(&rt, &targets)?;
