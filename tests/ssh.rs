@@ -306,3 +306,18 @@ fn commands_run_with_the_servers_path_and_sudo_as_configured() {
     assert!(ssh.site.read("ms-01", "run/who").contains("sudo=root"), "sudo was used on ms-01");
     assert!(ssh.site.read("ms-02", "run/who").trim().ends_with("sudo="), "no sudo on ms-02");
 }
+
+#[test]
+fn one_ssh_session_per_server_serves_every_step_of_a_run() {
+    let ssh = SshSite::new("");
+    let logins_before = ssh.sshd("ms-01").logins();
+    ssh.site
+        .script(
+            "for i in 0..10 { status(\"ms-01\"); }\nstop_interstage(\"ms-01\");\nstart_interstage(\"ms-01\");\nwrite_file(\"ms-01\", \"var/tmp/x\", \"y\");\nprint(read_file(\"ms-01\", \"var/tmp/x\"));\n",
+            &[],
+        )
+        .success()
+        .stdout_has("y");
+    // Fourteen steps and the state reads between them, over one login.
+    assert_eq!(ssh.sshd("ms-01").logins() - logins_before, 1);
+}

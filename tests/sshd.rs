@@ -38,7 +38,7 @@ impl Sshd {
             format!(
                 "ListenAddress {address}\nPort {port}\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\n\
                  UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-                 PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel ERROR\n",
+                 PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel INFO\n",
                 key.display(),
                 dir.join("sshd.pid").display(),
                 authorized.display()
@@ -50,7 +50,7 @@ impl Sshd {
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(fs::File::create(dir.join("sshd.log")).unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start sshd for {name}: {e}"));
         let public = fs::read_to_string(key.with_extension("pub")).unwrap();
@@ -103,6 +103,13 @@ impl Sshd {
 
     pub fn config(&self) -> &Path {
         &self.config
+    }
+
+    /// How many SSH logins this server accepted (from its log).
+    pub fn logins(&self) -> usize {
+        let log =
+            fs::read_to_string(self.config.parent().unwrap().join("sshd.log")).unwrap_or_default();
+        log.lines().filter(|l| l.contains("Accepted publickey")).count()
     }
 }
 
