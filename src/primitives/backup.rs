@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::manifest::{ARCHIVE, ArchiveSum, Manifest};
 use crate::rules::Rule;
 use crate::runtime::{Runtime, SCRATCH};
-use crate::site::{Role, SERVICE_DIR, Server, shell_quote};
+use crate::site::{Role, SERVICE_DIR, Server};
 use crate::store::{new_generation, now};
 
 impl Runtime {
@@ -139,7 +139,7 @@ impl Runtime {
             }
             patterns.push(SERVICE_DIR.to_string());
         }
-        let command = tar_command(&server.root_prefix(), &patterns);
+        let command = tar_command(&self.path_on(server, ""), &patterns);
         let path = pending.archive_path();
         let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
         // At most 16 chunks wait for the reader: memory stays bounded per server in a batch.
@@ -203,9 +203,9 @@ struct Origin<'a> {
     definitions: &'a str,
 }
 
-/// Expands the backup patterns on the server and streams one GNU tar archive of them.
+/// Expands the backup patterns on the server and streams one GNU tar archive of them;
+/// `root` is the server's root folder as shell text (`Runtime::path_on(server, "")`).
 fn tar_command(root: &str, patterns: &[String]) -> String {
-    let root = format!("{}/", shell_quote(root)).trim_start_matches("''").to_string();
     format!(
         "cd {root} || exit 3; set --; for p in {}; do if [ -e \"$p\" ] || [ -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done; \
          if [ $# -eq 0 ]; then echo \"no Interstage resources match {} under {root}\" >&2; exit 3; fi; \

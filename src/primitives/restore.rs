@@ -304,8 +304,7 @@ impl Runtime {
             self.site.backup.certificate_paths.join(" ")
         };
         let units: Vec<String> = manifest.units.iter().map(|u| shell_quote(u)).collect();
-        let root =
-            format!("{}/", shell_quote(&server.root_prefix())).trim_start_matches("''").to_string();
+        let root = self.path_on(server, "");
         let script = format!(
             r#"cd {root} || exit 3
 k={SCRATCH}
@@ -437,8 +436,7 @@ echo "certificate=$cert"
 
     /// Resource files (outside the certificate environment) that contain any of `words`.
     fn find_text(&self, server: &Server, words: &[&str]) -> Result<Vec<String>> {
-        let root =
-            format!("{}/", shell_quote(&server.root_prefix())).trim_start_matches("''").to_string();
+        let root = self.path_on(server, "");
         let patterns = self.site.backup.paths.join(" ");
         let words: String = words.iter().map(|w| format!(" -e {}", shell_quote(w))).collect();
         let skip: String = self
