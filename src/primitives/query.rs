@@ -42,19 +42,23 @@ impl Runtime {
     /// `latest_backup(group)`: the newest backup of a member of `group` that passes R8
     /// and has an admin backup of the same definitions (R7).
     pub fn latest_backup(&self, group: &str) -> Result<String> {
+        self.site.check_group(group)?;
         let planned: Vec<String> = self.model().planned.keys().cloned().collect();
-        for manifest in self.backups(Some(group))? {
+        // One listing of the store serves every candidate's R7 question.
+        let all = self.backups(None)?;
+        let admin = admin_definitions(&all);
+        for manifest in all.iter().filter(|m| m.group.as_deref() == Some(group)) {
             if manifest.role != Role::Member {
                 continue;
             }
             if !planned.contains(&manifest.id)
-                && let Err(e) = self.store.verify(&manifest)
+                && let Err(e) = self.store.verify(manifest)
             {
                 self.report.warn(&format!("skipping {e}"));
                 continue;
             }
-            if self.has_consistent_admin_backup(&manifest) {
-                return Ok(manifest.id);
+            if admin.contains(manifest.definitions.as_str()) {
+                return Ok(manifest.id.clone());
             }
             self.report.warn(&format!(
                 "skipping backup `{}`: no admin-server backup has the same definitions (R7)",
@@ -67,14 +71,17 @@ impl Runtime {
         )))
     }
 
-    /// R7's question: is there an admin-server backup with the same group definitions?
+    /// R7's question: is there an admin-server backup of this site with the same group
+    /// definitions?
     pub fn has_consistent_admin_backup(&self, manifest: &Manifest) -> bool {
-        let (found, _) = self.store.list();
-        let planned = self.model().planned.values().cloned().collect::<Vec<_>>();
-        found.iter().chain(planned.iter()).any(|m| {
-            m.role == Role::Admin
-                && m.site == manifest.site
-                && m.definitions == manifest.definitions
-        })
+        manifest.site == self.site.name
+            && self
+                .backups(None)
+                .is_ok_and(|all| admin_definitions(&all).contains(manifest.definitions.as_str()))
     }
+}
+
+/// The group definitions that some admin-server backup among `backups` records.
+fn admin_definitions(backups: &[Manifest]) -> std::collections::BTreeSet<&str> {
+    backups.iter().filter(|m| m.role == Role::Admin).map(|m| m.definitions.as_str()).collect()
 }
