@@ -253,12 +253,8 @@ pub fn run(
                     None,
                     &format!("waiting {}s before the next batch", policy.pause.as_secs_f32()),
                 );
-                let until = std::time::Instant::now() + policy.pause;
-                while std::time::Instant::now() < until
-                    && !rt.cancel.load(std::sync::atomic::Ordering::SeqCst)
-                {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                // Ctrl-C ends the wait; the workers then start nothing more.
+                let _ = rt.pause(policy.pause);
             }
         }
         {

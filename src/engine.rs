@@ -177,7 +177,8 @@ pub fn engine(
         Ok(())
     });
     bind!("manual_step", |rt, text: &str| rt.manual_step(text));
-    bind!("pause", |rt, seconds: i64| pause(rt, seconds));
+    bind!("pause", |rt, seconds: i64| rt
+        .pause(std::time::Duration::from_secs(seconds.max(0) as u64)));
     bind!("dry_run", |rt| Ok(rt.dry_run()));
 
     // Batches
@@ -312,15 +313,6 @@ fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnP
     result.insert("failed".into(), failed.into());
     result.insert("not_started".into(), not_started.into());
     Ok(result)
-}
-
-fn pause(rt: &Runtime, seconds: i64) -> Result<()> {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(0) as u64);
-    while std::time::Instant::now() < until {
-        rt.check_cancel()?;
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Ok(())
 }
 
 fn import_options(options: Map) -> Result<Option<bool>> {

@@ -192,6 +192,16 @@ impl Runtime {
         if self.cancel.load(Ordering::SeqCst) { Err(Error::Interrupted) } else { Ok(()) }
     }
 
+    /// Waits `duration`, ending at once on Ctrl-C.
+    pub fn pause(&self, duration: std::time::Duration) -> Result<()> {
+        let until = std::time::Instant::now() + duration;
+        while std::time::Instant::now() < until {
+            self.check_cancel()?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
     pub fn remember_failure(&self, error: Error) -> String {
         let text = error.to_string();
         self.failure
