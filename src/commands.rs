@@ -382,7 +382,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             if let Some(group) = &group {
                 site.check_group(group)?;
             }
-            let store = Store::new(&site.store);
+            let store = Store::new(&site);
             let (found, odd) = store.list();
             let header = ["ID", "SERVER", "ROLE", "GROUP", "FILES", "BYTES"];
             println!(
@@ -408,7 +408,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::BackupsVerify { site, ids } => {
             let site = Site::load(&site)?;
-            let store = Store::new(&site.store);
+            let store = Store::new(&site);
             let mut failed = 0;
             let mut checked = 0;
             let manifests = if ids.is_empty() {
@@ -423,7 +423,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             };
             for manifest in manifests {
                 checked += 1;
-                match manifest.and_then(|m| store.verify(&m).map(|_| m)) {
+                match manifest.and_then(|m| store.verify(&m, None).map(|_| m)) {
                     Ok(m) => println!("ok     {} ({} files)", m.id, m.files.len()),
                     Err(e) => {
                         println!("FAILED {e}");

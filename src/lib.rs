@@ -17,6 +17,8 @@ pub mod report;
 pub mod rules;
 pub mod runbook;
 pub mod runtime;
+pub mod server_path;
+pub mod shell;
 pub mod site;
 pub mod store;
 pub mod transport;

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::site::{Facts, Role};
+use crate::server_path::ServerPath;
+use crate::site::{Facts, Role, is_host_value, is_name};
 
 pub const ARCHIVE: &str = "archive.tar";
 pub const MANIFEST: &str = "manifest.json";
@@ -63,4 +64,85 @@ impl Manifest {
     pub fn archive_sum(&self) -> String {
         format!("{}  {}\n", self.archive.sha256, self.archive.name)
     }
+
+    /// A manifest is untrusted input: every field is checked before anything uses it.
+    /// `patterns` are the site's backup paths; every unit must be one of their matches.
+    pub fn check(&self, patterns: &[String]) -> Result<(), String> {
+        let bad = |field: &str, why: String| Err(format!("its manifest field `{field}` {why}"));
+        if self.format != Manifest::FORMAT {
+            return bad("format", format!("is {}, kuroko reads {}", self.format, Manifest::FORMAT));
+        }
+        if !is_generation(&self.generation) {
+            return bad("generation", "is not a generation id".into());
+        }
+        if !is_name(&self.server) || !is_name(&self.site) {
+            return bad("server", "or `site` is not a valid name".into());
+        }
+        if self.id != format!("{}/{}", self.generation, self.server) {
+            return bad("id", "is not GENERATION/SERVER".into());
+        }
+        if self.group.as_deref().is_some_and(|g| !is_name(g)) {
+            return bad("group", "is not a valid group name".into());
+        }
+        if !is_host_value(&self.address) || !is_host_value(&self.hostname) {
+            return bad("address", "or `hostname` is not a plain address or host name".into());
+        }
+        for value in [
+            &self.facts.os,
+            &self.facts.interstage_version,
+            &self.facts.edition,
+            &self.facts.install_dir,
+            &self.created,
+        ] {
+            if value.len() > 256 || value.contains(char::is_control) {
+                return bad("facts", "hold an overlong value or a control character".into());
+            }
+        }
+        if !is_sha256(&self.definitions) || !is_sha256(&self.archive.sha256) {
+            return bad("definitions", "or `archive.sha256` is not a sha256".into());
+        }
+        if self.archive.name != ARCHIVE {
+            return bad("archive.name", format!("must be `{ARCHIVE}`"));
+        }
+        let mut units: Vec<ServerPath> = Vec::new();
+        for unit in &self.units {
+            let path = ServerPath::exact(unit).map_err(|why| format!("its unit {why}"))?;
+            if !patterns.iter().any(|p| path.unit_of(p).as_ref() == Some(&path)) {
+                return bad(
+                    "units",
+                    format!(
+                        "names `{unit}`, which is no match of the site's backup paths ({})",
+                        patterns.join(", ")
+                    ),
+                );
+            }
+            if units.iter().any(|u| u.starts_with(&path) || path.starts_with(u)) {
+                return bad("units", format!("lists `{unit}` twice or inside another unit"));
+            }
+            units.push(path);
+        }
+        for path in &self.certificate_paths {
+            ServerPath::exact(path).map_err(|why| format!("its certificate path {why}"))?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for file in &self.files {
+            ServerPath::exact(&file.path).map_err(|why| format!("its file list: {why}"))?;
+            if !is_sha256(&file.sha256) || !seen.insert(file.path.as_str()) {
+                return bad("files", format!("lists `{}` twice or with a bad sha256", file.path));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// A generation id: letters, digits, `-` and `_`.
+pub fn is_generation(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && !text.starts_with(['.', '-'])
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

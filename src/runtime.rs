@@ -12,14 +12,15 @@ use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::report::Report;
 use crate::rules::{Refusal, Rule};
-use crate::site::{Server, Site, render, shell_quote};
+use crate::shell::{Script, Template};
+use crate::site::{KUROKO_DIR, Server, Site};
 use crate::store::Store;
 use crate::transport::{self, Transport};
 
 /// Where kuroko keeps its own record on a server (outside every backup pattern).
 pub const PROVENANCE: &str = "var/opt/kuroko/provenance.json";
-/// Kuroko's scratch folder on a server.
-pub const SCRATCH: &str = "var/tmp/kuroko";
+/// The most kuroko reads of its record.
+const MAX_RECORD: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -88,7 +89,7 @@ impl Runtime {
     pub fn new(site: Site, options: Options, cancel: Arc<AtomicBool>) -> Runtime {
         let conns = site.servers.keys().map(|name| (name.clone(), Mutex::new(None))).collect();
         Runtime {
-            store: Store::new(&site.store),
+            store: Store::new(&site),
             report: Report::new(options.dry_run),
             site,
             options,
@@ -287,25 +288,23 @@ impl Runtime {
         &self,
         name: &str,
         what: &str,
-        command: &str,
+        command: &Script,
         input: Option<&[u8]>,
     ) -> Result<String> {
         self.with_conn(name, |t| transport::run_checked(t, name, what, command, input))
     }
 
     /// Renders a command template for `server`.
-    pub fn command(&self, server: &Server, template: &str, extra: &[(&str, &str)]) -> String {
+    pub fn command(&self, server: &Server, template: &Template, extra: &[(&str, &str)]) -> Script {
         let root = server.root_prefix();
         let mut values = vec![("root", root.as_str())];
         values.extend_from_slice(extra);
-        render(template, &values)
+        template.render(&values)
     }
 
-    /// A path on `server`, shell-quoted, from a path relative to its root.
-    pub fn path_on(&self, server: &Server, relative: &str) -> String {
-        format!("{}/{relative}", shell_quote(&server.root_prefix()))
-            .trim_start_matches("''")
-            .to_string()
+    /// The absolute path of `relative` on `server`, as a value for a template.
+    pub fn absolute(&self, server: &Server, relative: &str) -> String {
+        format!("{}/{relative}", server.root_prefix())
     }
 
     /// The server's state as the rules see it, read from the server on first use.
@@ -326,14 +325,27 @@ impl Runtime {
 
     fn read_state(&self, name: &str) -> Result<ServerState> {
         let running = self.read_running(name)?;
-        let server = self.server(name)?;
-        let path = self.path_on(server, PROVENANCE);
-        let text = self.run(
-            name,
-            "reading kuroko's record",
-            &format!("if [ -f {path} ]; then cat {path}; fi"),
-            None,
-        )?;
+        // The record counts only inside kuroko's own folder: a real folder owned by the
+        // user kuroko runs as, reached through no symbolic link.
+        let command = Script::guarded()
+            .set("d", KUROKO_DIR)
+            .set("f", PROVENANCE)
+            .set("max", &(MAX_RECORD + 1).to_string())
+            .text(
+                r#"nolink "$f" || exit 90
+if [ -e "$d" ] && { [ ! -d "$d" ] || [ ! -O "$d" ]; }; then echo "refused: \`$d' on the server is not a folder owned by $(id -un)" >&2; exit 90; fi
+if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' is not a regular file" >&2; exit 90; fi
+"#,
+            );
+        let text = self.run(name, "reading kuroko's record", &command, None)?;
+        if text.len() > MAX_RECORD {
+            return Err(Error::on_server(
+                name,
+                format!(
+                    "kuroko's record `{PROVENANCE}` is larger than {MAX_RECORD} bytes: check it by hand"
+                ),
+            ));
+        }
         let provenance = if text.trim().is_empty() {
             None
         } else {
@@ -351,7 +363,7 @@ impl Runtime {
     pub fn read_running(&self, name: &str) -> Result<bool> {
         let server = self.server(name)?;
         let commands = &self.site.commands;
-        let command = self.command(server, &commands.status, &[]);
+        let command = self.command(server, &self.site.templates.status, &[]);
         let out = self.with_conn(name, |t| transport::capture(t, &command, None))?;
         let text = out.stdout.to_lowercase();
         if text.contains(&commands.stopped_marker.to_lowercase()) {
@@ -362,8 +374,9 @@ impl Runtime {
             Err(Error::on_server(
                 name,
                 format!(
-                    "cannot tell from `{command}` whether Interstage runs ({}); \
+                    "cannot tell from `{}` whether Interstage runs ({}); \
                      check `running_marker`/`stopped_marker` in the site file",
+                    transport::first_line(&command),
                     out.failure()
                 ),
             ))
@@ -373,18 +386,22 @@ impl Runtime {
     /// Writes kuroko's record on the server (or only the model, in a dry run).
     pub fn write_provenance(&self, name: &str, provenance: Option<Provenance>) -> Result<()> {
         if !self.dry_run() {
-            let server = self.server(name)?;
-            let path = self.path_on(server, PROVENANCE);
-            let dir = self.path_on(server, "var/opt/kuroko");
+            let record = Script::guarded().set("d", KUROKO_DIR).set("f", PROVENANCE);
             match &provenance {
                 Some(p) => {
                     let json = serde_json::to_string_pretty(p).expect("serialises");
-                    let command =
-                        format!("mkdir -p {dir} && cat > {path}.new && mv {path}.new {path}");
+                    let command = record.text(
+                        r#"ownd "$d" || exit 90
+t=$(mktemp "$d/.record.XXXXXX") || exit 90
+if cat > "$t" && mv -fT -- "$t" "$f"; then exit 0; fi
+rm -f -- "$t"; exit 91
+"#,
+                    );
                     self.run(name, "writing kuroko's record", &command, Some(json.as_bytes()))?;
                 }
                 None => {
-                    self.run(name, "clearing kuroko's record", &format!("rm -f {path}"), None)?;
+                    let command = record.text("ownd \"$d\" || exit 90\nrm -f -- \"$f\"\n");
+                    self.run(name, "clearing kuroko's record", &command, None)?;
                 }
             }
         }
@@ -440,5 +457,39 @@ impl Runtime {
     /// Servers this run stopped that are still down, for the closing summary.
     pub fn still_stopped(&self) -> Vec<String> {
         self.model().stopped.clone()
+    }
+}
+
+impl Runtime {
+    /// A fresh private scratch folder on `name`, made by `mktemp -d` inside kuroko's own
+    /// folder; its name comes back from the server, so it is checked before use.
+    pub fn scratch(&self, name: &str) -> Result<crate::server_path::ServerPath> {
+        let command = Script::guarded()
+            .set("d", KUROKO_DIR)
+            .text("ownd \"$d\" || exit 90\nmktemp -d \"$d/work.XXXXXX\"\n");
+        let out = self.run(name, "making a scratch folder", &command, None)?;
+        let text = out.trim();
+        let valid =
+            text.strip_prefix(KUROKO_DIR).and_then(|rest| rest.strip_prefix("/work.")).is_some_and(
+                |tail| !tail.is_empty() && tail.chars().all(|c| c.is_ascii_alphanumeric()),
+            );
+        if !valid {
+            return Err(Error::on_server(
+                name,
+                format!(
+                    "mktemp answered `{}`, not a folder in `{KUROKO_DIR}`",
+                    crate::error::sanitize(text)
+                ),
+            ));
+        }
+        crate::server_path::ServerPath::exact(text).map_err(|e| Error::on_server(name, e))
+    }
+
+    /// Removes a scratch folder made by `scratch` (best effort).
+    pub fn drop_scratch(&self, name: &str, dir: &crate::server_path::ServerPath) {
+        let command = Script::guarded()
+            .set("k", dir.as_str())
+            .text("nolink \"$k\" || exit 90\nrm -rf -- \"$k\"\n");
+        let _ = self.run(name, "removing the scratch folder", &command, None);
     }
 }

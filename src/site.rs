@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, excerpt};
+use crate::server_path::ServerPath;
+use crate::shell::{Template, check_pattern};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -216,8 +218,25 @@ impl Default for BackupSpec {
     }
 }
 
-/// Where service backup commands leave their output on a server.
-pub const SERVICE_DIR: &str = "var/tmp/kuroko/service";
+/// kuroko's own folder on a server: its record and its private scratch space. Root-owned
+/// and private; no backup pattern may reach it.
+pub const KUROKO_DIR: &str = "var/opt/kuroko";
+/// Where service backup commands leave their output on a server (inside kuroko's folder).
+pub const SERVICE_DIR: &str = "var/opt/kuroko/service";
+
+/// The command templates, parsed when the site is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub stop: Template,
+    pub start: Template,
+    pub status: Template,
+    pub modify_hostinfo: Template,
+    pub group_add: Template,
+    pub group_remove: Template,
+    pub group_list: Template,
+    pub backup: Vec<Template>,
+    pub restore: Vec<Template>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -296,7 +315,8 @@ pub struct Server {
     pub root: PathBuf,
     pub facts: Facts,
     pub sudo: bool,
-    pub path: Vec<String>,
+    /// Folders put in front of PATH, as templates with `{root}`.
+    pub path: Vec<Template>,
     /// Set exactly when `transport` is `ssh`.
     pub ssh: Option<Ssh>,
 }
@@ -317,6 +337,7 @@ pub struct Site {
     pub certificate_policy: CertificatePolicy,
     pub groups: Vec<String>,
     pub commands: Commands,
+    pub templates: Templates,
     pub backup: BackupSpec,
     pub group_capacity: usize,
     pub site_folder: Option<PathBuf>,
@@ -390,14 +411,29 @@ impl Site {
                 return Err(fail("", "groups", format!("group `{group}` is listed twice")));
             }
         }
-        check_templates(&file.commands, &file.backup).map_err(|(key, m)| {
-            match key.split_once('.') {
-                Some((table, key)) => fail(table, key, m),
-                None => fail("commands", &key, m),
+        let templates =
+            parse_templates(&file.commands, &file.backup).map_err(|(key, m)| {
+                match key.split_once('.') {
+                    Some((table, key)) => fail(table, key, m),
+                    None => fail("commands", key, m),
+                }
+            })?;
+        for (key, patterns) in
+            [("paths", &file.backup.paths), ("certificate_paths", &file.backup.certificate_paths)]
+        {
+            for pattern in patterns {
+                check_pattern(pattern).map_err(|m| fail("backup", key, m))?;
+                let own = ServerPath::parse(KUROKO_DIR).expect("a plain path");
+                if own.touches(pattern) {
+                    return Err(fail(
+                        "backup",
+                        key,
+                        format!(
+                            "`{pattern}` reaches kuroko's own folder `{KUROKO_DIR}`: narrow it"
+                        ),
+                    ));
+                }
             }
-        })?;
-        for pattern in file.backup.paths.iter().chain(&file.backup.certificate_paths) {
-            check_relative_pattern(pattern).map_err(|m| fail("backup", "paths", m))?;
         }
         if file.backup.paths.is_empty() {
             return Err(fail("backup", "paths", "a backup needs at least one path".into()));
@@ -445,10 +481,7 @@ impl Site {
                 admins.push(name.clone());
             }
             for (what, value) in [("address", &def.address), ("hostname", &def.hostname)] {
-                if value.trim().is_empty()
-                    || value.contains(',')
-                    || value.contains(char::is_whitespace)
-                {
+                if !is_host_value(value) {
                     return Err(fail(&table, what, format!("`{value}` is not a valid {what}")));
                 }
                 if let Some(other) = addresses.insert(value.clone(), name.clone()) {
@@ -489,14 +522,16 @@ impl Site {
                     (PathBuf::from(&def.root), Some(ssh))
                 }
             };
+            let mut path = Vec::new();
             for entry in &def.path {
-                if entry.contains(':') || entry.contains('\'') {
+                if entry.contains(':') || entry.contains(char::is_control) {
                     return Err(fail(
                         &table,
                         "path",
-                        format!("`{entry}` cannot hold `:` or quotes"),
+                        format!("`{entry}` cannot hold `:` or control characters"),
                     ));
                 }
+                path.push(Template::parse(entry, &["root"]).map_err(|m| fail(&table, "path", m))?);
             }
             let facts = Facts {
                 os: def.os.unwrap_or_else(|| default_facts.os.clone()),
@@ -518,7 +553,7 @@ impl Site {
                     root,
                     facts,
                     sudo: def.sudo,
-                    path: def.path,
+                    path,
                     ssh,
                 },
             );
@@ -547,6 +582,7 @@ impl Site {
             certificate_policy: file.certificate_policy,
             groups: groups.into_iter().collect(),
             commands: file.commands,
+            templates,
             backup: file.backup,
             group_capacity: file.group_capacity,
             site_folder: file.site_folder.map(|f| base.join(f)),
@@ -583,6 +619,74 @@ impl Site {
     pub fn names(&self) -> Vec<String> {
         self.servers.keys().cloned().collect()
     }
+
+    /// The patterns an archive's units must match: the backup paths and the folder of
+    /// the service backup commands.
+    pub fn archive_patterns(&self) -> Vec<String> {
+        let mut patterns = self.backup.paths.clone();
+        patterns.push(SERVICE_DIR.to_string());
+        patterns
+    }
+
+    /// Why `path` may not be written by a runbook, if it may not: it lies in (or above)
+    /// the Interstage resources, the certificate environment, kuroko's own folder, or
+    /// the Interstage install folder with its commands.
+    pub fn protects(&self, server: &Server, path: &ServerPath) -> Option<String> {
+        let backup = &self.backup;
+        if let Some(p) = backup.paths.iter().find(|p| path.touches(p)) {
+            return Some(format!("it is part of (or above) the Interstage resources `{p}`"));
+        }
+        if let Some(p) = backup.certificate_paths.iter().find(|p| path.touches(p)) {
+            return Some(format!("it is part of (or above) the certificate environment `{p}`"));
+        }
+        if path.touches(KUROKO_DIR) {
+            return Some(format!("it is part of (or above) kuroko's own record `{KUROKO_DIR}`"));
+        }
+        let install = server.facts.install_dir.trim_start_matches('/');
+        if !install.is_empty() && path.touches(install) {
+            return Some(format!(
+                "it is part of (or above) the Interstage install folder `{install}`"
+            ));
+        }
+        None
+    }
+}
+
+fn parse_templates(
+    commands: &Commands,
+    backup: &BackupSpec,
+) -> Result<Templates, (&'static str, String)> {
+    let one = |key: &'static str, text: &str| {
+        let allowed = PLACEHOLDERS.iter().find(|(k, _)| *k == key).map(|(_, a)| *a).unwrap_or(&[]);
+        Template::parse(text, allowed).map_err(|m| (key, m))
+    };
+    let templates = Templates {
+        stop: one("stop", &commands.stop)?,
+        start: one("start", &commands.start)?,
+        status: one("status", &commands.status)?,
+        modify_hostinfo: one("modify_hostinfo", &commands.modify_hostinfo)?,
+        group_add: one("group_add", &commands.group_add)?,
+        group_remove: one("group_remove", &commands.group_remove)?,
+        group_list: one("group_list", &commands.group_list)?,
+        backup: backup
+            .commands
+            .iter()
+            .map(|t| one("backup.commands", t))
+            .collect::<Result<_, _>>()?,
+        restore: backup
+            .restore_commands
+            .iter()
+            .map(|t| one("backup.restore_commands", t))
+            .collect::<Result<_, _>>()?,
+    };
+    for (key, required) in
+        [("stop", &templates.stop), ("start", &templates.start), ("status", &templates.status)]
+    {
+        if required.is_empty() {
+            return Err((key, "this command cannot be empty".into()));
+        }
+    }
+    Ok(templates)
 }
 
 fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
@@ -624,6 +728,20 @@ fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
     })
 }
 
+/// An IP address or host name as kuroko writes it into `ismodifyhostinfo`'s file and
+/// searches for it: letters, digits and `.-_:%[]` only (IPv4, IPv6, DNS names).
+pub fn is_host_value(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 253
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:%[]".contains(c))
+        && !value.starts_with('-')
+}
+
+/// A server, group, site or generation name.
+pub fn is_name(name: &str) -> bool {
+    check_name(name).is_ok()
+}
+
 fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -634,86 +752,6 @@ fn check_name(name: &str) -> Result<(), String> {
     } else {
         Err(format!("`{name}` is not a valid name: use letters, digits, `-`, `_` and `.`"))
     }
-}
-
-fn check_relative_pattern(pattern: &str) -> Result<(), String> {
-    let bad = pattern.is_empty()
-        || pattern.starts_with('/')
-        || pattern.split('/').any(|c| c.is_empty() || c == "." || c == "..")
-        || pattern.contains(|c: char| {
-            c == '\'' || c == '\\' || c.is_whitespace() || c == '?' || c == '['
-        });
-    if bad {
-        Err(format!(
-            "`{pattern}` must be a plain path relative to the server's root, like `etc/opt/FJSV*`"
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-fn check_templates(commands: &Commands, backup: &BackupSpec) -> Result<(), (String, String)> {
-    let templates: Vec<(&str, &str)> = vec![
-        ("stop", &commands.stop),
-        ("start", &commands.start),
-        ("status", &commands.status),
-        ("modify_hostinfo", &commands.modify_hostinfo),
-        ("group_add", &commands.group_add),
-        ("group_remove", &commands.group_remove),
-        ("group_list", &commands.group_list),
-    ];
-    let lists = backup
-        .commands
-        .iter()
-        .map(|t| ("backup.commands", t.as_str()))
-        .chain(backup.restore_commands.iter().map(|t| ("backup.restore_commands", t.as_str())));
-    for (key, template) in templates.into_iter().chain(lists) {
-        let allowed = PLACEHOLDERS.iter().find(|(k, _)| *k == key).map(|(_, a)| *a).unwrap_or(&[]);
-        for name in placeholders(template) {
-            if !allowed.contains(&name) {
-                let hint = suggest(name, allowed.iter().copied())
-                    .map(|s| format!("; did you mean `{{{s}}}`?"))
-                    .unwrap_or_default();
-                return Err((
-                    key.to_string(),
-                    format!("unknown placeholder `{{{name}}}` in `{template}`{hint}"),
-                ));
-            }
-        }
-    }
-    for (key, required) in
-        [("stop", &commands.stop), ("start", &commands.start), ("status", &commands.status)]
-    {
-        if required.trim().is_empty() {
-            return Err((key.to_string(), "this command cannot be empty".into()));
-        }
-    }
-    Ok(())
-}
-
-fn placeholders(template: &str) -> impl Iterator<Item = &str> {
-    template.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-}
-
-/// Fills `{name}` placeholders with shell-quoted values; an empty value (the root `/`,
-/// `{managed}` on the admin server) leaves nothing, not an empty argument.
-pub fn render(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in values {
-        let text = if value.is_empty() { String::new() } else { shell_quote(value) };
-        out = out.replace(&format!("{{{name}}}"), &text);
-    }
-    out
-}
-
-/// Quotes `value` for a POSIX shell; adjacent quoted strings join, so `{root}/opt` works.
-pub fn shell_quote(value: &str) -> String {
-    if !value.is_empty()
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
-    {
-        return value.to_string();
-    }
-    format!("'{}'", value.replace('\'', "'\\''"))
 }
 
 /// The nearest of `candidates` to `word`, if any is close enough to be a likely typo.
@@ -809,17 +847,6 @@ fn line_of_key(source: &str, table: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shell_quote_leaves_plain_words_and_quotes_the_rest() {
-        assert_eq!(shell_quote("/opt/FJSVisas"), "/opt/FJSVisas");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
-        assert_eq!(
-            render("{root}/bin/x {group}", &[("root", ""), ("group", "G 1")]),
-            "/bin/x 'G 1'"
-        );
-    }
 
     #[test]
     fn suggestions_are_offered_only_for_near_misses() {

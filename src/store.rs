@@ -19,7 +19,12 @@ const STATE: &str = "kuroko-state.json";
 
 pub struct Store {
     root: PathBuf,
+    /// The site's backup paths: what an archive's units must match.
+    patterns: Vec<String>,
 }
+
+/// The largest manifest kuroko reads.
+const MAX_MANIFEST: u64 = 64 << 20;
 
 /// A backup being written: its temporary folder and final name.
 pub struct Pending {
@@ -59,8 +64,12 @@ pub struct Removal {
 }
 
 impl Store {
-    pub fn new(root: &Path) -> Store {
-        Store { root: root.to_path_buf() }
+    pub fn new(site: &crate::site::Site) -> Store {
+        Store { root: site.store.clone(), patterns: site.archive_patterns() }
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
     }
 
     pub fn root(&self) -> &Path {
@@ -96,10 +105,12 @@ impl Store {
         ] {
             write_synced(&pending.dir.join(name), text.as_bytes())?;
         }
-        archive::verify(&pending.archive_path(), manifest).map_err(|message| Error::Backup {
-            id: id.clone(),
-            message: format!("failed its check after writing: {message}"),
-        })?;
+        archive::verify(&pending.archive_path(), manifest, &self.patterns, None).map_err(
+            |message| Error::Backup {
+                id: id.clone(),
+                message: format!("failed its check after writing: {message}"),
+            },
+        )?;
         fs::rename(&pending.dir, &pending.final_dir)
             .map_err(|e| Error::io(&pending.final_dir, e))?;
         if let Some(parent) = pending.final_dir.parent()
@@ -114,7 +125,8 @@ impl Store {
     pub fn dir_of(&self, id: &str) -> Result<PathBuf> {
         let parts: Vec<&str> = id.split('/').collect();
         let valid = parts.len() == 2
-            && parts.iter().all(|p| !p.is_empty() && !p.starts_with('.') && !p.contains('\\'));
+            && crate::manifest::is_generation(parts[0])
+            && crate::site::is_name(parts[1]);
         if !valid {
             return Err(Error::Usage(format!(
                 "`{id}` is not a backup id: ids look like `GENERATION/SERVER` (see `kuroko backups list`)"
@@ -126,17 +138,38 @@ impl Store {
     pub fn load(&self, id: &str) -> Result<Manifest> {
         let dir = self.dir_of(id)?;
         let path = dir.join(MANIFEST);
-        let text = fs::read_to_string(&path).map_err(|e| Error::Backup {
-            id: id.to_string(),
-            message: if dir.exists() {
-                format!("cannot read its manifest `{}`: {e}", path.display())
-            } else {
-                format!("no such backup in `{}` (see `kuroko backups list`)", self.root.display())
-            },
-        })?;
+        let backup_error = |message: String| Error::Backup { id: id.to_string(), message };
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(backup_error(format!(
+                    "`{}` is not a folder (a symbolic link or a file): it is not a backup",
+                    dir.display()
+                )));
+            }
+            Err(_) => {
+                return Err(backup_error(format!(
+                    "no such backup in `{}` (see `kuroko backups list`)",
+                    self.root.display()
+                )));
+            }
+        }
+        let mut text = String::new();
+        archive::open_regular(&path, MAX_MANIFEST)
+            .and_then(|file| {
+                use std::io::Read;
+                file.take(MAX_MANIFEST)
+                    .read_to_string(&mut text)
+                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+            })
+            .map_err(|e| backup_error(format!("its manifest is unreadable: {e}")))?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Backup {
             id: id.to_string(),
             message: format!("its manifest `{}` is damaged: {e}", path.display()),
+        })?;
+        manifest.check(&self.patterns).map_err(|why| Error::Backup {
+            id: id.to_string(),
+            message: format!("refused by R8: {why}: it was damaged or forged, and is not used"),
         })?;
         if manifest.id != id {
             return Err(Error::Backup {
@@ -150,10 +183,15 @@ impl Store {
         Ok(manifest)
     }
 
-    /// R8 for a stored backup.
-    pub fn verify(&self, manifest: &Manifest) -> Result<()> {
+    /// R8 for a stored backup; with `rewrite`, the verified entries are re-written there
+    /// as the canonical archive that goes to a server.
+    pub fn verify(
+        &self,
+        manifest: &Manifest,
+        rewrite: Option<archive::Rewrite>,
+    ) -> Result<archive::Scan> {
         let path = self.dir_of(&manifest.id)?.join(&manifest.archive.name);
-        archive::verify(&path, manifest).map_err(|message| Error::Backup {
+        archive::verify(&path, manifest, &self.patterns, rewrite).map_err(|message| Error::Backup {
             id: manifest.id.clone(),
             message: format!("refused by R8: {message}\n  instead: use another backup (`kuroko backups list`) or take a new one"),
         })

@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use std::io::{BufWriter, Read, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::archive::{self, matches_pattern};
+use crate::archive;
 use crate::error::{Error, Result};
 use crate::manifest::{ARCHIVE, ArchiveSum, Manifest};
 use crate::rules::Rule;
-use crate::runtime::{Runtime, SCRATCH};
-use crate::site::{Role, SERVICE_DIR, Server};
+use crate::runtime::Runtime;
+use crate::shell::Script;
+use crate::site::{KUROKO_DIR, Role, SERVICE_DIR, Server};
 use crate::store::{new_generation, now};
 
 impl Runtime {
@@ -72,19 +73,14 @@ impl Runtime {
         let Origin { server, role, group, generation, definitions } = origin;
         let planned = scan.is_none();
         let scan = scan.unwrap_or_default();
-        let mut patterns = self.site.backup.paths.clone();
-        patterns.push(SERVICE_DIR.to_string());
-        let units: BTreeSet<String> = scan
-            .paths
-            .iter()
-            .filter_map(|p| patterns.iter().find_map(|pat| matches_pattern(pat, p)))
-            .collect();
+        let units: BTreeSet<String> = scan.units.iter().map(|u| u.as_str().to_string()).collect();
         let certificate_paths: BTreeSet<String> = scan
             .paths
             .iter()
             .filter_map(|p| {
-                self.site.backup.certificate_paths.iter().find_map(|pat| matches_pattern(pat, p))
+                self.site.backup.certificate_paths.iter().find_map(|pat| p.unit_of(pat))
             })
+            .map(|u| u.as_str().to_string())
             .collect();
         let certificate_paths = if planned {
             // A planned backup is assumed to hold the certificate environment.
@@ -121,35 +117,33 @@ impl Runtime {
         let name = &server.name;
         let pending = self.store.begin(origin.generation, name)?;
         let mut patterns = self.site.backup.paths.clone();
-        if !self.site.backup.commands.is_empty() {
-            let dir = self.path_on(server, SERVICE_DIR);
-            self.run(
-                name,
-                "preparing the service backup folder",
-                &format!("rm -rf {dir} && mkdir -p {dir}"),
-                None,
-            )?;
-            for template in &self.site.backup.commands {
-                let command = self.command(
-                    server,
-                    template,
-                    &[("dir", &format!("{}/{SERVICE_DIR}", server.root_prefix()))],
-                );
+        if !self.site.templates.backup.is_empty() {
+            // A fresh service folder inside kuroko's own private folder.
+            let prepare = Script::guarded().set("d", KUROKO_DIR).set("s", SERVICE_DIR).text(
+                "ownd \"$d\" || exit 90\nrm -rf -- \"$s\" && mkdir -m 700 -- \"$s\" || exit 91\n",
+            );
+            self.run(name, "preparing the service backup folder", &prepare, None)?;
+            let dir = self.absolute(server, SERVICE_DIR);
+            for template in &self.site.templates.backup {
+                let command = self.command(server, template, &[("dir", &dir)]);
                 self.run(name, "a service backup command", &command, None)?;
             }
             patterns.push(SERVICE_DIR.to_string());
         }
-        let command = tar_command(&self.path_on(server, ""), &patterns);
+        let command = tar_command(&patterns);
         let path = pending.archive_path();
         let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
         // At most 16 chunks wait for the reader: memory stays bounded per server in a batch.
         let (sender, receiver) = sync_channel::<Vec<u8>>(16);
+        let archive_patterns = self.site.archive_patterns();
         let scanner = std::thread::spawn(move || {
             let mut out = BufWriter::new(file);
             let scan = archive::scan(
                 ChannelReader { receiver, chunk: Vec::new(), at: 0 },
                 &mut out,
                 ARCHIVE,
+                &archive_patterns,
+                None,
             )?;
             out.flush()
                 .and_then(|_| out.get_ref().sync_all())
@@ -186,9 +180,11 @@ impl Runtime {
         })?;
         let manifest = self.manifest_for(origin, Some(scan));
         self.store.commit(pending, &manifest)?;
-        if !self.site.backup.commands.is_empty() {
-            let dir = self.path_on(server, SCRATCH);
-            let _ = self.run(name, "cleaning up", &format!("rm -rf {dir}/service"), None);
+        if !self.site.templates.backup.is_empty() {
+            let clean = Script::guarded()
+                .set("s", SERVICE_DIR)
+                .text("nolink \"$s\" || exit 90\nrm -rf -- \"$s\"\n");
+            let _ = self.run(name, "cleaning up", &clean, None);
         }
         Ok(())
     }
@@ -203,23 +199,29 @@ struct Origin<'a> {
     definitions: &'a str,
 }
 
-/// Expands the backup patterns on the server and streams one GNU tar archive of them;
-/// `root` is the server's root folder as shell text (`Runtime::path_on(server, "")`).
-fn tar_command(root: &str, patterns: &[String]) -> String {
-    format!(
-        "cd {root} || exit 3; set --; for p in {}; do if [ -e \"$p\" ] || [ -L \"$p\" ]; then set -- \"$@\" \"$p\"; fi; done; \
-         if [ $# -eq 0 ]; then echo \"no Interstage resources match {} under {root}\" >&2; exit 3; fi; \
-         exec tar --format=gnu -cf - \"$@\"",
-        patterns.join(" "),
-        patterns.join(", "),
+/// Expands the backup patterns on the server and streams one GNU tar archive of them.
+/// A match reached through a symbolic link is refused; hard links are stored as the
+/// files they are, so that an archive holds only files, folders and symbolic links.
+fn tar_command(patterns: &[String]) -> Script {
+    let mut script = Script::guarded().text("set --\nfor p in");
+    for pattern in patterns {
+        script = script.glob(pattern);
+    }
+    script.text(
+        r#"; do
+  if [ -e "$p" ] || [ -L "$p" ]; then
+    d=${p%/*}; if [ "$d" != "$p" ]; then nolink "$d" || exit 90; fi
+    set -- "$@" "$p"
+  fi
+done
+if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under the server's root" >&2; exit 3; fi
+exec tar --format=gnu --hard-dereference -cf - -- "$@"
+"#,
     )
 }
 
 pub fn check_generation(generation: &str) -> Result<String> {
-    let ok = !generation.is_empty()
-        && !generation.starts_with('.')
-        && generation.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
+    if crate::manifest::is_generation(generation) {
         Ok(generation.to_string())
     } else {
         Err(Error::Usage(format!("`{generation}` is not a generation id: use new_generation()")))

@@ -1,29 +1,39 @@
 //! Reading and writing small files on a server, for the checks and notes a procedure
-//! keeps. Interstage resources and kuroko's own record are written only by restore,
-//! import and set_ip, so writes there are refused.
+//! keeps. The path is a `ServerPath`, checked after normalisation: Interstage resources,
+//! the certificate environment, the install folder and kuroko's own record are written
+//! only by restore, import and set_ip. Nothing is read or written through a symbolic
+//! link already on the server.
 
-use std::path::{Component, Path};
-
-use crate::archive::matches_pattern;
 use crate::error::{Error, Result};
-use crate::runtime::{PROVENANCE, Runtime};
+use crate::runtime::Runtime;
+use crate::server_path::ServerPath;
+use crate::shell::Script;
 
 /// The most `read_file` returns (a Rhai string is limited to the same size).
 const MAX_READ: usize = 1 << 20;
 
+fn server_path(path: &str) -> Result<ServerPath> {
+    ServerPath::parse(path).map_err(|why| {
+        Error::Usage(format!(
+            "{why} (read_file and write_file take a plain path relative to the server's root)"
+        ))
+    })
+}
+
 impl Runtime {
-    /// `read_file(server, path)`: a text file under the server's root.
+    /// `read_file(server, path)`: a regular text file under the server's root.
     pub fn read_file(&self, name: &str, path: &str) -> Result<String> {
         self.check_cancel()?;
-        let server = self.server(name)?.clone();
-        check_relative(path)?;
-        let full = self.path_on(&server, path);
-        let text = self.run(
-            name,
-            &format!("reading `{path}`"),
-            &format!("head -c {} {full}", MAX_READ + 1),
-            None,
-        )?;
+        self.server(name)?;
+        let path = server_path(path)?;
+        let command =
+            Script::guarded().set("f", path.as_str()).set("max", &(MAX_READ + 1).to_string()).text(
+                r#"nolink "$f" || exit 90
+if [ ! -f "$f" ]; then echo "\`$f' is not a regular file" >&2; exit 1; fi
+head -c "$max" -- "$f"
+"#,
+            );
+        let text = self.run(name, &format!("reading `{path}`"), &command, None)?;
         if text.len() > MAX_READ {
             return Err(Error::Usage(format!(
                 "`{path}` on `{name}` is larger than {MAX_READ} bytes: read_file is for small files"
@@ -37,47 +47,31 @@ impl Runtime {
     pub fn write_file(&self, name: &str, path: &str, text: &str) -> Result<()> {
         self.check_cancel()?;
         let server = self.server(name)?.clone();
-        check_relative(path)?;
-        let backup = &self.site.backup;
-        let protected = backup
-            .paths
-            .iter()
-            .chain(&backup.certificate_paths)
-            .any(|pattern| matches_pattern(pattern, path).is_some())
-            || path.starts_with("var/opt/kuroko/")
-            || path == PROVENANCE;
-        if protected {
+        let path = server_path(path)?;
+        if let Some(why) = self.site.protects(&server, &path) {
             return Err(Error::Usage(format!(
-                "`{path}` is part of the Interstage resources or kuroko's record: it changes only through restore, import_backup and set_ip"
+                "write_file refused `{path}` on `{name}`: {why}; it changes only through restore, import_backup and set_ip"
             )));
         }
         self.report.action(name, &format!("write `{path}` ({} bytes)", text.len()), &[]);
         if self.dry_run() {
             return Ok(());
         }
-        let full = self.path_on(&server, path);
-        let dir = match Path::new(path).parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => {
-                self.path_on(&server, &parent.to_string_lossy())
-            }
-            _ => self.path_on(&server, ""),
-        };
-        let command =
-            format!("mkdir -p {dir} && cat > {full}.kuroko-new && mv {full}.kuroko-new {full}");
+        let dir = path.parent().map(|p| p.as_str().to_string()).unwrap_or_else(|| ".".into());
+        // A fresh temporary file beside the target (mktemp makes it, so nothing planted is
+        // written through), then a rename that replaces the name itself.
+        let command = Script::guarded().set("f", path.as_str()).set("d", &dir).text(
+            r#"nolink "$f" || exit 90
+mkdir -p -- "$d" || exit 91
+nolink "$f" || exit 90
+if [ -d "$f" ]; then echo "\`$f' is a folder" >&2; exit 91; fi
+t=$(mktemp "$d/.kuroko-write.XXXXXX") || exit 91
+if [ -f "$f" ]; then chmod --reference="$f" -- "$t" && chmod u-s,g-s -- "$t"; else chmod 644 -- "$t"; fi
+if cat > "$t" && mv -fT -- "$t" "$f"; then exit 0; fi
+rm -f -- "$t"; exit 91
+"#,
+        );
         self.run(name, &format!("writing `{path}`"), &command, Some(text.as_bytes()))?;
         Ok(())
-    }
-}
-
-fn check_relative(path: &str) -> Result<()> {
-    let plain = !path.is_empty()
-        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
-        && !path.contains(|c: char| c == '\'' || c.is_control());
-    if plain {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "`{path}` must be a plain path relative to the server's root (no `/` at the start, no `..`)"
-        )))
     }
 }

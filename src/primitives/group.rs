@@ -27,9 +27,9 @@ impl Runtime {
     fn read_membership(&self) -> Result<Membership> {
         let mut membership: Membership =
             self.site.groups.iter().map(|g| (g.clone(), BTreeSet::new())).collect();
-        let template = &self.site.commands.group_list;
+        let template = &self.site.templates.group_list;
         let admin = self.site.admin();
-        if template.trim().is_empty() {
+        if template.is_empty() {
             let state = self.store.state()?;
             match state.membership {
                 Some(recorded) => {
@@ -70,8 +70,9 @@ impl Runtime {
                     return Err(Error::on_server(
                         &admin.name,
                         format!(
-                            "line {} of `{command}` is neither `group G` nor `member G SERVER`: {line}",
-                            number + 1
+                            "line {} of `{}` is neither `group G` nor `member G SERVER`: {line}",
+                            number + 1,
+                            crate::transport::first_line(&command)
                         ),
                     ));
                 }
@@ -248,15 +249,15 @@ impl Runtime {
         let admin = self.site.admin();
         let server = self.server(name)?;
         let template = if which == "group_add" {
-            &self.site.commands.group_add
+            &self.site.templates.group_add
         } else {
-            &self.site.commands.group_remove
+            &self.site.templates.group_remove
         };
         let adding = which == "group_add";
         if self.dry_run() {
             return Ok(());
         }
-        if template.trim().is_empty() {
+        if template.is_empty() {
             let verb = if adding { "add server" } else { "delete server" };
             self.manual_step(&format!(
                 "in the Interstage management console of `{}`, {verb} `{name}` ({}) {} server group `{group}`",
@@ -277,7 +278,7 @@ impl Runtime {
             );
             self.run(&admin.name, which, &command, None)?;
         }
-        if self.site.commands.group_list.trim().is_empty() {
+        if self.site.templates.group_list.is_empty() {
             let mut state = self.store.state()?;
             let mut membership = self.membership()?;
             let members = membership.entry(group.to_string()).or_default();

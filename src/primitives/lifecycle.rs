@@ -89,7 +89,7 @@ impl Runtime {
     pub fn stop_now(&self, name: &str) -> Result<()> {
         if !self.dry_run() {
             let server = self.server(name)?;
-            let command = self.command(server, &self.site.commands.stop, &[]);
+            let command = self.command(server, &self.site.templates.stop, &[]);
             self.run(name, "stopping Interstage", &command, None).map_err(|e| match e {
                 Error::OnServer { server, message } => Error::OnServer {
                     server,
@@ -116,7 +116,7 @@ impl Runtime {
     pub fn start_now(&self, name: &str) -> Result<()> {
         if !self.dry_run() {
             let server = self.server(name)?;
-            let command = self.command(server, &self.site.commands.start, &[]);
+            let command = self.command(server, &self.site.templates.start, &[]);
             self.run(name, "starting Interstage", &command, None)?;
             if !self.read_running(name)? {
                 return Err(Error::on_server(

@@ -52,7 +52,7 @@ impl Runtime {
                 continue;
             }
             if !planned.contains(&manifest.id)
-                && let Err(e) = self.store.verify(manifest)
+                && let Err(e) = self.store.verify(manifest, None)
             {
                 self.report.warn(&format!("skipping {e}"));
                 continue;

@@ -2,11 +2,14 @@
 //! the backup's group) and `import` (移入: another server), with R1, R3, R6, R7, R8 and
 //! R9 checked first, and `set_ip` for the server-specific information (R5).
 
+use crate::archive::{HashWriter, Rewrite};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::rules::{Refusal, Rule};
-use crate::runtime::{Provenance, Runtime, SCRATCH};
-use crate::site::{CertificatePolicy, Role, SERVICE_DIR, Server, shell_quote};
+use crate::runtime::{Provenance, Runtime};
+use crate::server_path::ServerPath;
+use crate::shell::Script;
+use crate::site::{CertificatePolicy, KUROKO_DIR, Role, SERVICE_DIR, Server};
 use crate::store::now;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +66,6 @@ impl Runtime {
             .into());
         }
         rules.push(Rule::R9);
-        let include_certificate = self.check_r6(&manifest, target, same_server, certificate)?;
-        rules.push(Rule::R6);
         if manifest.role != Role::Admin {
             self.check_r7(&manifest)?;
             rules.push(Rule::R7);
@@ -75,10 +76,18 @@ impl Runtime {
             )));
         }
         let planned = self.model().planned.contains_key(id);
-        if !planned {
-            self.store.verify(&manifest)?;
-        }
+        // R6 is decided from what the archive really holds, matched against the site's
+        // certificate paths now (a planned backup is assumed to hold them).
+        let holds_certificate = if planned {
+            !self.site.backup.certificate_paths.is_empty()
+        } else {
+            let scan = self.store.verify(&manifest, None)?;
+            scan.paths.iter().any(|p| self.is_certificate(p))
+        };
         rules.push(Rule::R8);
+        let include_certificate =
+            self.check_r6(target, same_server, holds_certificate, certificate)?;
+        rules.push(Rule::R6);
         let from = match &manifest.group {
             Some(group) => format!("`{}` of group `{group}`", manifest.server),
             None => format!("`{}` ({})", manifest.server, manifest.role),
@@ -221,12 +230,12 @@ impl Runtime {
     /// Whether the certificate environment goes with this backup (R6).
     fn check_r6(
         &self,
-        manifest: &Manifest,
         target: &str,
         same_server: bool,
+        holds_certificate: bool,
         asked: Option<bool>,
     ) -> Result<bool> {
-        if same_server || manifest.certificate_paths.is_empty() {
+        if same_server || !holds_certificate {
             return Ok(true);
         }
         match (self.site.certificate_policy, asked) {
@@ -266,9 +275,15 @@ impl Runtime {
         ))
     }
 
-    /// Streams the archive to the server, checks it there, unpacks it into a staging
-    /// folder and swaps each resource folder into place; returns what happened to the
-    /// certificate environment.
+    /// Whether `path` lies in the certificate environment the site names now (R6).
+    fn is_certificate(&self, path: &ServerPath) -> bool {
+        self.site.backup.certificate_paths.iter().any(|p| path.unit_of(p).is_some())
+    }
+
+    /// Re-writes the verified archive as a canonical one (without the certificate
+    /// environment unless it goes along), streams that to the server, checks it there,
+    /// unpacks it into a fresh private folder and swaps each resource folder into
+    /// place; returns what happened to the certificate environment.
     fn unpack(
         &self,
         manifest: &Manifest,
@@ -277,90 +292,61 @@ impl Runtime {
         include_certificate: bool,
     ) -> Result<String> {
         let name = &server.name;
-        let scratch = self.path_on(server, SCRATCH);
-        let path = self.store.archive_path(manifest)?;
-        let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let upload = format!("mkdir -p {scratch} && cat > {scratch}/incoming.tar");
-        let exit =
-            self.with_conn(name, |t| t.exec(&upload, Some(&mut file), &mut std::io::sink()))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".tmp-canonical-")
+            .tempfile_in(self.store.root())
+            .map_err(|e| Error::io(self.store.root(), e))?;
+        let mut out = HashWriter::new(std::io::BufWriter::new(
+            temp.reopen().map_err(|e| Error::io(temp.path(), e))?,
+        ));
+        let keep = |p: &ServerPath| include_certificate || !self.is_certificate(p);
+        let scan = self.store.verify(manifest, Some(Rewrite { out: &mut out, keep: &keep }))?;
+        std::io::Write::flush(&mut out).map_err(|e| Error::io(temp.path(), e))?;
+        let sha = out.sha256();
+        drop(out);
+        let units: Vec<String> = scan.units.iter().map(|u| u.as_str().to_string()).collect();
+        let mut script = Script::guarded()
+            .set("d", KUROKO_DIR)
+            .set("sha", &sha)
+            .set("units", &units.join("\n"))
+            .set("keepcert", if include_certificate { "no" } else { "yes" })
+            .text(UNPACK_START)
+            .text("for c in");
+        for pattern in &self.site.backup.certificate_paths {
+            script = script.glob(pattern);
+        }
+        let script = script.text(UNPACK_END);
+        let mut file = std::fs::File::open(temp.path()).map_err(|e| Error::io(temp.path(), e))?;
+        let (exit, stdout) = self.with_conn(name, |t| {
+            let mut stdout = Vec::new();
+            let exit = t.exec(&script, Some(&mut file), &mut stdout)?;
+            Ok((exit, String::from_utf8_lossy(&stdout).into_owned()))
+        })?;
         if exit.code != 0 {
             return Err(Error::on_server(
                 name,
-                format!("cannot upload the archive: {}", exit.stderr.trim()),
+                format!(
+                    "putting the backup in place failed (exit code {}): {}",
+                    exit.code,
+                    crate::error::sanitize(exit.stderr.trim())
+                ),
             ));
         }
-        let excludes: String = if include_certificate {
-            String::new()
-        } else {
-            manifest
-                .certificate_paths
-                .iter()
-                .map(|c| format!(" --exclude={}", shell_quote(c)))
-                .collect()
-        };
-        let own_certificates = if include_certificate {
-            String::new()
-        } else {
-            self.site.backup.certificate_paths.join(" ")
-        };
-        let units: Vec<String> = manifest.units.iter().map(|u| shell_quote(u)).collect();
-        let root = self.path_on(server, "");
-        let script = format!(
-            r#"cd {root} || exit 3
-k={SCRATCH}
-sum=$(sha256sum "$k/incoming.tar" | cut -d' ' -f1)
-if [ "$sum" != "{sha}" ]; then rm -f "$k/incoming.tar"; echo "the archive arrived damaged (sha256 $sum): nothing was changed" >&2; exit 4; fi
-rm -rf "$k/stage" "$k/old" "$k/moved"; mkdir -p "$k/stage" "$k/old" || exit 5
-if ! tar -xpf "$k/incoming.tar" -C "$k/stage" --anchored{excludes}; then rm -rf "$k/stage" "$k/incoming.tar"; echo "unpacking into the staging folder failed: nothing was changed" >&2; exit 5; fi
-cert=kept
-if [ -n "{own}" ]; then
-  cert=missing
-  for c in {own_list}; do
-    if [ -e "$c" ]; then cert=kept; rm -rf "$k/stage/$c"; mkdir -p "$k/stage/$(dirname "$c")" && cp -a "$c" "$k/stage/$c" || exit 5; fi
-  done
-fi
-rollback() {{
-  for u in {units}; do
-    if [ -e "$k/old/$u" ] || [ -L "$k/old/$u" ]; then rm -rf "$u"; mv "$k/old/$u" "$u"; elif grep -qx "$u" "$k/moved" 2>/dev/null; then rm -rf "$u"; fi
-  done
-  echo "putting the resources in place failed: the previous ones are back" >&2; exit 6
-}}
-: > "$k/moved"
-for u in {units}; do
-  [ -e "$k/stage/$u" ] || continue
-  if [ -e "$u" ] || [ -L "$u" ]; then mkdir -p "$k/old/$(dirname "$u")" && mv "$u" "$k/old/$u" || rollback; fi
-  mkdir -p "$(dirname "$u")" && mv "$k/stage/$u" "$u" && echo "$u" >> "$k/moved" || rollback
-done
-rm -rf "$k/stage" "$k/old" "$k/moved" "$k/incoming.tar"
-echo "certificate=$cert"
-"#,
-            sha = manifest.archive.sha256,
-            own = own_certificates,
-            own_list = if own_certificates.is_empty() {
-                "none".to_string()
-            } else {
-                own_certificates.clone()
-            },
-            units = units.join(" "),
-        );
-        let out = self.run(name, "putting the backup in place", &script, None)?;
-        if manifest.units.iter().any(|u| u == SERVICE_DIR) {
-            let dir = format!("{}/{SERVICE_DIR}", server.root_prefix());
+        if scan.units.iter().any(|u| u.as_str() == SERVICE_DIR) {
+            let dir = self.absolute(server, SERVICE_DIR);
             let managed = if role == Role::Admin { "" } else { "-s" };
-            for template in &self.site.backup.restore_commands {
+            for template in &self.site.templates.restore {
                 let command =
                     self.command(server, template, &[("dir", &dir), ("managed", managed)]);
                 self.run(name, "a service restore command", &command, None)?;
             }
-            let _ = self.run(
-                name,
-                "cleaning up",
-                &format!("rm -rf {}", self.path_on(server, SERVICE_DIR)),
-                None,
-            );
+            let clean = Script::guarded()
+                .set("s", SERVICE_DIR)
+                .text("nolink \"$s\" || exit 90\nrm -rf -- \"$s\"\n");
+            let _ = self.run(name, "cleaning up", &clean, None);
         }
         let certificate =
-            out.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
+            stdout.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
         Ok(if include_certificate { "imported".into() } else { certificate.to_string() })
     }
 
@@ -398,26 +384,41 @@ echo "certificate=$cert"
             &[Rule::R5],
         );
         if !self.dry_run() {
-            let scratch = self.path_on(&server, SCRATCH);
+            for value in [&provenance.source_address, &provenance.source_hostname] {
+                if !crate::site::is_host_value(value) {
+                    return Err(Error::on_server(
+                        name,
+                        format!(
+                            "kuroko's record names `{value}` as the source's address or host name, which is not one: check `{}` by hand",
+                            crate::runtime::PROVENANCE
+                        ),
+                    ));
+                }
+            }
             let changes = format!(
                 "# written by kuroko: server-specific information of {name}\nIpAddress,{},{address}\nHostName,{},{hostname}\n",
                 provenance.source_address, provenance.source_hostname
             );
-            self.run(
-                name,
-                "writing the host information file",
-                &format!("mkdir -p {scratch} && cat > {scratch}/hostinfo.txt"),
-                Some(changes.as_bytes()),
-            )?;
-            let prefix = server.root_prefix();
-            let file = format!("{prefix}/{SCRATCH}/hostinfo.txt");
-            let log = format!("{prefix}/{SCRATCH}/hostinfo.log");
-            let command = self.command(
-                &server,
-                &self.site.commands.modify_hostinfo,
-                &[("file", &file), ("log", &log)],
-            );
-            self.run(name, "changing the host information", &command, None)?;
+            let work = self.scratch(name)?;
+            let file = work.join("hostinfo.txt").map_err(Error::Usage)?;
+            let write = Script::guarded()
+                .set("f", file.as_str())
+                .text("nolink \"$f\" || exit 90\n(umask 077 && cat > \"$f\")\n");
+            let result = self
+                .run(name, "writing the host information file", &write, Some(changes.as_bytes()))
+                .and_then(|_| {
+                    let command = self.command(
+                        &server,
+                        &self.site.templates.modify_hostinfo,
+                        &[
+                            ("file", &self.absolute(&server, file.as_str())),
+                            ("log", &self.absolute(&server, "var/opt/kuroko/hostinfo.log")),
+                        ],
+                    );
+                    self.run(name, "changing the host information", &command, None)
+                });
+            self.drop_scratch(name, &work);
+            result?;
             let leftovers = self
                 .find_text(&server, &[&provenance.source_address, &provenance.source_hostname])?;
             if !leftovers.is_empty() {
@@ -436,23 +437,74 @@ echo "certificate=$cert"
 
     /// Resource files (outside the certificate environment) that contain any of `words`.
     fn find_text(&self, server: &Server, words: &[&str]) -> Result<Vec<String>> {
-        let root = self.path_on(server, "");
-        let patterns = self.site.backup.paths.join(" ");
-        let words: String = words.iter().map(|w| format!(" -e {}", shell_quote(w))).collect();
-        let skip: String = self
-            .site
-            .backup
-            .certificate_paths
-            .iter()
-            .map(|c| format!(" | grep -v '^{c}/'"))
-            .collect();
-        let command = format!(
-            "cd {root} || exit 3; for p in {patterns}; do [ -e \"$p\" ] && grep -rlFw{words} -- \"$p\"; done{skip}; true"
-        );
+        let mut command = Script::new().text("for p in");
+        for pattern in &self.site.backup.paths {
+            command = command.glob(pattern);
+        }
+        command = command.text("; do [ -e \"$p\" ] && grep -rlFw");
+        for word in words {
+            command = command.text(" -e").arg(word);
+        }
+        let command = command.text(" -- \"$p\"; done; true\n");
         let out = self.run(&server.name, "checking the host information", &command, None)?;
-        Ok(out.lines().map(str::to_string).collect())
+        Ok(out
+            .lines()
+            .filter(|l| ServerPath::parse(l).is_ok_and(|p| !self.is_certificate(&p)))
+            .map(crate::error::sanitize)
+            .collect())
     }
 }
+
+/// The start of the unpack script; its data comes as variables (`d`, `sha`, `units`,
+/// `keepcert`) and the certificate patterns follow as the words of a `for c in` list.
+const UNPACK_START: &str = r#"ownd "$d" || exit 90
+k=$(mktemp -d "$d/work.XXXXXX") || exit 90
+trap 'rm -rf -- "$k"' EXIT
+cat > "$k/incoming.tar" || exit 4
+sum=$(sha256sum < "$k/incoming.tar" | cut -d' ' -f1)
+if [ "$sum" != "$sha" ]; then echo "the archive arrived damaged (sha256 $sum): nothing was changed" >&2; exit 4; fi
+mkdir -- "$k/stage" "$k/old" || exit 5
+if ! tar -xpf "$k/incoming.tar" -C "$k/stage"; then echo "unpacking into the staging folder failed: nothing was changed" >&2; exit 5; fi
+parent() { case "$1" in */*) printf '%s' "${1%/*}" ;; *) printf '.' ;; esac; }
+while IFS= read -r u; do
+  [ -n "$u" ] || continue
+  nolink "$(parent "$u")" || exit 90
+done <<EOF
+$units
+EOF
+cert=kept
+"#;
+
+const UNPACK_END: &str = r#"; do
+  [ "$keepcert" = yes ] || break
+  [ "$cert" = kept ] && cert=missing
+  if [ -e "$c" ] || [ -L "$c" ]; then
+    nolink "$(parent "$c")" || exit 90
+    cert=found; rm -rf -- "$k/stage/$c"; mkdir -p -- "$k/stage/$(parent "$c")" && cp -a -- "$c" "$k/stage/$c" || exit 5
+  fi
+done
+[ "$cert" = found ] && cert=kept
+rollback() {
+  while IFS= read -r u; do
+    [ -n "$u" ] || continue
+    if [ -e "$k/old/$u" ] || [ -L "$k/old/$u" ]; then rm -rf -- "$u"; mv -T -- "$k/old/$u" "$u"
+    elif grep -qxF -- "$u" "$k/moved" 2>/dev/null; then rm -rf -- "$u"; fi
+  done <<EOF
+$units
+EOF
+  echo "putting the resources in place failed: the previous ones are back" >&2; exit 6
+}
+: > "$k/moved"
+while IFS= read -r u; do
+  [ -n "$u" ] || continue
+  [ -e "$k/stage/$u" ] || [ -L "$k/stage/$u" ] || continue
+  if [ -e "$u" ] || [ -L "$u" ]; then mkdir -p -- "$k/old/$(parent "$u")" && mv -T -- "$u" "$k/old/$u" || rollback; fi
+  mkdir -p -- "$(parent "$u")" && mv -T -- "$k/stage/$u" "$u" && printf '%s\n' "$u" >> "$k/moved" || rollback
+done <<EOF
+$units
+EOF
+echo "certificate=$cert"
+"#;
 
 fn describe_facts(facts: &crate::site::Facts) -> String {
     format!(

@@ -5,8 +5,9 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use super::{Exit, Transport};
+use super::{Exit, Transport, first_line};
 use crate::error::{Error, Result};
+use crate::shell::Script;
 use crate::site::Server;
 
 pub struct LocalTransport {
@@ -38,13 +39,13 @@ impl LocalTransport {
 impl Transport for LocalTransport {
     fn exec(
         &mut self,
-        command: &str,
+        command: &Script,
         input: Option<&mut (dyn Read + Send)>,
         output: &mut (dyn Write + Send),
     ) -> Result<Exit> {
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(super::wrap(&self.server, command))
+            .arg(super::wrap(&self.server, command)?)
             .current_dir(&self.root)
             .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
@@ -80,10 +81,10 @@ impl Transport for LocalTransport {
             (copied.and(fed), errors.join().expect("stderr thread"))
         });
         let status = child.wait().map_err(|e| {
-            Error::on_server(&self.name, format!("lost the command `{command}`: {e}"))
+            Error::on_server(&self.name, format!("lost the command `{}`: {e}", first_line(command)))
         })?;
         copied.map_err(|e| {
-            Error::on_server(&self.name, format!("stream of `{command}` broke: {e}"))
+            Error::on_server(&self.name, format!("stream of `{}` broke: {e}", first_line(command)))
         })?;
         Ok(Exit { code: status.code().unwrap_or(128), stderr: errors })
     }

@@ -11,7 +11,8 @@ pub use local::LocalTransport;
 pub use ssh::{SshTransport, trust};
 
 use crate::error::{Error, Result, sanitize};
-use crate::site::{Server, TransportKind, render, shell_quote};
+use crate::shell::Script;
+use crate::site::{Server, TransportKind};
 
 /// The end of a command: its exit code and what it wrote to stderr.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub trait Transport: Send {
     /// or the stream breaks; a command that fails is an `Exit` with a non-zero code.
     fn exec(
         &mut self,
-        command: &str,
+        command: &Script,
         input: Option<&mut (dyn Read + Send)>,
         output: &mut (dyn Write + Send),
     ) -> Result<Exit>;
@@ -41,23 +42,34 @@ pub fn connect(server: &Server) -> Result<Box<dyn Transport>> {
 }
 
 /// The shell text that runs `command` as the site file says for `server`: inside its
-/// root, with its PATH additions, through `sudo -n` where configured.
-pub fn wrap(server: &Server, command: &str) -> String {
+/// root, with its PATH additions, through `sudo -n` where configured. A NUL byte cannot
+/// cross `exec` intact (the text would be cut short there), so it is refused.
+pub fn wrap(server: &Server, command: &Script) -> Result<String> {
     let root = server.root.to_string_lossy();
-    let mut script =
-        format!("cd {} || exit 97\n", shell_quote(if root.is_empty() { "/" } else { &root }));
+    let mut script = Script::new()
+        .text("cd -- ")
+        .arg(if root.is_empty() { "/" } else { &root })
+        .text(" || exit 97\n");
     if !server.path.is_empty() {
         let prefix = server.root_prefix();
-        let dirs: Vec<String> =
-            server.path.iter().map(|p| render(p, &[("root", &prefix)])).collect();
-        script.push_str(&format!("PATH={}:\"$PATH\"; export PATH\n", dirs.join(":")));
+        script = script.text("PATH=");
+        for (index, dir) in server.path.iter().enumerate() {
+            if index > 0 {
+                script = script.text(":");
+            }
+            script = script.then(&dir.render(&[("root", &prefix)]));
+        }
+        script = script.text(":\"$PATH\"; export PATH\n");
     }
-    script.push_str(command);
-    if server.sudo {
-        format!("sudo -n -- sh -c {}", shell_quote(&script))
-    } else {
-        format!("sh -c {}", shell_quote(&script))
+    let script = script.then(command);
+    if script.as_str().contains('\0') {
+        return Err(Error::on_server(
+            &server.name,
+            "a value holds a NUL byte, which cannot reach a shell: nothing was run",
+        ));
     }
+    let prefix = if server.sudo { "sudo -n -- sh -c " } else { "sh -c " };
+    Ok(format!("{prefix}{}", script.quoted()))
 }
 
 /// A finished command with its output captured.
@@ -82,7 +94,7 @@ impl Captured {
 /// Runs a short command and captures its output (for status, lists and small files).
 pub fn capture(
     transport: &mut dyn Transport,
-    command: &str,
+    command: &Script,
     input: Option<&[u8]>,
 ) -> Result<Captured> {
     let mut stdout = Vec::new();
@@ -104,15 +116,23 @@ pub fn run_checked(
     transport: &mut dyn Transport,
     server: &str,
     what: &str,
-    command: &str,
+    command: &Script,
     input: Option<&[u8]>,
 ) -> Result<String> {
     let out = capture(transport, command, input)?;
     if out.code != 0 {
         return Err(Error::on_server(
             server,
-            format!("{what} failed (`{command}`), {}", out.failure()),
+            format!("{what} failed (`{}`), {}", first_line(command), out.failure()),
         ));
     }
     Ok(out.stdout)
+}
+
+/// The first line of a script, for messages (scripts can be long).
+pub fn first_line(command: &Script) -> String {
+    let text = command.as_str();
+    let line = text.lines().next().unwrap_or_default();
+    let line: String = line.chars().take(200).collect();
+    if line.len() < text.len() { format!("{line} …") } else { line }
 }

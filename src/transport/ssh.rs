@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
 
-use super::{Exit, Transport, wrap};
+use super::{Exit, Transport, first_line, wrap};
 use crate::error::{Error, Result};
+use crate::shell::Script;
 use crate::site::{Server, Ssh};
 
 const CHUNK: usize = 64 * 1024;
@@ -207,11 +208,11 @@ fn authenticate(name: &str, ssh: &Ssh, session: &Session) -> Result<()> {
 impl Transport for SshTransport {
     fn exec(
         &mut self,
-        command: &str,
+        command: &Script,
         mut input: Option<&mut (dyn Read + Send)>,
         output: &mut (dyn Write + Send),
     ) -> Result<Exit> {
-        let wrapped = wrap(&self.server, command);
+        let wrapped = wrap(&self.server, command)?;
         let traced = std::time::Instant::now();
         self.session.set_blocking(true);
         let mut channel =
@@ -338,11 +339,7 @@ impl Transport for SshTransport {
             None => code,
         };
         if std::env::var_os("KUROKO_TRACE").is_some() {
-            eprintln!(
-                "trace: {} ms  {}",
-                traced.elapsed().as_millis(),
-                command.lines().next().unwrap_or_default()
-            );
+            eprintln!("trace: {} ms  {}", traced.elapsed().as_millis(), first_line(command));
         }
         Ok(Exit { code, stderr })
     }
