@@ -102,12 +102,24 @@ pub fn fingerprint(blob: &[u8]) -> String {
     format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(blob)))
 }
 
-/// The host key algorithms libssh2 may negotiate for a key type pinned in known_hosts.
-pub fn algorithms_for(key_type: &str) -> Vec<&str> {
-    match key_type {
-        "ssh-rsa" => vec!["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
-        other => vec![other],
+/// The key type a host key algorithm signs with (`rsa-sha2-512` uses an `ssh-rsa` key).
+pub fn algorithm_key_type(algorithm: &str) -> &str {
+    match algorithm {
+        "rsa-sha2-512" | "rsa-sha2-256" => "ssh-rsa",
+        other => other,
     }
+}
+
+/// The client's host key algorithms reordered as OpenSSH's `order_hostkeyalgs` does: those
+/// whose key type is pinned for the host first, each group in the client's own order.
+/// Certificate algorithms are left out: `@cert-authority` is not supported, so a
+/// certificate could never be checked.
+pub fn preferred_algorithms<'a>(supported: &[&'a str], pinned: &[String]) -> Vec<&'a str> {
+    let usable = supported.iter().copied().filter(|alg| !alg.contains("-cert-"));
+    let (mut first, rest): (Vec<&str>, Vec<&str>) =
+        usable.partition(|alg| pinned.iter().any(|kind| kind == algorithm_key_type(alg)));
+    first.extend(rest);
+    first
 }
 
 /// The line that pins `blob` for `host:port`, or why it cannot be written.
@@ -205,7 +217,7 @@ pub enum EditError {
 impl std::fmt::Display for EditError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EditError::Io(path, e) => write!(f, "cannot write `{}`: {e}", path.display()),
+            EditError::Io(path, e) => write!(f, "cannot update `{}`: {e}", path.display()),
             EditError::Shared { line, hosts } => write!(
                 f,
                 "line {line} pins another key of this type for the host through the pattern `{hosts}`, \
@@ -569,6 +581,30 @@ mod tests {
         // The type field must agree with the blob, as OpenSSH requires.
         assert_eq!(known.pinned_types("h", 22), vec!["ssh-ed25519"]);
         assert_eq!(known.lookup("h", 22, &ed).status, Status::Match);
+    }
+
+    #[test]
+    fn pinned_key_types_are_offered_first_in_the_clients_order() {
+        let libssh2 = [
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ssh-ed25519",
+            "ecdsa-sha2-nistp256",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+            "ssh-rsa",
+        ];
+        let none: Vec<String> = Vec::new();
+        assert_eq!(preferred_algorithms(&libssh2, &none), libssh2[1..].to_vec());
+        let ec = vec!["ecdsa-sha2-nistp256".to_string()];
+        assert_eq!(
+            preferred_algorithms(&libssh2, &ec),
+            ["ecdsa-sha2-nistp256", "ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+        );
+        let rsa_ec = vec!["ssh-rsa".to_string(), "ecdsa-sha2-nistp256".to_string()];
+        assert_eq!(
+            preferred_algorithms(&libssh2, &rsa_ec),
+            ["ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-ed25519"]
+        );
     }
 
     #[test]

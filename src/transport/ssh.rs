@@ -145,32 +145,13 @@ fn read_known_hosts(name: &str, ssh: &Ssh) -> Result<KnownHosts> {
 }
 
 /// The host key algorithms in the order to offer them: those of the key types pinned for
-/// this host first (as OpenSSH orders them), then the rest of libssh2's list, so that an
-/// unknown host still connects. Certificate algorithms are left out: kuroko does not read
-/// `@cert-authority` lines, so a certificate could never be checked.
+/// this host first, then the rest of libssh2's list, so that an unknown host still connects.
 fn host_key_preference(
     session: &Session,
     pinned: &[String],
 ) -> std::result::Result<String, ssh2::Error> {
-    let supported: Vec<&str> = session
-        .supported_algs(MethodType::HostKey)?
-        .into_iter()
-        .filter(|alg| !alg.contains("-cert-"))
-        .collect();
-    let mut order: Vec<&str> = Vec::new();
-    for kind in pinned {
-        for alg in known_hosts::algorithms_for(kind) {
-            if supported.contains(&alg) && !order.contains(&alg) {
-                order.push(alg);
-            }
-        }
-    }
-    for alg in supported {
-        if !order.contains(&alg) {
-            order.push(alg);
-        }
-    }
-    Ok(order.join(","))
+    let supported = session.supported_algs(MethodType::HostKey)?;
+    Ok(known_hosts::preferred_algorithms(&supported, pinned).join(","))
 }
 
 fn revoked(name: &str, ssh: &Ssh, key: &HostKey, what: &str) -> Error {
