@@ -325,6 +325,8 @@ fn write_beside(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(&dir)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{file_name}.kuroko-{}.tmp", std::process::id()));
+    // Left over only by a process of this id that died mid-edit.
+    let _ = fs::remove_file(&temp);
     let result = (|| {
         let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         if let Ok(meta) = fs::metadata(path) {
