@@ -9,6 +9,7 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod journal;
+pub mod known_hosts;
 pub mod manifest;
 pub mod primitives;
 pub mod rehearsal;

@@ -3,7 +3,7 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use crate::sshd::{SshSite, keygen};
+use crate::sshd::{SshSite, keygen, keygen_type};
 use crate::support::{KUROKO, assert_unchanged};
 
 const MS01: (&str, &str) = ("192.0.2.11", "ms-01.rehearsal.test");
@@ -320,4 +320,198 @@ fn one_ssh_session_per_server_serves_every_step_of_a_run() {
         .stdout_has("y");
     // Fourteen steps and the state reads between them, over one login.
     assert_eq!(ssh.sshd("ms-01").logins() - logins_before, 1);
+}
+
+fn read_known(ssh: &SshSite) -> String {
+    fs::read_to_string(&ssh.known_hosts).unwrap()
+}
+
+fn accept_new(ssh: &SshSite) {
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap().replacen(
+        "[ssh]\n",
+        "[ssh]\naccept_new = true\n",
+        1,
+    );
+    fs::write(ssh.site.site_file(), text).unwrap();
+}
+
+/// A new key of `kind`, as `TYPE BASE64`.
+fn new_key(ssh: &SshSite, file: &str, kind: &str) -> String {
+    let path = ssh.site.temp.path().join(file);
+    keygen_type(&path, kind);
+    let public = fs::read_to_string(path.with_extension("pub")).unwrap();
+    public.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+}
+
+/// `line` (`HOSTS TYPE KEY`) with another key in place of its own.
+fn forge(line: &str, key: &str) -> String {
+    format!("{} {key}", line.split_whitespace().next().unwrap())
+}
+
+fn nothing_ran_on_adm(ssh: &SshSite) {
+    assert!(!ssh.site.root("adm").join("run/commands-ran").exists(), "a command ran on adm");
+    assert_eq!(ssh.sshd("adm").logins(), 0, "kuroko logged in to adm");
+}
+
+#[test]
+fn a_revoked_host_key_is_refused_for_a_run_by_trust_and_with_accept_new() {
+    let ssh = SshSite::new("");
+    count_commands(&ssh);
+    let line = ssh.sshd("adm").host_key_line.clone();
+    let key = line.split_once(' ').unwrap().1.to_string();
+    // The plain entry stays: @revoked wins over it, as in OpenSSH.
+    let known = format!("{}# compromised\n@revoked * {key}\n", read_known(&ssh));
+    fs::write(&ssh.known_hosts, &known).unwrap();
+    let before = ssh.site.snapshot();
+    ssh.site
+        .kuroko(&["run", "backup-site"])
+        .code(1)
+        .stderr_has("host key SHA256:")
+        .stderr_has("of 127.0.0.2")
+        .stderr_has("is marked @revoked in")
+        .stderr_has("nothing was run");
+    assert_unchanged(&before, &ssh.site.snapshot());
+    nothing_ran_on_adm(&ssh);
+    for args in [&["trust", "adm"][..], &["trust", "adm", "--replace"], &["trust"]] {
+        ssh.site.kuroko(args).code(1).stderr_has("@revoked").stderr_has("was not pinned");
+        assert_eq!(read_known(&ssh), known, "{args:?}");
+    }
+    // accept_new pins no revoked key, whether or not the plain entry is there.
+    accept_new(&ssh);
+    ssh.site.kuroko(&["status"]).code(1).stdout_has("adm").stdout_has("@revoked");
+    assert_eq!(read_known(&ssh), known);
+    let without = known.replace(&format!("{line}\n"), "");
+    fs::write(&ssh.known_hosts, &without).unwrap();
+    ssh.site.kuroko(&["status"]).code(1).stdout_has("@revoked");
+    ssh.site.kuroko(&["trust", "adm"]).code(1).stderr_has("@revoked");
+    assert_eq!(read_known(&ssh), without);
+    nothing_ran_on_adm(&ssh);
+}
+
+#[test]
+fn a_server_with_several_host_keys_is_checked_against_the_key_type_pinned_for_it() {
+    let ssh = SshSite::with_host_keys("", true);
+    // Only the ECDSA keys are pinned; left to itself, libssh2 would negotiate ed25519.
+    let known: String =
+        ssh.sshd.values().map(|s| format!("{}\n", s.ecdsa_key_line.as_ref().unwrap())).collect();
+    fs::write(&ssh.known_hosts, &known).unwrap();
+    let run = ssh.site.kuroko(&["status"]).success();
+    assert!(!run.stdout.contains("CHANGED") && !run.stderr.contains("CHANGED"), "{}", run.stdout);
+    let trusted = ssh
+        .site
+        .kuroko(&["trust", "adm"])
+        .success()
+        .stdout_has("`adm` is already trusted: ecdsa-sha2-nistp256 SHA256:");
+    let fingerprint = trusted.stdout.split_whitespace().last().unwrap().to_string();
+    let key = ssh.sshd("adm").config().parent().unwrap().join("host_ecdsa.pub");
+    let openssh = std::process::Command::new("ssh-keygen").arg("-lf").arg(&key).output().unwrap();
+    assert!(String::from_utf8_lossy(&openssh.stdout).contains(&fingerprint), "{fingerprint}");
+    assert_eq!(read_known(&ssh), known);
+    // accept_new has nothing to pin either: the ed25519 keys stay unpinned.
+    accept_new(&ssh);
+    ssh.site.kuroko(&["run", "backup-site"]).success();
+    assert_eq!(read_known(&ssh), known);
+}
+
+#[test]
+fn trust_and_replace_keep_every_other_line_of_known_hosts_byte_for_byte() {
+    let ssh = SshSite::new("");
+    let adm = ssh.sshd("adm").host_key_line.clone();
+    let others = read_known(&ssh).replace(&format!("{adm}\n"), "");
+    let other = new_key(&ssh, "other_key", "ed25519");
+    let hashed_file = ssh.site.temp.path().join("hashed");
+    fs::write(&hashed_file, format!("other.example {other}\n")).unwrap();
+    hash_known_hosts(&hashed_file);
+    let hashed = fs::read_to_string(&hashed_file).unwrap();
+    assert!(hashed.starts_with("|1|"), "{hashed}");
+    let head = format!(
+        "# kuroko test known_hosts\r\n\n@cert-authority *.example.com {other} the CA\n{hashed}"
+    );
+    let tail = format!(
+        "{others}  spaced.example\t{other}   a  comment \nthis line means nothing to ssh\n\
+         @revoked other.example {other}\nlast.example {other} (no final newline)"
+    );
+    fs::write(&ssh.known_hosts, format!("{head}{tail}")).unwrap();
+    ssh.site.kuroko(&["trust", "adm"]).success().stdout_has("pinned `adm`");
+    assert_eq!(read_known(&ssh), format!("{head}{tail}\n{adm} kuroko: adm\n"));
+    ssh.site.kuroko(&["status"]).success();
+
+    // Another ed25519 key pinned for adm in the middle of the file: only that line goes.
+    let forged = forge(&adm, &new_key(&ssh, "forged_key", "ed25519"));
+    let known = format!("{head}{forged} reinstalled\n{tail}");
+    fs::write(&ssh.known_hosts, &known).unwrap();
+    ssh.site.kuroko(&["trust", "adm"]).code(1).stderr_has("changed").stderr_has("--replace");
+    assert_eq!(read_known(&ssh), known);
+    ssh.site
+        .kuroko(&["trust", "adm", "--replace"])
+        .success()
+        .stdout_has("pinned `adm`")
+        .stdout_has("replacing line 5 (`[127.0.0.2]:");
+    assert_eq!(read_known(&ssh), format!("{head}{tail}\n{adm} kuroko: adm\n"));
+    ssh.site.kuroko(&["status"]).success();
+}
+
+fn hash_known_hosts(path: &std::path::Path) {
+    let status = std::process::Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn hashed_known_hosts_entries_are_matched_and_replaced() {
+    let ssh = SshSite::new("");
+    hash_known_hosts(&ssh.known_hosts);
+    let hashed = read_known(&ssh);
+    assert!(!hashed.contains("127.0.0.") && hashed.starts_with("|1|"), "{hashed}");
+    ssh.site.kuroko(&["status"]).success();
+    ssh.site.kuroko(&["trust", "adm"]).success().stdout_has("`adm` is already trusted");
+    assert_eq!(read_known(&ssh), hashed);
+    // adm's hashed entry with another ed25519 key: CHANGED, and --replace drops just it.
+    let adm = ssh.sshd("adm").host_key_line.clone();
+    let blob = adm.split_whitespace().nth(2).unwrap();
+    let forged_key = new_key(&ssh, "forged_key", "ed25519");
+    let forged = hashed.replace(blob, forged_key.split_whitespace().nth(1).unwrap());
+    fs::write(&ssh.known_hosts, &forged).unwrap();
+    ssh.site.kuroko(&["status"]).code(1).stdout_has("CHANGED");
+    ssh.site.kuroko(&["trust", "adm", "--replace"]).success().stdout_has("replacing line 1 (`|1|");
+    let adm_line =
+        forged.lines().find(|l| l.contains(forged_key.split_whitespace().nth(1).unwrap()));
+    let expected = forged.replace(&format!("{}\n", adm_line.unwrap()), "");
+    assert_eq!(read_known(&ssh), format!("{expected}{adm} kuroko: adm\n"));
+    ssh.site.kuroko(&["status"]).success();
+}
+
+#[test]
+fn another_key_of_the_pinned_type_is_changed_and_replace_removes_only_that_entry() {
+    let ssh = SshSite::with_host_keys("", true);
+    count_commands(&ssh);
+    let adm = ssh.sshd("adm").ecdsa_key_line.clone().unwrap();
+    let forged = forge(&adm, &new_key(&ssh, "forged_ecdsa", "ecdsa"));
+    let others = read_known(&ssh).replace(&format!("{}\n", ssh.sshd("adm").host_key_line), "");
+    // Only an ECDSA key is pinned for adm, and not the one it has: it must not pass as an
+    // unknown ed25519 key, let alone get pinned by accept_new.
+    let known = format!("# site hosts\n{forged}\n{others}");
+    fs::write(&ssh.known_hosts, &known).unwrap();
+    accept_new(&ssh);
+    let before = ssh.site.snapshot();
+    ssh.site
+        .kuroko(&["run", "backup-site"])
+        .code(1)
+        .stderr_has("the host key of 127.0.0.2")
+        .stderr_has("CHANGED: its ecdsa-sha2-nistp256 key is now SHA256:")
+        .stderr_has("kuroko trust adm --replace");
+    assert_unchanged(&before, &ssh.site.snapshot());
+    nothing_ran_on_adm(&ssh);
+    assert_eq!(read_known(&ssh), known);
+    ssh.site.kuroko(&["trust", "adm"]).code(1).stderr_has("--replace");
+    assert_eq!(read_known(&ssh), known);
+    ssh.site.kuroko(&["trust", "adm", "--replace"]).success().stdout_has("replacing line 2");
+    assert_eq!(read_known(&ssh), format!("# site hosts\n{others}{adm} kuroko: adm\n"));
+    ssh.site.kuroko(&["run", "backup-site"]).success();
 }

@@ -17,12 +17,15 @@ pub struct Sshd {
     child: Child,
     pub address: String,
     pub port: u16,
+    /// `[address]:port ssh-ed25519 KEY`: the line that pins its ed25519 host key.
     pub host_key_line: String,
+    /// The same for its ECDSA host key, when it was started with one.
+    pub ecdsa_key_line: Option<String>,
     config: PathBuf,
 }
 
 impl Sshd {
-    fn start(dir: &Path, name: &str, address: &str, authorized: &Path) -> Sshd {
+    fn start(dir: &Path, name: &str, address: &str, authorized: &Path, ecdsa: bool) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: install openssh-server (.ci/run does)"
@@ -31,15 +34,20 @@ impl Sshd {
         let _ = fs::create_dir_all("/run/sshd");
         let key = dir.join("host_ed25519");
         keygen(&key);
+        let ecdsa_key = dir.join("host_ecdsa");
+        let mut host_keys = format!("HostKey {}\n", key.display());
+        if ecdsa {
+            keygen_type(&ecdsa_key, "ecdsa");
+            host_keys.push_str(&format!("HostKey {}\n", ecdsa_key.display()));
+        }
         let port = free_port(address);
         let config = dir.join("sshd_config");
         fs::write(
             &config,
             format!(
-                "ListenAddress {address}\nPort {port}\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\n\
+                "ListenAddress {address}\nPort {port}\n{host_keys}PidFile {}\nAuthorizedKeysFile {}\n\
                  UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel INFO\n",
-                key.display(),
                 dir.join("sshd.pid").display(),
                 authorized.display()
             ),
@@ -53,11 +61,21 @@ impl Sshd {
             .stderr(fs::File::create(dir.join("sshd.log")).unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start sshd for {name}: {e}"));
-        let public = fs::read_to_string(key.with_extension("pub")).unwrap();
-        let mut fields = public.split_whitespace();
-        let host_key_line =
-            format!("[{address}]:{port} {} {}", fields.next().unwrap(), fields.next().unwrap());
-        let sshd = Sshd { child, address: address.to_string(), port, host_key_line, config };
+        let line = |key: &Path| {
+            let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+            let mut fields = public.split_whitespace();
+            format!("[{address}]:{port} {} {}", fields.next().unwrap(), fields.next().unwrap())
+        };
+        let host_key_line = line(&key);
+        let ecdsa_key_line = ecdsa.then(|| line(&ecdsa_key));
+        let sshd = Sshd {
+            child,
+            address: address.to_string(),
+            port,
+            host_key_line,
+            ecdsa_key_line,
+            config,
+        };
         sshd.wait_for_banner();
         sshd
     }
@@ -146,8 +164,12 @@ fn free_port(address: &str) -> u16 {
 }
 
 pub fn keygen(path: &Path) {
+    keygen_type(path, "ed25519");
+}
+
+pub fn keygen_type(path: &Path, kind: &str) {
     let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .args(["-q", "-t", kind, "-N", "", "-f"])
         .arg(path)
         .stdout(Stdio::null())
         .status()
@@ -166,6 +188,12 @@ pub struct SshSite {
 impl SshSite {
     /// `ssh_settings` are extra lines for the site's `[ssh]` table.
     pub fn new(ssh_settings: &str) -> SshSite {
+        SshSite::with_host_keys(ssh_settings, false)
+    }
+
+    /// With `ecdsa`, every sshd offers an ECDSA host key besides its ed25519 one; the
+    /// known_hosts file still pins the ed25519 keys only.
+    pub fn with_host_keys(ssh_settings: &str, ecdsa: bool) -> SshSite {
         let site = Site::new();
         let base = site.temp.path().join("ssh");
         fs::create_dir_all(&base).unwrap();
@@ -183,7 +211,7 @@ impl SshSite {
             .collect();
         for (index, name) in names.iter().enumerate() {
             let address = format!("127.0.0.{}", 2 + index);
-            let server = Sshd::start(&base.join(name), name, &address, &authorized);
+            let server = Sshd::start(&base.join(name), name, &address, &authorized, ecdsa);
             known.push_str(&server.host_key_line);
             known.push('\n');
             let root = site.root(name);

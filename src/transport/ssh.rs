@@ -10,10 +10,11 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use ssh2::{BlockDirections, CheckResult, HashType, KnownHostFileKind, Session};
+use ssh2::{BlockDirections, MethodType, Session};
 
 use super::{Exit, Transport, first_line, wrap};
 use crate::error::{Error, Result};
+use crate::known_hosts::{self, KnownHosts, Status};
 use crate::shell::Script;
 use crate::site::{Server, Ssh};
 
@@ -36,8 +37,9 @@ fn spec(server: &Server) -> &Ssh {
 impl SshTransport {
     pub fn open(server: &Server) -> Result<SshTransport> {
         let ssh = spec(server).clone();
-        let (session, stream) = handshake(&server.name, &ssh)?;
-        check_host_key(&server.name, &ssh, &session)?;
+        let known = read_known_hosts(&server.name, &ssh)?;
+        let (session, stream) = handshake(&server.name, &ssh, &known)?;
+        check_host_key(&server.name, &ssh, &session, &known)?;
         authenticate(&server.name, &ssh, &session)?;
         session.set_keepalive(true, ssh.keepalive.as_secs().max(1) as u32);
         Ok(SshTransport { name: server.name.clone(), server: server.clone(), ssh, session, stream })
@@ -81,7 +83,7 @@ impl SshTransport {
     }
 }
 
-fn handshake(name: &str, ssh: &Ssh) -> Result<(Session, TcpStream)> {
+fn handshake(name: &str, ssh: &Ssh, known: &KnownHosts) -> Result<(Session, TcpStream)> {
     let target = format!("{}:{}", ssh.host, ssh.port);
     let address = (ssh.host.as_str(), ssh.port)
         .to_socket_addrs()
@@ -99,6 +101,13 @@ fn handshake(name: &str, ssh: &Ssh) -> Result<(Session, TcpStream)> {
     let socket = stream.try_clone().map_err(|e| Error::unreachable(name, e.to_string()))?;
     session.set_tcp_stream(socket);
     session.set_timeout(ssh.connect_timeout.as_millis() as u32);
+    // As OpenSSH does: offer first the key types pinned for this host, so a host with
+    // several keys is checked against the one known_hosts has.
+    host_key_preference(&session, &known.pinned_types(&ssh.host, ssh.port))
+        .and_then(|order| session.method_pref(MethodType::HostKey, &order))
+        .map_err(|e| {
+            Error::unreachable(name, format!("cannot set the host key algorithms to offer: {e}"))
+        })?;
     session.handshake().map_err(|e| {
         Error::unreachable(name, format!("the SSH handshake with {target} failed: {e}"))
     })?;
@@ -107,77 +116,130 @@ fn handshake(name: &str, ssh: &Ssh) -> Result<(Session, TcpStream)> {
     Ok((session, stream))
 }
 
-/// The host key's SHA256 fingerprint as OpenSSH prints it.
-fn fingerprint(session: &Session) -> String {
-    let hash = session.host_key_hash(HashType::Sha256).unwrap_or_default();
-    format!("SHA256:{}", base64(hash))
+/// The host key libssh2 negotiated, with its key type and fingerprint.
+struct HostKey<'a> {
+    blob: &'a [u8],
+    kind: &'a str,
+    fingerprint: String,
 }
 
-fn check_host_key(name: &str, ssh: &Ssh, session: &Session) -> Result<()> {
-    let (key, kind) = session
+fn host_key<'a>(name: &str, session: &'a Session) -> Result<HostKey<'a>> {
+    let (blob, _) = session
         .host_key()
         .ok_or_else(|| Error::unreachable(name, "the server sent no host key"))?;
-    let mut known = session.known_hosts().map_err(|e| Error::on_server(name, e.to_string()))?;
-    if ssh.known_hosts.exists() {
-        known.read_file(&ssh.known_hosts, KnownHostFileKind::OpenSSH).map_err(|e| {
-            Error::on_server(
-                name,
-                format!("cannot read known_hosts `{}`: {e}", ssh.known_hosts.display()),
-            )
-        })?;
+    let kind = known_hosts::key_type(blob).ok_or_else(|| {
+        Error::on_server(name, "the server sent a host key without a readable key type")
+    })?;
+    Ok(HostKey { blob, kind, fingerprint: known_hosts::fingerprint(blob) })
+}
+
+fn read_known_hosts(name: &str, ssh: &Ssh) -> Result<KnownHosts> {
+    KnownHosts::read(&ssh.known_hosts).map_err(|e| {
+        Error::on_server(
+            name,
+            format!(
+                "cannot read known_hosts `{}`: {e}. Nothing was run.",
+                ssh.known_hosts.display()
+            ),
+        )
+    })
+}
+
+/// The host key algorithms in the order to offer them: those of the key types pinned for
+/// this host first, then the rest of libssh2's list, so that an unknown host still connects.
+fn host_key_preference(
+    session: &Session,
+    pinned: &[String],
+) -> std::result::Result<String, ssh2::Error> {
+    let supported = session.supported_algs(MethodType::HostKey)?;
+    Ok(known_hosts::preferred_algorithms(&supported, pinned).join(","))
+}
+
+fn revoked(name: &str, ssh: &Ssh, key: &HostKey, what: &str) -> Error {
+    Error::on_server(
+        name,
+        format!(
+            "the host key {} ({}) of {}:{} is marked @revoked in `{}`: it is refused and {what}.\n  \
+             the server must get a new host key; check it on the server's console, then run `kuroko trust {name}`",
+            key.fingerprint,
+            key.kind,
+            ssh.host,
+            ssh.port,
+            ssh.known_hosts.display()
+        ),
+    )
+}
+
+fn changed(name: &str, ssh: &Ssh, key: &HostKey) -> Error {
+    Error::on_server(
+        name,
+        format!(
+            "the host key of {}:{} CHANGED: its {} key is now {}, which `{}` does not have. Nothing was run.\n  \
+             this can be an attack. If the server was reinstalled, check the fingerprint on its console, \
+             then run `kuroko trust {name} --replace`",
+            ssh.host,
+            ssh.port,
+            key.kind,
+            key.fingerprint,
+            ssh.known_hosts.display()
+        ),
+    )
+}
+
+fn check_host_key(name: &str, ssh: &Ssh, session: &Session, known: &KnownHosts) -> Result<()> {
+    let key = host_key(name, session)?;
+    let lookup = known.lookup(&ssh.host, ssh.port, key.blob);
+    if lookup.revoked {
+        return Err(revoked(name, ssh, &key, "nothing was run"));
     }
-    let fingerprint = fingerprint(session);
-    match known.check_port(&ssh.host, ssh.port, key) {
-        CheckResult::Match => Ok(()),
-        CheckResult::NotFound if ssh.accept_new => {
-            known
-                .add(&host_entry(ssh), key, &format!("kuroko: {name}"), kind.into())
-                .map_err(|e| Error::on_server(name, e.to_string()))?;
-            write_known_hosts(name, ssh, &known)?;
+    match lookup.status {
+        Status::Match => Ok(()),
+        Status::Mismatch => Err(changed(name, ssh, &key)),
+        Status::Unknown if ssh.accept_new && lookup.pinned.is_empty() => {
+            known_hosts::append(
+                &ssh.known_hosts,
+                &ssh.host,
+                ssh.port,
+                key.blob,
+                &format!("kuroko: {name}"),
+            )
+            .map_err(|e| Error::on_server(name, format!("{e}. Nothing was run.")))?;
             eprintln!(
-                "warning: pinned the new host key of `{name}` ({fingerprint}) in `{}` (accept_new)",
+                "warning: pinned the new host key of `{name}` ({} {}) in `{}` (accept_new)",
+                key.kind,
+                key.fingerprint,
                 ssh.known_hosts.display()
             );
             Ok(())
         }
-        CheckResult::NotFound => Err(Error::on_server(
-            name,
-            format!(
-                "unknown host key {fingerprint} for {}:{} (not in `{}`): nothing was run.\n  \
-                 if that fingerprint is the server's, pin it with `kuroko trust {name}`",
-                ssh.host,
-                ssh.port,
-                ssh.known_hosts.display()
-            ),
-        )),
-        CheckResult::Mismatch => Err(Error::on_server(
-            name,
-            format!(
-                "the host key of {}:{} CHANGED: it is now {fingerprint}, which `{}` does not have. Nothing was run.\n  \
-                 this can be an attack. If the server was reinstalled, check the fingerprint on its console, \
-                 then run `kuroko trust {name} --replace`",
-                ssh.host,
-                ssh.port,
-                ssh.known_hosts.display()
-            ),
-        )),
-        CheckResult::Failure => {
-            Err(Error::on_server(name, "cannot check the host key against known_hosts"))
+        Status::Unknown => {
+            let others = if lookup.pinned.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\n  keys of other types are pinned for this host ({}), but the server offered none of them{}",
+                    lookup.pinned.join(", "),
+                    if ssh.accept_new {
+                        "; accept_new pins keys on first contact only"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            Err(Error::on_server(
+                name,
+                format!(
+                    "unknown host key {} ({}) for {}:{} (not in `{}`): nothing was run.{others}\n  \
+                     if that fingerprint is the server's, pin it with `kuroko trust {name}`",
+                    key.fingerprint,
+                    key.kind,
+                    ssh.host,
+                    ssh.port,
+                    ssh.known_hosts.display()
+                ),
+            ))
         }
     }
-}
-
-fn host_entry(ssh: &Ssh) -> String {
-    if ssh.port == 22 { ssh.host.clone() } else { format!("[{}]:{}", ssh.host, ssh.port) }
-}
-
-fn write_known_hosts(name: &str, ssh: &Ssh, known: &ssh2::KnownHosts) -> Result<()> {
-    if let Some(parent) = ssh.known_hosts.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    known.write_file(&ssh.known_hosts, KnownHostFileKind::OpenSSH).map_err(|e| {
-        Error::on_server(name, format!("cannot write `{}`: {e}", ssh.known_hosts.display()))
-    })
 }
 
 fn authenticate(name: &str, ssh: &Ssh, session: &Session) -> Result<()> {
@@ -375,7 +437,9 @@ fn is_would_block(error: &ssh2::Error) -> bool {
 }
 
 /// `kuroko trust SERVER`: connects, shows the host key's fingerprint and pins it in the
-/// server's known_hosts file. A changed key is replaced only with `replace`.
+/// server's known_hosts file by appending a line. A changed key is replaced only with
+/// `replace`, which removes just this host's entries of that key type; a revoked key is
+/// never pinned.
 pub fn trust(server: &Server, replace: bool) -> Result<String> {
     let name = &server.name;
     let Some(ssh) = &server.ssh else {
@@ -383,58 +447,50 @@ pub fn trust(server: &Server, replace: bool) -> Result<String> {
             "`{name}` is not reached over SSH: there is no host key to trust"
         )));
     };
-    let (session, _stream) = handshake(name, ssh)?;
-    let (key, kind) = session
-        .host_key()
-        .ok_or_else(|| Error::unreachable(name, "the server sent no host key"))?;
-    let fingerprint = fingerprint(&session);
-    let mut known = session.known_hosts().map_err(|e| Error::on_server(name, e.to_string()))?;
-    if ssh.known_hosts.exists() {
-        known.read_file(&ssh.known_hosts, KnownHostFileKind::OpenSSH).map_err(|e| {
-            Error::on_server(name, format!("cannot read `{}`: {e}", ssh.known_hosts.display()))
-        })?;
+    let known = read_known_hosts(name, ssh)?;
+    let (session, _stream) = handshake(name, ssh, &known)?;
+    let key = host_key(name, &session)?;
+    let lookup = known.lookup(&ssh.host, ssh.port, key.blob);
+    let file = ssh.known_hosts.display();
+    if lookup.revoked {
+        return Err(revoked(name, ssh, &key, &format!("was not pinned; `{file}` is unchanged")));
     }
-    match known.check_port(&ssh.host, ssh.port, key) {
-        CheckResult::Match => return Ok(format!("`{name}` is already trusted: {fingerprint}")),
-        CheckResult::Mismatch if !replace => {
-            return Err(Error::on_server(
-                name,
-                format!(
-                    "its host key changed to {fingerprint}; check it on the server's console, then run `kuroko trust {name} --replace`"
-                ),
-            ));
+    let comment = format!("kuroko: {name}");
+    let failed =
+        |e: known_hosts::EditError| Error::on_server(name, format!("{e}; `{file}` is unchanged"));
+    match lookup.status {
+        Status::Match => {
+            Ok(format!("`{name}` is already trusted: {} {}", key.kind, key.fingerprint))
         }
-        CheckResult::Mismatch => {
-            let entry = host_entry(ssh);
-            for host in known.hosts().map_err(|e| Error::on_server(name, e.to_string()))? {
-                if host.name() == Some(entry.as_str()) {
-                    known.remove(&host).map_err(|e| Error::on_server(name, e.to_string()))?;
-                }
-            }
+        Status::Mismatch if !replace => Err(Error::on_server(
+            name,
+            format!(
+                "its {} host key changed to {}; check it on the server's console, then run `kuroko trust {name} --replace`",
+                key.kind, key.fingerprint
+            ),
+        )),
+        Status::Mismatch => {
+            let removed =
+                known_hosts::replace(&ssh.known_hosts, &ssh.host, ssh.port, key.blob, &comment)
+                    .map_err(failed)?;
+            let removed: Vec<String> =
+                removed.iter().map(|r| format!("line {} (`{}`)", r.line, r.hosts)).collect();
+            Ok(format!(
+                "pinned `{name}` ({}:{}) {} {} in `{file}`, replacing {}",
+                ssh.host,
+                ssh.port,
+                key.kind,
+                key.fingerprint,
+                removed.join(", ")
+            ))
         }
-        _ => {}
-    }
-    known
-        .add(&host_entry(ssh), key, &format!("kuroko: {name}"), kind.into())
-        .map_err(|e| Error::on_server(name, e.to_string()))?;
-    write_known_hosts(name, ssh, &known)?;
-    Ok(format!(
-        "pinned `{name}` ({}:{}) {fingerprint} in `{}`",
-        ssh.host,
-        ssh.port,
-        ssh.known_hosts.display()
-    ))
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n =
-            chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+        Status::Unknown => {
+            known_hosts::append(&ssh.known_hosts, &ssh.host, ssh.port, key.blob, &comment)
+                .map_err(failed)?;
+            Ok(format!(
+                "pinned `{name}` ({}:{}) {} {} in `{file}`",
+                ssh.host, ssh.port, key.kind, key.fingerprint
+            ))
         }
     }
-    out
 }
