@@ -514,11 +514,14 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
             false,
         );
     }
-    let cause = rt.take_failure().filter(|_| matches!(error, EvalAltResult::ErrorRuntime(..)));
     let message = match &error {
         EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
         other => other.to_string().split(" (line").next().unwrap_or_default().to_string(),
     };
+    // The primitive's own error, unless the script caught that one and threw another.
+    let cause = rt.take_failure().filter(|cause| {
+        matches!(error, EvalAltResult::ErrorRuntime(..)) && cause.to_string() == message
+    });
     script_error(runbook, position, message, cause.map(Box::new), false)
 }
 

@@ -138,3 +138,114 @@ fn a_report_lists_every_step_in_markdown_or_html() {
         "{html}"
     );
 }
+
+/// The one journal of a fresh site's single run: its id and its text.
+fn only_journal(site: &Site) -> (String, String) {
+    let mut found: Vec<_> = fs::read_dir(site.store().join("journal")).unwrap().flatten().collect();
+    assert_eq!(found.len(), 1, "one run, one journal");
+    let entry = found.pop().unwrap();
+    let run = entry.file_name().to_string_lossy().trim_end_matches(".jsonl").to_string();
+    (run, fs::read_to_string(entry.path()).unwrap())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_file_a_runbook_reads_is_journalled_and_reported_by_size_and_sha256_only() {
+    let site = Site::new();
+    let secret = "CANARY-db-credential-7f3a\n";
+    fs::create_dir_all(site.root("ms-01").join("var/tmp")).unwrap();
+    fs::write(site.root("ms-01").join("var/tmp/credential"), secret).unwrap();
+    site.script(
+        r#"let c = read_file("ms-01", "var/tmp/credential");
+write_file("ms-02", "var/tmp/copy", c);
+step(c);
+print(`read ${c.len()} bytes`);"#,
+        &[],
+    )
+    .success();
+    assert_eq!(site.read("ms-02", "var/tmp/copy"), secret, "the runbook did read the file");
+    let shown = format!("<{} bytes, sha256 {}>", secret.len(), sha256_hex(secret.as_bytes()));
+    let (run, journal) = only_journal(&site);
+    let markdown = site.kuroko(&["report", &run]).success().stdout;
+    let html = site.kuroko(&["report", &run, "--html"]).success().stdout;
+    for (what, text) in [("journal", &journal), ("report", &markdown), ("HTML report", &html)] {
+        assert!(!text.contains("CANARY"), "the file's content reached the {what}:\n{text}");
+    }
+    // Its size and sha256 are the evidence: the value read, the text written, the step.
+    assert_eq!(journal.matches(&shown).count(), 3, "{journal}");
+    assert!(markdown.contains(&shown), "{markdown}");
+    assert!(html.contains(&sha256_hex(secret.as_bytes())), "{html}");
+}
+
+#[test]
+fn a_secret_parameters_value_is_masked_wherever_a_runbook_passes_it() {
+    let site = Site::new();
+    let secret = "Pa55-canary-91";
+    let book = site.temp.path().join("leaky.rhai");
+    fs::write(
+        &book,
+        r#"//! Passes its secret everywhere.
+//! param db_password: a secret
+let p = param("db_password");
+write_file("ms-01", "var/tmp/" + p, "x");
+write_file("ms-01", "var/tmp/conf", "user=app\npassword=" + p + "\n");
+try { status(p); } catch (e) { print("no such server"); }
+throw "giving up on " + p;
+"#,
+    )
+    .unwrap();
+    site.kuroko(&["run", book.to_str().unwrap(), "-p", &format!("db_password={secret}")]).code(1);
+    let (run, journal) = only_journal(&site);
+    let markdown = site.kuroko(&["report", &run]).success().stdout;
+    let html = site.kuroko(&["report", &run, "--html"]).success().stdout;
+    for (what, text) in [("journal", &journal), ("report", &markdown), ("HTML report", &html)] {
+        assert!(!text.contains(secret), "the secret reached the {what}:\n{text}");
+    }
+    let conf = site.read("ms-01", "var/tmp/conf");
+    assert!(!journal.contains(&sha256_hex(conf.as_bytes())), "a hash would let one guess it");
+    for shown in [
+        r#"\"var/tmp/***\""#,
+        "sha256 withheld: it holds a secret",
+        "unknown server `***`",
+        "giving up on ***",
+    ] {
+        assert!(journal.contains(shown), "{shown:?} missing:\n{journal}");
+    }
+}
+
+#[test]
+fn a_runs_journal_stays_under_its_cap_and_the_run_fails_cleanly() {
+    let site = Site::new();
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    fs::write(
+        site.site_file(),
+        text.replacen("[commands]\n", "[limits]\njournal_bytes = 65536\n\n[commands]\n", 1),
+    )
+    .unwrap();
+    let run = site
+        .script(
+            r#"stop_interstage("ms-01");
+let big = "x";
+for i in 0..17 { big += big; }
+loop { write_file("ms-02", "var/tmp/big", big); }"#,
+            &[],
+        )
+        .code(1)
+        .stderr_has("reached its cap of 65536 bytes")
+        .stderr_has("`write_file` refused before doing anything")
+        .stderr_has("`[limits] journal_bytes`")
+        .stderr_has("`ms-01` started again (R11)");
+    let (id, journal) = only_journal(&site);
+    assert!(run.stderr.contains(&format!("journal/{id}.jsonl")), "{}", run.stderr);
+    assert!(journal.len() <= 65536 + 4096, "the journal has {} bytes", journal.len());
+    let steps = journal.lines().filter(|l| l.contains("\"write_file\"")).count();
+    assert!(steps > 20, "only {steps} steps were journalled");
+    let end: serde_json::Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+    assert_eq!(end["kind"], "end");
+    assert_eq!(end["status"], "failed");
+    assert_eq!(site.state("ms-01"), "running");
+}
