@@ -193,6 +193,11 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     "run `{run}` had secret parameters, which the journal does not keep: start a new run"
                 )));
             }
+            if let Some((key, _)) = params.iter().find(|(_, v)| journal::elided(v)) {
+                return Err(Error::Usage(format!(
+                    "run `{run}` had a parameter `{key}` too long for the journal to keep: start a new run"
+                )));
+            }
             let replay = journal::done_steps(&entries);
             if let Some(step) =
                 replay.iter().find(|d| d.value.as_deref().is_some_and(journal::elided))

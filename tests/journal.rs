@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::support::Site;
+use crate::support::{Site, assert_unchanged};
 
 fn journals(site: &Site) -> Vec<(String, Vec<serde_json::Value>)> {
     let mut out = Vec::new();
@@ -111,7 +111,7 @@ fn resuming_is_refused_when_the_runbook_changed() {
     fs::write(&book, "stop_interstage(\"ms-02\");\n").unwrap();
     let before = site.snapshot();
     site.kuroko(&["resume", &run]).code(2).stderr_has("changed since run");
-    crate::support::assert_unchanged(&before, &site.snapshot());
+    assert_unchanged(&before, &site.snapshot());
 }
 
 #[test]
@@ -248,4 +248,50 @@ loop { write_file("ms-02", "var/tmp/big", big); }"#,
     assert_eq!(end["kind"], "end");
     assert_eq!(end["status"], "failed");
     assert_eq!(site.state("ms-01"), "running");
+}
+
+#[test]
+fn resuming_never_replays_a_value_the_journal_did_not_keep() {
+    let site = Site::new();
+    let book = site.temp.path().join("half.rhai");
+    fs::write(
+        &book,
+        "//! Backs up, then fails.\n//! param ticket: the change\nlet id = backup(\"ms-03\");\nthrow \"stop after \" + id;\n",
+    )
+    .unwrap();
+    site.kuroko(&["run", book.to_str().unwrap(), "-p", "ticket=CR-1"]).code(1);
+    let (run, text) = only_journal(&site);
+    // A backup's id is short and kept; were it not, its `<N bytes, …>` must not come back.
+    let id = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["primitive"] == "backup")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let elided = format!("<300 bytes, sha256 {}>", "0".repeat(64));
+    let path = site.store().join("journal").join(format!("{run}.jsonl"));
+    fs::write(&path, text.replace(&format!("\"{id}\""), &format!("\"{elided}\""))).unwrap();
+    let before = site.snapshot();
+    site.kuroko(&["resume", &run])
+        .code(2)
+        .stderr_has("keeps only as <300 bytes")
+        .stderr_has("start a new run");
+    assert_unchanged(&before, &site.snapshot());
+    // Nor a parameter too long to keep.
+    let long = format!("ticket={}", "CR-".repeat(100));
+    let failed = site.kuroko(&["run", book.to_str().unwrap(), "-p", &long]).code(1);
+    let run = failed
+        .stderr
+        .split("kuroko resume ")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string();
+    let before = site.snapshot();
+    site.kuroko(&["resume", &run]).code(2).stderr_has("parameter `ticket` too long");
+    assert_unchanged(&before, &site.snapshot());
 }
