@@ -76,7 +76,9 @@ fn run_runbook(
         dry_run,
         resume.as_ref().map(|(run, _)| run.clone()),
     );
-    let journal = journal::Journal::create(&site.store, start)?;
+    let cap = site.limits.journal_bytes;
+    let journal =
+        journal::Journal::create(&site.store, start, &journal::secret_values(&params), cap)?;
     let (rt, replayed) = match resume {
         Some((_, steps)) => {
             let count = steps.len();
@@ -163,12 +165,19 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             else {
                 return Err(Error::Usage(format!("the journal of run `{run}` has no start entry")));
             };
+            // The runbook is found as `kuroko run` finds it: a stdlib one by its name only,
+            // a site one through the site folder's guard, a script by its bounded path.
+            let folder = site.site_folder.as_deref();
             let runbook = if origin.starts_with("stdlib/") {
-                Runbook::find(&name)?
-            } else if site.site_folder.as_ref().is_some_and(|f| Path::new(&origin).starts_with(f)) {
-                Runbook::find_for(&name, site.site_folder.as_deref())?
+                Runbook::find_for(&format!("stdlib:{name}"), None)?
+            } else if let Some(folder) = folder.filter(|f| Path::new(&origin).starts_with(f)) {
+                Runbook::site(&name, folder)?.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "run `{run}` ran the site runbook `{origin}`, which is gone: start a new run"
+                    ))
+                })?
             } else {
-                Runbook::find(&origin)?
+                Runbook::file(&origin)?
             };
             let now = crate::archive::sha256_hex(runbook.source.as_bytes());
             if now != sha256 {
@@ -184,7 +193,22 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     "run `{run}` had secret parameters, which the journal does not keep: start a new run"
                 )));
             }
+            if let Some((key, _)) = params.iter().find(|(_, v)| journal::elided(v)) {
+                return Err(Error::Usage(format!(
+                    "run `{run}` had a parameter `{key}` too long for the journal to keep: start a new run"
+                )));
+            }
             let replay = journal::done_steps(&entries);
+            if let Some(step) =
+                replay.iter().find(|d| d.value.as_deref().is_some_and(journal::elided))
+            {
+                return Err(Error::Usage(format!(
+                    "run `{run}` did `{}({})`, whose value the journal keeps only as {}: resuming cannot replay it; start a new run",
+                    step.primitive,
+                    step.args.join(", "),
+                    step.value.as_deref().unwrap_or_default()
+                )));
+            }
             run_runbook(site, &runbook, params, &options, Some((run, replay)))
         }
         Command::Report { site, run, html } => {
@@ -198,7 +222,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let run_id = crate::store::new_generation();
             let start =
                 start_entry(&run_id, &site, ("repl", "repl", None), &BTreeMap::new(), false, None);
-            let journal = journal::Journal::create(&site.store, start)?;
+            let cap = site.limits.journal_bytes;
+            let journal = journal::Journal::create(&site.store, start, &[], cap)?;
             let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
             let result = crate::repl::run(rt.clone());
             if let Some(journal) = rt.journal() {
@@ -255,7 +280,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 options.dry_run,
                 None,
             );
-            let journal = journal::Journal::create(&site.store, start)?;
+            let cap = site.limits.journal_bytes;
+            let secrets = journal::secret_values(&params);
+            let journal = journal::Journal::create(&site.store, start, &secrets, cap)?;
             let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
             let targets = batch::select(&rt, &targets)?;
             let mut policy = batch::Policy::new(rt.site.group_capacity);
@@ -265,6 +292,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             policy.on_failure = on_failure;
             let generation = crate::store::new_generation();
             let job = |server: &str| -> Result<String> {
+                let _admitted =
+                    rt.journal().map(|j| j.admit(&format!("batch {op}"))).transpose()?;
                 let args = vec![format!("{server:?}")];
                 rt.journaled(&format!("batch {op}"), Some(server.to_string()), args, || {
                     match operation {

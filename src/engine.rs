@@ -4,7 +4,7 @@
 //! interrupted run starts again what it stopped (R11).
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -107,15 +107,21 @@ pub fn engine(
     engine.on_debug(move |text, _, _| r.report.note(None, text));
 
     let script: Script = Arc::new(OnceLock::new());
-    // Every primitive is journalled; an argument named `s` is the server it acts on, and
-    // one named `text` is recorded by its size only.
+    // Every primitive is journalled, and admitted under the journal's cap before it (or
+    // its hooks) does anything; an argument named `s` is the server it acts on, and one
+    // named `text` is a file's content (recorded by its size and sha256 only).
     macro_rules! bind {
         ($name:literal, |$rt:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
             let $rt = rt.clone();
             let hooks_script = script.clone();
             engine.register_fn($name, move |$($arg: $ty),*| {
                 let $rt = &$rt;
-                let args: Vec<String> = vec![$(crate::journal::show_arg(stringify!($arg), format!("{:?}", $arg))),*];
+                let _admitted = wrap($rt, $rt.journal().map(|j| j.admit($name)).transpose())?;
+                let args: Vec<String> = match $rt.journal() {
+                    #[allow(unused_variables)]
+                    Some(j) => vec![$(j.arg(stringify!($arg), &$arg)),*],
+                    None => Vec::new(),
+                };
                 #[allow(unused_mut)]
                 let mut server: Option<String> = None;
                 $(if stringify!($arg) == "s" && server.is_none() {
@@ -359,6 +365,11 @@ fn to_array(manifests: Vec<Manifest>) -> Array {
 /// Compiles and runs `runbook`; on failure or Ctrl-C, starts again what it stopped (R11).
 pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String>) -> Result<()> {
     let result = execute(rt, runbook, params);
+    // A step refused for the journal's cap fails the run, even if the script caught it.
+    let result = match (result, rt.journal().and_then(|j| j.overflowed())) {
+        (Ok(()), Some(full)) => Err(full),
+        (result, _) => result,
+    };
     let result = if rt.cancel.load(Ordering::SeqCst) && result.is_err() {
         Err(Error::Interrupted)
     } else {
@@ -381,10 +392,21 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
 fn load_hooks(engine: &Engine, rt: &Runtime) -> Result<Option<Arc<AST>>> {
     let Some(folder) = &rt.site.site_folder else { return Ok(None) };
     let path = folder.join("hooks.rhai");
-    if !path.is_file() {
+    if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(None);
     }
-    let runbook = Runbook::find(&path.to_string_lossy())?;
+    // Held inside the site folder by the same guard as imports and site runbooks: hooks
+    // that lead out of it are refused, never passed over.
+    let what = "the site's hooks `hooks.rhai`";
+    let source = crate::runbook::guarded(folder, Path::new("hooks.rhai"), what, "the site folder")
+        .and_then(|real| crate::runbook::read_script(&real))
+        .map_err(|e| Error::Usage(format!("cannot use {what} (`{}`): {e}", path.display())))?;
+    let runbook = Runbook {
+        name: "hooks".into(),
+        origin: path.to_string_lossy().into_owned(),
+        source,
+        dir: Some(folder.clone()),
+    };
     let errors = crate::check::check(&runbook);
     if !errors.is_empty() {
         return Err(Error::Several(errors));
@@ -492,11 +514,14 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
             false,
         );
     }
-    let cause = rt.take_failure().filter(|_| matches!(error, EvalAltResult::ErrorRuntime(..)));
     let message = match &error {
         EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
         other => other.to_string().split(" (line").next().unwrap_or_default().to_string(),
     };
+    // The primitive's own error, unless the script caught that one and threw another.
+    let cause = rt.take_failure().filter(|cause| {
+        matches!(error, EvalAltResult::ErrorRuntime(..)) && cause.to_string() == message
+    });
     script_error(runbook, position, message, cause.map(Box::new), false)
 }
 
@@ -527,24 +552,18 @@ struct GuardedResolver {
 }
 
 /// The file `import "path"` names, if it is a plain name inside `dir` that does not lead
-/// out of it (through `..`, an absolute path or a symbolic link).
+/// out of it (through `..`, an absolute path or a symbolic link): the same guard as site
+/// runbooks and hooks.
 pub fn resolve_import(dir: Option<&Path>, path: &str) -> std::result::Result<PathBuf, String> {
     let Some(dir) = dir else {
         return Err("standard runbooks import nothing".into());
     };
-    let relative = Path::new(path);
-    if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(format!(
-            "import `{path}` refused: only plain names inside the runbook's folder"
-        ));
-    }
-    let file = dir.join(relative).with_extension("rhai");
-    let base = dir.canonicalize().map_err(|e| e.to_string())?;
-    let real = file.canonicalize().map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
-    if !real.starts_with(&base) {
-        return Err(format!("import `{path}` refused: it leads outside `{}`", base.display()));
-    }
-    Ok(real)
+    crate::runbook::guarded(
+        dir,
+        &Path::new(path).with_extension("rhai"),
+        &format!("import `{path}`"),
+        "the runbook's folder",
+    )
 }
 
 impl ModuleResolver for GuardedResolver {
@@ -559,7 +578,7 @@ impl ModuleResolver for GuardedResolver {
             EvalAltResult::ErrorInModule(path.to_string(), why.into(), pos).into()
         };
         let real = resolve_import(self.dir.as_deref(), path).map_err(refuse)?;
-        let text = std::fs::read_to_string(&real).map_err(|e| refuse(e.to_string()))?;
+        let text = crate::runbook::read_script(&real).map_err(refuse)?;
         let mut ast = engine.compile(text)?;
         ast.set_source(real.to_string_lossy().as_ref());
         Ok(Module::eval_ast_as_new(Scope::new(), &ast, engine)?.into())

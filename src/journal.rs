@@ -1,6 +1,7 @@
 //! The run journal: every step of every run appended as one JSON line to
 //! `STORE/journal/RUN.jsonl` — run id, runbook and its sha256, server, primitive,
-//! arguments (with file contents and secret-looking parameters masked), result and times.
+//! arguments (file contents and long values only by size and sha256, the values of
+//! secret-looking parameters masked), result and times, under a size cap.
 //! A failed run is resumed from it, and its report is the evidence for a change record.
 
 use std::collections::BTreeMap;
@@ -8,9 +9,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::store::now;
@@ -53,29 +55,121 @@ pub enum Entry {
     },
 }
 
+/// The longest argument, value or server name a journal keeps as it is. Longer ones, and
+/// file contents whatever their size, appear only as `<N bytes, sha256 HEX>`.
+pub const VALUE_BOUND: usize = 256;
+/// The same for error texts and overrides (a refusal names its rule, reason and remedy).
+pub const TEXT_BOUND: usize = 1024;
+/// The most one admitted step (with the overrides it records) adds to a journal: a step is
+/// admitted only while this much of the cap is left.
+pub const STEP_RESERVE: u64 = 8 * 1024;
+/// The longest step line (far below `STEP_RESERVE`: every field is bounded already).
+const STEP_LINE: usize = 4 * 1024;
+/// The default cap of a run's journal (`[limits] journal_bytes`).
+pub const DEFAULT_CAP: u64 = 64 << 20;
+/// Primitives whose value is a file's content: journalled only by size and sha256.
+const CONTENT_VALUES: &[&str] = &["read_file"];
+
 pub struct Journal {
     pub run: String,
     pub path: PathBuf,
-    file: Mutex<File>,
+    writer: Mutex<Writer>,
     seq: AtomicUsize,
+    /// The values of secret parameters, as given and as Rhai's debug text shows them,
+    /// longest first: masked as `***` wherever they appear.
+    secrets: Vec<String>,
+    /// Bytes the journal may hold; only the end entry is written beyond it.
+    cap: u64,
+    /// Set once a step was refused for the cap: the run fails even if the script went on.
+    full: AtomicBool,
+}
+
+struct Writer {
+    file: File,
+    written: u64,
+    /// Steps admitted and still running, each holding `STEP_RESERVE` bytes.
+    reserved: u64,
+}
+
+/// A step admitted under the cap; its room is given back when it is dropped.
+pub struct Admission<'a>(&'a Journal);
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        let mut writer = self.0.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.reserved = writer.reserved.saturating_sub(1);
+    }
+}
+
+/// Whether a parameter's name says it holds a secret.
+pub fn is_secret(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    ["pass", "secret", "token", "key", "credential"].iter().any(|w| lower.contains(w))
 }
 
 /// Parameters whose names look like secrets are never written down.
 pub fn mask_params(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     params
         .iter()
-        .map(|(k, v)| {
-            let lower = k.to_lowercase();
-            let secret =
-                ["pass", "secret", "token", "key", "credential"].iter().any(|w| lower.contains(w));
-            (k.clone(), if secret { "***".to_string() } else { v.clone() })
-        })
+        .map(|(k, v)| (k.clone(), if is_secret(k) { "***".to_string() } else { v.clone() }))
         .collect()
 }
 
-/// How an argument appears in the journal: file contents only by size.
-pub fn show_arg(name: &str, text: String) -> String {
-    if name == "text" { format!("<{} bytes>", text.len()) } else { text }
+/// The values of the secret parameters among `params`, for `Journal::create`.
+pub fn secret_values(params: &BTreeMap<String, String>) -> Vec<String> {
+    params.iter().filter(|(k, _)| is_secret(k)).map(|(_, v)| v.clone()).collect()
+}
+
+/// `<N bytes, sha256 HEX>`: how the journal shows a file's content or a long value.
+pub fn digest(text: &str) -> String {
+    let hash: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("<{} bytes, sha256 {hash}>", text.len())
+}
+
+/// Whether a journalled value stands for one the journal did not keep (`<N bytes, …>`):
+/// it cannot be replayed.
+pub fn elided(text: &str) -> bool {
+    let Some(inner) = text.strip_prefix('<').and_then(|t| t.strip_suffix('>')) else {
+        return false;
+    };
+    inner
+        .split_once(" bytes")
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The length of `text` once written as a JSON string (without its quotes).
+fn json_len(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum()
+}
+
+/// A primitive's argument, as the journal shows it.
+pub trait Arg {
+    /// Its text, and whether it is a string (shown quoted).
+    fn text(&self) -> (std::borrow::Cow<'_, str>, bool);
+}
+
+impl Arg for &str {
+    fn text(&self) -> (std::borrow::Cow<'_, str>, bool) {
+        ((*self).into(), true)
+    }
+}
+
+impl Arg for i64 {
+    fn text(&self) -> (std::borrow::Cow<'_, str>, bool) {
+        (self.to_string().into(), false)
+    }
+}
+
+impl Arg for rhai::Map {
+    fn text(&self) -> (std::borrow::Cow<'_, str>, bool) {
+        (format!("{self:?}").into(), false)
+    }
 }
 
 impl Journal {
@@ -83,8 +177,9 @@ impl Journal {
         store.join("journal")
     }
 
-    /// Opens a new journal for a run and writes its start entry.
-    pub fn create(store: &Path, start: Entry) -> Result<Journal> {
+    /// Opens a new journal for a run and writes its start entry. `secrets` are the values
+    /// of the run's secret parameters, masked wherever they appear; `cap` bounds its size.
+    pub fn create(store: &Path, start: Entry, secrets: &[String], cap: u64) -> Result<Journal> {
         let Entry::Start { run, .. } = &start else { unreachable!("a journal starts with Start") };
         let dir = Journal::dir(store);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -94,9 +189,27 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        let journal =
-            Journal { run: run.clone(), path, file: Mutex::new(file), seq: AtomicUsize::new(0) };
-        journal.append(&start)?;
+        let mut forms: Vec<String> = Vec::new();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            let debug = format!("{secret:?}");
+            let debug = debug[1..debug.len() - 1].to_string();
+            forms.push(secret.clone());
+            if debug != *secret {
+                forms.push(debug);
+            }
+        }
+        forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        forms.dedup();
+        let journal = Journal {
+            run: run.clone(),
+            path,
+            writer: Mutex::new(Writer { file, written: 0, reserved: 0 }),
+            seq: AtomicUsize::new(0),
+            secrets: forms,
+            cap,
+            full: AtomicBool::new(false),
+        };
+        journal.append(&journal.clean(start))?;
         Ok(journal)
     }
 
@@ -104,22 +217,153 @@ impl Journal {
         self.seq.fetch_add(1, Ordering::SeqCst) + 1
     }
 
-    pub fn append(&self, entry: &Entry) -> Result<()> {
-        let mut line = serde_json::to_string(entry).expect("entries serialise");
-        line.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(line.as_bytes())
-            .and_then(|_| file.flush())
-            .map_err(|e| Error::io(&self.path, e))
+    /// Admits one step under the journal's cap, before it does anything; refused when
+    /// the journal is too full to record it.
+    pub fn admit(&self, primitive: &str) -> Result<Admission<'_>> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.written + (writer.reserved + 1) * STEP_RESERVE > self.cap {
+            self.full.store(true, Ordering::SeqCst);
+            return Err(self.full_error(Some(primitive)));
+        }
+        writer.reserved += 1;
+        Ok(Admission(self))
     }
 
+    /// The cap error, once a step was refused for it.
+    pub fn overflowed(&self) -> Option<Error> {
+        self.full.load(Ordering::SeqCst).then(|| self.full_error(None))
+    }
+
+    fn full_error(&self, primitive: Option<&str>) -> Error {
+        let refused =
+            primitive.map(|p| format!(": `{p}` refused before doing anything")).unwrap_or_default();
+        Error::Other(anyhow::anyhow!(
+            "the run's journal `{}` reached its cap of {} bytes{refused}; raise `[limits] journal_bytes` in the site file to allow more",
+            self.path.display(),
+            self.cap
+        ))
+    }
+
+    /// `text` with every secret masked, and whether it held one.
+    fn redact(&self, text: &str) -> (String, bool) {
+        let mut out = text.to_string();
+        let mut found = false;
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+                found = true;
+            }
+        }
+        (out, found)
+    }
+
+    /// How `raw` appears in the journal: secrets masked, and only its size and sha256 when
+    /// it is a file's content or longer than `bound` (no sha256 if it holds a secret,
+    /// which the hash would let anyone guess).
+    fn show(&self, raw: &str, quoted: bool, content: bool, bound: usize) -> String {
+        let (clean, secret) = self.redact(raw);
+        let long = clean.len() > bound;
+        let shown = if quoted && !long { format!("{clean:?}") } else { clean };
+        if content || long || json_len(&shown) > bound {
+            if secret {
+                format!("<{} bytes, sha256 withheld: it holds a secret>", raw.len())
+            } else {
+                digest(raw)
+            }
+        } else {
+            shown
+        }
+    }
+
+    /// A primitive's argument as the journal shows it: an argument named `text` is a
+    /// file's content.
+    pub fn arg(&self, name: &str, value: &impl Arg) -> String {
+        let (text, quoted) = value.text();
+        self.show(&text, quoted, name == "text", VALUE_BOUND)
+    }
+
+    /// The entry as it is written: secrets masked, file contents and long texts by size
+    /// and sha256 only. Every entry goes through here.
+    fn clean(&self, entry: Entry) -> Entry {
+        let text = |t: String, bound: usize| self.show(&t, false, false, bound);
+        match entry {
+            Entry::Start {
+                run,
+                runbook,
+                origin,
+                sha256,
+                params,
+                site,
+                user,
+                dry_run,
+                resumed_from,
+                at,
+            } => Entry::Start {
+                run,
+                runbook: text(runbook, VALUE_BOUND),
+                origin: text(origin, TEXT_BOUND),
+                sha256,
+                params: params
+                    .into_iter()
+                    .map(|(k, v)| (text(k, VALUE_BOUND), text(v, VALUE_BOUND)))
+                    .collect(),
+                site,
+                user,
+                dry_run,
+                resumed_from,
+                at,
+            },
+            Entry::Step { seq, server, primitive, args, result, value, error, started, ended } => {
+                let content = CONTENT_VALUES.contains(&primitive.as_str());
+                let mut args: Vec<String> =
+                    args.into_iter().map(|a| text(a, VALUE_BOUND)).collect();
+                // Only this many arguments fit in a step line; no primitive takes more.
+                if args.iter().map(|a| json_len(a) + 3).sum::<usize>() > STEP_LINE / 2 {
+                    args = vec![digest(&args.join(", "))];
+                }
+                Entry::Step {
+                    seq,
+                    server: server.map(|s| text(s, VALUE_BOUND)),
+                    primitive: text(primitive, VALUE_BOUND),
+                    args,
+                    result,
+                    // A value shaped like an elided one is elided, so that resuming never
+                    // mistakes one for the other.
+                    value: value.map(|v| self.show(&v, false, content || elided(&v), VALUE_BOUND)),
+                    error: error.map(|e| text(e, TEXT_BOUND)),
+                    started,
+                    ended,
+                }
+            }
+            Entry::Override { text: t, at } => Entry::Override { text: text(t, TEXT_BOUND), at },
+            Entry::End { status, error, at } => {
+                Entry::End { status, error: error.map(|e| text(e, TEXT_BOUND)), at }
+            }
+        }
+    }
+
+    fn append(&self, entry: &Entry) -> Result<()> {
+        let mut line = serde_json::to_string(entry).expect("entries serialise");
+        line.push('\n');
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|_| writer.file.flush())
+            .map_err(|e| Error::io(&self.path, e))?;
+        writer.written += line.len() as u64;
+        Ok(())
+    }
+
+    /// Records a step (or an override, or the end): every entry is cleaned first.
     pub fn step(&self, entry: Entry) {
         // A journal that cannot be written must not go unnoticed, but the step happened.
-        if let Err(e) = self.append(&entry) {
+        if let Err(e) = self.append(&self.clean(entry)) {
             eprintln!("warning: cannot write the journal: {e}");
         }
     }
 
+    /// The end entry: always written, within a small reserve above the cap.
     pub fn end(&self, status: &str, error: Option<String>) {
         self.step(Entry::End { status: status.to_string(), error, at: now() });
     }

@@ -1,8 +1,10 @@
-//! Runbooks: the standard ones built into the binary from `stdlib/`, or a script by
-//! path; their header (`//!` lines) says what they do and which parameters they take.
+//! Runbooks: the standard ones built into the binary from `stdlib/`, the site folder's
+//! own (held inside it by the same guard as imports), or a script by path, each read
+//! with a bound; their header (`//!` lines) says what they do and which parameters they take.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::io::ErrorKind;
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::site::{Site, suggest};
@@ -32,59 +34,177 @@ pub struct Param {
     pub help: String,
 }
 
+/// The largest script kuroko reads (a runbook, an import, the site's hooks).
+pub const MAX_SCRIPT: u64 = 1 << 20;
+
+/// The one guard for every script a folder supplies (imports, site runbooks, the site's
+/// hooks): `relative` is made of plain names only, and the file it names, once every
+/// symbolic link is followed, is a regular file inside `dir` (`place` in messages).
+pub fn guarded(
+    dir: &Path,
+    relative: &Path,
+    what: &str,
+    place: &str,
+) -> std::result::Result<PathBuf, String> {
+    if relative.as_os_str().is_empty()
+        || !relative.components().all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err(format!("{what} refused: only plain names inside {place}"));
+    }
+    let file = dir.join(relative);
+    let base = dir.canonicalize().map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+    let real = file.canonicalize().map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+    if !real.starts_with(&base) {
+        return Err(format!(
+            "{what} refused: it leads outside `{}` (to `{}`)",
+            base.display(),
+            real.display()
+        ));
+    }
+    let meta =
+        std::fs::metadata(&real).map_err(|e| format!("cannot read `{}`: {e}", real.display()))?;
+    check_script(&meta).map_err(|why| format!("{what} refused: `{}` {why}", real.display()))?;
+    Ok(real)
+}
+
+/// Why a file cannot be a script: not a regular file, or too large.
+fn check_script(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    if meta.len() > MAX_SCRIPT {
+        return Err(format!(
+            "has {} bytes, more than the {MAX_SCRIPT} a script may have",
+            meta.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a script, refusing anything but a regular file of at most `MAX_SCRIPT` bytes
+/// (a device or a FIFO is refused before it is read, and without blocking).
+pub fn read_script(path: &Path) -> std::result::Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    check_script(&meta).map_err(|why| format!("`{name}` {why}"))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    // It may have changed between the two looks: what was opened is what counts.
+    check_script(&file.metadata().map_err(|e| e.to_string())?)
+        .map_err(|why| format!("`{name}` {why}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCRIPT + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SCRIPT {
+        return Err(format!("`{name}` has more than the {MAX_SCRIPT} bytes a script may have"));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("`{name}` is not UTF-8 text"))
+}
+
+/// Whether `what` names a runbook rather than a file: no `/`, no `.rhai` ending.
+fn is_name(what: &str) -> bool {
+    !what.contains('/') && !what.ends_with(".rhai")
+}
+
 impl Runbook {
     /// A runbook by name — the site folder's `NAME.rhai` first, then the stdlib
-    /// (`stdlib:NAME` skips the site folder) — or a script when `what` names a file.
+    /// (`stdlib:NAME` names a standard one only) — or a script when `what` names a file.
     pub fn find_for(what: &str, site_folder: Option<&Path>) -> Result<Runbook> {
-        let plain = !what.contains('/') && !what.ends_with(".rhai");
-        if let (Some(folder), true) = (site_folder, plain && !what.starts_with("stdlib:")) {
-            let path = folder.join(format!("{what}.rhai"));
-            if path.is_file() {
-                let source = std::fs::read_to_string(&path).map_err(|e| {
-                    Error::Usage(format!("cannot read the site runbook `{}`: {e}", path.display()))
-                })?;
-                return Ok(Runbook {
-                    name: what.to_string(),
-                    origin: path.to_string_lossy().into_owned(),
-                    source,
-                    dir: Some(folder.to_path_buf()),
-                });
-            }
+        if let Some(name) = what.strip_prefix("stdlib:") {
+            return Runbook::stdlib(name).ok_or_else(|| {
+                let hint = suggest(name, names().into_iter())
+                    .map(|s| format!("did you mean `stdlib:{s}`? "))
+                    .unwrap_or_default();
+                Error::Usage(format!(
+                    "no standard runbook `{name}`: {hint}the standard runbooks are {}",
+                    names().join(", ")
+                ))
+            });
         }
-        Runbook::find(what.strip_prefix("stdlib:").unwrap_or(what))
+        if !is_name(what) {
+            return Runbook::file(what);
+        }
+        let plain = !what.is_empty()
+            && !what.starts_with('.')
+            && !what.contains('\\')
+            && !what.chars().any(char::is_control);
+        if !plain {
+            return Err(Error::Usage(format!(
+                "`{}` is not a runbook name: a name is a plain file name without `.rhai` (a script is given by its path, `./x.rhai`)",
+                what.escape_debug()
+            )));
+        }
+        if let Some(folder) = site_folder
+            && let Some(runbook) = Runbook::site(what, folder)?
+        {
+            return Ok(runbook);
+        }
+        Runbook::stdlib(what).ok_or_else(|| {
+            let hint = suggest(what, STDLIB.iter().map(|(n, _)| *n))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("the standard runbooks are {}", names().join(", ")));
+            Error::Usage(format!(
+                "no runbook `{what}`: {hint} (a script is given by its path, `./x.rhai`)"
+            ))
+        })
     }
 
     /// A stdlib runbook by name, or a script when `what` names a file.
     pub fn find(what: &str) -> Result<Runbook> {
-        if let Some((name, source)) = STDLIB.iter().find(|(name, _)| *name == what) {
-            return Ok(Runbook {
-                name: name.to_string(),
-                origin: format!("stdlib/{name}.rhai"),
-                source: source.to_string(),
-                dir: None,
-            });
+        Runbook::find_for(what, None)
+    }
+
+    /// The standard runbook `name`, if there is one.
+    pub fn stdlib(name: &str) -> Option<Runbook> {
+        STDLIB.iter().find(|(n, _)| *n == name).map(|(name, source)| Runbook {
+            name: name.to_string(),
+            origin: format!("stdlib/{name}.rhai"),
+            source: source.to_string(),
+            dir: None,
+        })
+    }
+
+    /// The site folder's runbook `name` (`FOLDER/NAME.rhai`), if the folder has one.
+    /// It must stay inside the folder: one that leads out is refused, never passed over.
+    pub fn site(name: &str, folder: &Path) -> Result<Option<Runbook>> {
+        let file = format!("{name}.rhai");
+        let path = folder.join(&file);
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
+            return Ok(None);
         }
+        let what = format!("the site runbook `{name}`");
+        let source = guarded(folder, Path::new(&file), &what, "the site folder")
+            .and_then(|real| read_script(&real))
+            .map_err(|e| Error::Usage(format!("cannot use {what} (`{}`): {e}", path.display())))?;
+        Ok(Some(Runbook {
+            name: name.to_string(),
+            origin: path.to_string_lossy().into_owned(),
+            source,
+            dir: Some(folder.to_path_buf()),
+        }))
+    }
+
+    /// A script by its path: a regular file of at most `MAX_SCRIPT` bytes.
+    pub fn file(what: &str) -> Result<Runbook> {
         let path = Path::new(what);
-        if path.extension().is_some_and(|e| e == "rhai") || what.contains('/') {
-            let source = std::fs::read_to_string(path)
-                .map_err(|e| Error::Usage(format!("cannot read the runbook `{what}`: {e}")))?;
-            let name =
-                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            return Ok(Runbook {
-                name,
-                origin: what.to_string(),
-                source,
-                dir: Some(
-                    path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-                ),
-            });
-        }
-        let hint = suggest(what, STDLIB.iter().map(|(n, _)| *n))
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| format!("the standard runbooks are {}", names().join(", ")));
-        Err(Error::Usage(format!(
-            "no runbook `{what}`: {hint} (a script is given by its path, `./x.rhai`)"
-        )))
+        let source = read_script(path)
+            .map_err(|e| Error::Usage(format!("cannot read the runbook `{what}`: {e}")))?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Runbook {
+            name,
+            origin: what.to_string(),
+            source,
+            dir: Some(
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ),
+        })
     }
 
     /// The first `//!` line: what the runbook does.

@@ -354,11 +354,17 @@ pub struct Limits {
     pub operations: u64,
     /// Wall time of a whole run, in seconds.
     pub seconds: u64,
+    /// Bytes a run's journal may hold: a step that would go beyond is refused.
+    pub journal_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { operations: 50_000_000, seconds: 24 * 3600 }
+        Limits {
+            operations: 50_000_000,
+            seconds: 24 * 3600,
+            journal_bytes: crate::journal::DEFAULT_CAP,
+        }
     }
 }
 

@@ -188,3 +188,77 @@ fn site_scripts_cannot_import_from_outside_the_site_folder() {
     site.kuroko(&["run", "evil"]).code(2).stderr_has("only plain names");
     assert_unchanged(&before, &site.snapshot());
 }
+
+/// A script outside the site folder that leaves a canary on `ms-01` if it ever runs.
+const OUTSIDE: &str = "write_file(\"ms-01\", \"var/tmp/canary\", \"the outside script ran\");\n";
+const OUTSIDE_HOOKS: &str = "fn before_stop_interstage(server) {\n    write_file(\"ms-01\", \"var/tmp/canary\", \"the outside hook ran\");\n}\n";
+
+#[test]
+fn a_site_runbook_leading_out_of_the_site_folder_is_refused() {
+    let site = customised(&[], "");
+    let outside = site.temp.path().join("outside.rhai");
+    fs::write(&outside, OUTSIDE).unwrap();
+    let folder = site.dir().join("custom");
+    // By a symbolic link named like a standard runbook: refused, not passed over for it.
+    std::os::unix::fs::symlink(&outside, folder.join("expand.rhai")).unwrap();
+    std::os::unix::fs::symlink("../../outside.rhai", folder.join("mine.rhai")).unwrap();
+    std::os::unix::fs::symlink(folder.join("gone.txt"), folder.join("gone.rhai")).unwrap();
+    let before = site.snapshot();
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01"])
+        .code(2)
+        .stderr_has("the site runbook `expand` refused: it leads outside");
+    site.kuroko(&["run", "mine"]).code(2).stderr_has("leads outside");
+    site.kuroko(&["run", "gone"]).code(2).stderr_has("cannot use the site runbook `gone`");
+    // A name is a plain name: `..` and hidden names are no runbook names.
+    site.kuroko(&["run", ".."]).code(2).stderr_has("is not a runbook name");
+    site.kuroko(&["run", ".hidden"]).code(2).stderr_has("is not a runbook name");
+    site.kuroko(&["batch", "ms-01", "run", "mine"]).code(2).stderr_has("leads outside");
+    assert!(!site.root("ms-01").join("var/tmp/canary").exists(), "the outside script ran");
+    assert!(!site.store().join("journal").exists(), "a run started");
+    assert_unchanged(&before, &site.snapshot());
+}
+
+#[test]
+fn site_hooks_leading_out_of_the_site_folder_are_refused() {
+    let site = customised(&[], "");
+    let outside = site.temp.path().join("outside-hooks.rhai");
+    fs::write(&outside, OUTSIDE_HOOKS).unwrap();
+    std::os::unix::fs::symlink(&outside, site.dir().join("custom/hooks.rhai")).unwrap();
+    let before = site.snapshot();
+    site.kuroko(&["run", "backup-site"])
+        .code(2)
+        .stderr_has("the site's hooks `hooks.rhai` refused: it leads outside");
+    assert!(!site.root("ms-01").join("var/tmp/canary").exists(), "the outside hook ran");
+    assert_unchanged(&before, &site.snapshot());
+    // A hooks file that is no regular file is refused too, not passed over.
+    fs::remove_file(site.dir().join("custom/hooks.rhai")).unwrap();
+    fs::create_dir(site.dir().join("custom/hooks.rhai")).unwrap();
+    let before = site.snapshot();
+    site.kuroko(&["run", "backup-site"]).code(2).stderr_has("is not a regular file");
+    assert_unchanged(&before, &site.snapshot());
+}
+
+#[test]
+fn resuming_finds_a_site_runbook_through_the_same_guard() {
+    let book = "stop_interstage(\"ms-01\");\nthrow \"stop\";\n";
+    let site = customised(&[("fails.rhai", book)], "");
+    let failed = site.kuroko(&["run", "fails"]).code(1);
+    let run = failed
+        .stderr
+        .split("kuroko resume ")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string();
+    // The same text, but outside the site folder: the sha256 matches, the guard refuses.
+    let outside = site.temp.path().join("fails.rhai");
+    fs::write(&outside, book).unwrap();
+    let link = site.dir().join("custom/fails.rhai");
+    fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let before = site.snapshot();
+    site.kuroko(&["resume", &run]).code(2).stderr_has("leads outside");
+    assert_unchanged(&before, &site.snapshot());
+}

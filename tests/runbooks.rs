@@ -121,3 +121,49 @@ fn a_runbook_reads_and_writes_small_files_but_never_the_resources() {
         .stderr_has("plain path");
     assert_unchanged(&before, &site.snapshot());
 }
+
+/// The runs the store's journal holds.
+fn journalled_runs(site: &Site) -> usize {
+    std::fs::read_dir(site.store().join("journal")).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn stdlib_names_only_a_shipped_runbook() {
+    let site = Site::new();
+    std::fs::write(
+        site.temp.path().join("x.rhai"),
+        "write_file(\"ms-01\", \"var/tmp/ran\", \"\");",
+    )
+    .unwrap();
+    let before = site.snapshot();
+    for what in ["stdlib:/etc/passwd", "stdlib:../x", "stdlib:nope", "stdlib:", "stdlib:x.rhai"] {
+        site.kuroko(&["run", what])
+            .code(2)
+            .stderr_has("no standard runbook")
+            .stderr_has("the standard runbooks are expand, recover, backup-site");
+    }
+    site.kuroko(&["run", "stdlib:expnd"]).code(2).stderr_has("did you mean `stdlib:expand`?");
+    assert_eq!(journalled_runs(&site), 0, "nothing ran");
+    assert_unchanged(&before, &site.snapshot());
+}
+
+#[test]
+fn a_runbook_path_must_be_a_small_regular_file() {
+    let site = Site::new();
+    let before = site.snapshot();
+    let started = std::time::Instant::now();
+    site.kuroko(&["run", "/dev/zero"]).code(2).stderr_has("is not a regular file");
+    site.kuroko(&["run", "/dev/stdin"]).code(2).stderr_has("is not a regular file");
+    site.kuroko(&["run", site.temp.path().to_str().unwrap()])
+        .code(2)
+        .stderr_has("is not a regular file");
+    let fifo = site.temp.path().join("fifo.rhai");
+    crate::support::sh(site.temp.path(), "mkfifo fifo.rhai").success();
+    site.kuroko(&["run", fifo.to_str().unwrap()]).code(2).stderr_has("is not a regular file");
+    let big = site.temp.path().join("big.rhai");
+    std::fs::write(&big, "// padding\n".repeat(100_000)).unwrap();
+    site.kuroko(&["run", big.to_str().unwrap()]).code(2).stderr_has("more than the 1048576");
+    assert!(started.elapsed().as_secs() < 10, "refusing took {:?}", started.elapsed());
+    assert_eq!(journalled_runs(&site), 0, "nothing ran");
+    assert_unchanged(&before, &site.snapshot());
+}
