@@ -261,6 +261,21 @@ impl Template {
         self.parts.iter().all(|p| matches!(p, Part::Text(t) if t.trim().is_empty()))
     }
 
+    /// The template filled as plain text (for a value such as a PATH entry, which is data
+    /// and is quoted as a whole afterwards), in one pass.
+    pub fn fill(&self, values: &[(&str, &str)]) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Slot(name) => out.push_str(
+                    values.iter().find(|(n, _)| n == name).map(|(_, v)| *v).unwrap_or(""),
+                ),
+            }
+        }
+        out
+    }
+
     /// The script with every placeholder replaced by its value, quoted, in one pass. An
     /// empty value (the root `/`, `{managed}` on the admin server) leaves nothing rather
     /// than an empty argument; a placeholder without a value is left empty too.

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the real `kuroko` executable on a
 //! rehearsal site made in a temporary folder.
 
+mod adversarial;
 mod archives;
 mod batch;
 mod check;

@@ -21,6 +21,10 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn from_output(output: Output) -> Run {
+        Run::from(output)
+    }
+
     fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),

@@ -457,7 +457,14 @@ impl Runtime {
 
 /// The start of the unpack script; its data comes as variables (`d`, `sha`, `units`,
 /// `keepcert`) and the certificate patterns follow as the words of a `for c in` list.
-const UNPACK_START: &str = r#"ownd "$d" || exit 90
+const UNPACK_START: &str = r#"parent() { case "$1" in */*) printf '%s' "${1%/*}" ;; *) printf '.' ;; esac; }
+while IFS= read -r u; do
+  [ -n "$u" ] || continue
+  nolink "$(parent "$u")" || exit 90
+done <<EOF
+$units
+EOF
+ownd "$d" || exit 90
 k=$(mktemp -d "$d/work.XXXXXX") || exit 90
 trap 'rm -rf -- "$k"' EXIT
 cat > "$k/incoming.tar" || exit 4
@@ -465,13 +472,6 @@ sum=$(sha256sum < "$k/incoming.tar" | cut -d' ' -f1)
 if [ "$sum" != "$sha" ]; then echo "the archive arrived damaged (sha256 $sum): nothing was changed" >&2; exit 4; fi
 mkdir -- "$k/stage" "$k/old" || exit 5
 if ! tar -xpf "$k/incoming.tar" -C "$k/stage"; then echo "unpacking into the staging folder failed: nothing was changed" >&2; exit 5; fi
-parent() { case "$1" in */*) printf '%s' "${1%/*}" ;; *) printf '.' ;; esac; }
-while IFS= read -r u; do
-  [ -n "$u" ] || continue
-  nolink "$(parent "$u")" || exit 90
-done <<EOF
-$units
-EOF
 cert=kept
 "#;
 
