@@ -214,7 +214,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         Command::Report { site, run, html } => {
             let site = Site::load(&site)?;
             let entries = journal::read(&site.store, &run)?;
-            print!("{}", journal::report(&entries, html));
+            crate::report::say(journal::report(&entries, html).trim_end_matches('\n'));
             Ok(ExitCode::Success)
         }
         Command::Repl { site, options } => {
@@ -236,9 +236,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Runs { site } => {
             let site = Site::load(&site)?;
-            println!("{:<26} {:<14} STATUS", "RUN", "RUNBOOK");
+            crate::say!("{:<26} {:<14} STATUS", "RUN", "RUNBOOK");
             for (run, runbook, status) in journal::runs(&site.store) {
-                println!("{run:<26} {runbook:<14} {status}");
+                crate::say!("{run:<26} {runbook:<14} {status}");
             }
             Ok(ExitCode::Success)
         }
@@ -340,23 +340,23 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 let runbook = Runbook::find(name)?;
                 let found = crate::check::check(&runbook);
                 if found.is_empty() {
-                    println!("ok     {}", runbook.origin);
+                    crate::say!("ok     {}", runbook.origin);
                 }
                 errors.extend(found);
             }
             if errors.is_empty() { Ok(ExitCode::Success) } else { Err(Error::Several(errors)) }
         }
         Command::Reference => {
-            print!("{}", crate::primitives::docs::reference());
+            crate::report::say(crate::primitives::docs::reference().trim_end_matches('\n'));
             Ok(ExitCode::Success)
         }
         Command::Runbooks => {
             for (name, _) in STDLIB {
                 let runbook = Runbook::find(name)?;
-                println!("{name:<12} {}", runbook.summary());
+                crate::say!("{name:<12} {}", runbook.summary());
                 for param in runbook.params() {
                     let kind = param.kind.as_deref().map(|k| format!(" <{k}>")).unwrap_or_default();
-                    println!("{:<12}   -p {}=…{kind}  {}", "", param.name, param.help);
+                    crate::say!("{:<12}   -p {}=…{kind}  {}", "", param.name, param.help);
                 }
             }
             Ok(ExitCode::Success)
@@ -372,9 +372,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             for name in names {
                 match site.server(&name).and_then(|server| crate::transport::trust(server, replace))
                 {
-                    Ok(line) => println!("{line}"),
+                    Ok(line) => crate::say!("{line}"),
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        eprintln!("error: {}", crate::error::sanitize(&e.to_string()));
                         code = ExitCode::Failed;
                     }
                 }
@@ -385,7 +385,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let site = Site::load(&site)?;
             let rt = Runtime::new(site, Options::default(), Arc::new(AtomicBool::new(false)));
             let mut code = ExitCode::Success;
-            println!("SERVER     ROLE        GROUP  STATE    ADDRESS");
+            crate::say!("SERVER     ROLE        GROUP  STATE    ADDRESS");
             for name in rt.site.names() {
                 let server = rt.site.server(&name)?.clone();
                 let line = rt.role_of(&name).and_then(|(role, group)| {
@@ -397,9 +397,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     ))
                 });
                 match line {
-                    Ok(line) => println!("{name:<10} {line}"),
+                    Ok(line) => crate::say!("{name:<10} {line}"),
                     Err(e) => {
-                        println!("{name:<10} unreachable: {e}");
+                        crate::say!("{name:<10} unreachable: {e}");
                         code = ExitCode::Failed;
                     }
                 }
@@ -414,12 +414,17 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let store = Store::new(&site);
             let (found, odd) = store.list();
             let header = ["ID", "SERVER", "ROLE", "GROUP", "FILES", "BYTES"];
-            println!(
+            crate::say!(
                 "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  CREATED",
-                header[0], header[1], header[2], header[3], header[4], header[5]
+                header[0],
+                header[1],
+                header[2],
+                header[3],
+                header[4],
+                header[5]
             );
             for m in found.iter().filter(|m| group.is_none() || m.group == group) {
-                println!(
+                crate::say!(
                     "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}",
                     m.id,
                     m.server,
@@ -431,7 +436,13 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 );
             }
             for (path, why) in odd {
-                eprintln!("warning: `{}` is not a usable backup: {why}", path.display());
+                eprintln!(
+                    "warning: {}",
+                    crate::error::sanitize(&format!(
+                        "`{}` is not a usable backup: {why}",
+                        path.display()
+                    ))
+                );
             }
             Ok(ExitCode::Success)
         }
@@ -443,7 +454,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let manifests = if ids.is_empty() {
                 let (found, odd) = store.list();
                 for (path, why) in odd {
-                    println!("FAILED {}: {why}", path.display());
+                    crate::say!("FAILED {}: {why}", path.display());
                     failed += 1;
                 }
                 found.into_iter().map(Ok).collect::<Vec<_>>()
@@ -453,19 +464,19 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             for manifest in manifests {
                 checked += 1;
                 match manifest.and_then(|m| store.verify(&m, None).map(|_| m)) {
-                    Ok(m) => println!("ok     {} ({} files)", m.id, m.files.len()),
+                    Ok(m) => crate::say!("ok     {} ({} files)", m.id, m.files.len()),
                     Err(e) => {
-                        println!("FAILED {e}");
+                        crate::say!("FAILED {e}");
                         failed += 1;
                     }
                 }
             }
-            println!("{} verified, {failed} failed", checked.max(failed) - failed.min(checked));
+            crate::say!("{} verified, {failed} failed", checked.max(failed) - failed.min(checked));
             Ok(if failed > 0 { ExitCode::Failed } else { ExitCode::Success })
         }
         Command::RehearsalCreate { dir, policy } => {
             rehearsal::create(&dir, policy)?;
-            println!(
+            crate::say!(
                 "created a rehearsal site in `{}`: {} servers, site file `{}`",
                 dir.display(),
                 rehearsal::SERVERS.len(),
@@ -476,13 +487,15 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         Command::RehearsalFail { dir, server } => {
             let root = rehearsal_root(&dir, &server)?;
             rehearsal::fail(&root)?;
-            println!("`{server}` has failed: Interstage is down and its resources are gone");
+            crate::say!("`{server}` has failed: Interstage is down and its resources are gone");
             Ok(ExitCode::Success)
         }
         Command::RehearsalRepair { dir, server } => {
             let root = rehearsal_root(&dir, &server)?;
             rehearsal::repair(&root, &server)?;
-            println!("`{server}` is repaired: Interstage is reinstalled, without group resources");
+            crate::say!(
+                "`{server}` is repaired: Interstage is reinstalled, without group resources"
+            );
             Ok(ExitCode::Success)
         }
     }

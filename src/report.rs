@@ -69,7 +69,8 @@ impl Report {
             format!("  [checks {}]", names.join(", "))
         };
         let verb = if self.dry_run { "plan " } else { "" };
-        self.status(server, text);
+        let text = sanitize(text);
+        self.status(server, &text);
         self.out_raw(&format!("{verb}[{server}] {text}{checks}"));
     }
 
@@ -180,4 +181,22 @@ impl Report {
             let _ = bars.multi.clear();
         }
     }
+}
+
+/// Prints one line of a command's output (lists, tables): text from servers, manifests
+/// and journals made safe for a terminal. A closed stdout (`kuroko status | head -1`)
+/// ends the program quietly instead of panicking.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{}", sanitize(line)).and_then(|_| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+/// `println!` for command output, through `say`.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::report::say(&format!($($arg)*)) };
 }

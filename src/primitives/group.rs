@@ -335,8 +335,10 @@ impl Runtime {
                 "a manual step needs an operator: {text}\n  do it, then run again with `--yes`, or run on a terminal"
             )));
         }
-        print!("  type `done` when it is done (anything else stops the runbook): ");
-        let _ = std::io::stdout().flush();
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "  type `done` when it is done (anything else stops the runbook): ");
+        let _ = out.flush();
+        drop(out);
         let mut answer = String::new();
         stdin.lock().read_line(&mut answer).map_err(|e| Error::Other(e.into()))?;
         self.check_cancel()?;
