@@ -752,7 +752,7 @@ fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        && !name.starts_with('.');
+        && !name.starts_with(['.', '-']);
     if ok {
         Ok(())
     } else {

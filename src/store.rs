@@ -79,7 +79,7 @@ impl Store {
     /// Starts a backup of `server` in `generation`.
     pub fn begin(&self, generation: &str, server: &str) -> Result<Pending> {
         let final_dir = self.root.join(generation).join(server);
-        if final_dir.exists() {
+        if fs::symlink_metadata(&final_dir).is_ok() {
             return Err(Error::Backup {
                 id: format!("{generation}/{server}"),
                 message: "a backup with this id exists already".into(),

@@ -52,6 +52,16 @@ impl Runtime {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 [] => {}
+                ["group", group] | ["member", group, _] if !crate::site::is_name(group) => {
+                    return Err(Error::on_server(
+                        &admin.name,
+                        format!(
+                            "line {} of the group list names `{}`, which is not a valid group name",
+                            number + 1,
+                            crate::error::sanitize(group)
+                        ),
+                    ));
+                }
                 ["group", group] => {
                     membership.entry(group.to_string()).or_default();
                 }

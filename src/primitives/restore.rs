@@ -358,9 +358,7 @@ impl Runtime {
         let address = address.unwrap_or(&server.address).to_string();
         let hostname = hostname.unwrap_or(&server.hostname).to_string();
         for value in [&address, &hostname] {
-            if value.is_empty()
-                || value.contains(|c: char| c == ',' || c.is_whitespace() || c.is_control())
-            {
+            if !crate::site::is_host_value(value) {
                 return Err(Error::Usage(format!("`{value}` is not a valid address or host name")));
             }
         }
