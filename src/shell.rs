@@ -21,12 +21,18 @@ impl Script {
         self
     }
 
-    /// `value` as one shell word (preceded by a space when the script does not end in
-    /// whitespace or an opening character).
+    /// `value` as one shell word, after a space unless the script is empty or ends in
+    /// whitespace.
     pub fn arg(mut self, value: &str) -> Script {
-        if !self.0.is_empty() && !self.0.ends_with([' ', '\n', '(', '=', '\t']) {
+        if !self.0.is_empty() && !self.0.ends_with([' ', '\n', '\t']) {
             self.0.push(' ');
         }
+        self.0.push_str(&quote(value));
+        self
+    }
+
+    /// `value`, quoted, joined to the word before it (`PATH='a':'b'`).
+    pub fn join(mut self, value: &str) -> Script {
         self.0.push_str(&quote(value));
         self
     }
@@ -42,7 +48,7 @@ impl Script {
     /// A `*` pattern as one word whose literal parts are quoted and whose `*` expand on
     /// the server. The pattern is checked by `check_pattern` when the site is loaded.
     pub fn glob(mut self, pattern: &str) -> Script {
-        if !self.0.is_empty() && !self.0.ends_with([' ', '\n', '(', '\t']) {
+        if !self.0.is_empty() && !self.0.ends_with([' ', '\n', '\t']) {
             self.0.push(' ');
         }
         self.0.push_str(&glob_word(pattern));
@@ -322,6 +328,19 @@ mod tests {
         assert!(Template::parse("x {nope}", &["root"]).unwrap_err().contains("unknown"));
         assert!(Template::parse("x {root", &["root"]).is_err());
         assert!(Template::parse("x }", &["root"]).is_err());
+    }
+
+    #[test]
+    fn words_are_separated_and_joined_words_are_not() {
+        let s = Script::new()
+            .text("PATH=")
+            .join("/a b")
+            .text(":")
+            .join("$(x)")
+            .text(";")
+            .arg("-e")
+            .arg("c");
+        assert_eq!(s.as_str(), "PATH='/a b':'$(x)'; '-e' c");
     }
 
     #[test]

@@ -270,10 +270,12 @@ fn site_file_values_reach_the_shell_as_data_only() {
     with_site_text(&site, |t| {
         t.replace(
             "root = \"servers/ms-01\"\n",
-            &format!("root = \"servers/ms-01\"\npath = [\"{{root}}/opt/FJSVisas/bin\", \"$({touch})\", \"`{touch}`;x\"]\n"),
+            &format!("root = \"servers/ms-01\"\npath = [\"$({touch})\", \"`{touch}`;x\", \"{{root}}/opt/FJSVisas/bin\"]\n"),
         )
+        .replacen("[commands]\n", "[commands]\nstatus = \"isstat\"\n", 1)
     });
-    // The PATH entries are literal folders: the run works and nothing is executed.
+    // The PATH entries are literal folders, the last one holds `isstat`: the run works
+    // and nothing is executed.
     harmless(&site, || site.script(r#"print(status("ms-01"));"#, &[])).success();
     for (key, value) in [
         ("paths", format!("etc/opt/FJSV*;{touch}")),

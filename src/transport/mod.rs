@@ -57,7 +57,7 @@ pub fn wrap(server: &Server, command: &Script) -> Result<String> {
             if index > 0 {
                 script = script.text(":");
             }
-            script = script.arg(&dir.fill(&[("root", &prefix)]));
+            script = script.join(&dir.fill(&[("root", &prefix)]));
         }
         script = script.text(":\"$PATH\"; export PATH\n");
     }
