@@ -464,7 +464,7 @@ $units
 EOF
 ownd "$d" || exit 90
 k=$(mktemp -d "$d/work.XXXXXX") || exit 90
-trap 'rm -rf -- "$k"' EXIT
+trap 'rm -rf -- "$k/incoming.tar" "$k/stage"; rmdir -- "$k/old" "$k" 2>/dev/null' EXIT
 cat > "$k/incoming.tar" || exit 4
 sum=$(sha256sum < "$k/incoming.tar" | cut -d' ' -f1)
 if [ "$sum" != "$sha" ]; then echo "the archive arrived damaged (sha256 $sum): nothing was changed" >&2; exit 4; fi
@@ -492,6 +492,9 @@ $units
 EOF
   echo "putting the resources in place failed: the previous ones are back" >&2; exit 6
 }
+# From here the swap runs to its end even if the connection drops; a kill leaves the
+# previous resources in "$k/old", never deleted.
+trap '' HUP PIPE
 : > "$k/moved"
 while IFS= read -r u; do
   [ -n "$u" ] || continue
@@ -501,6 +504,7 @@ while IFS= read -r u; do
 done <<EOF
 $units
 EOF
+rm -rf -- "$k"
 echo "certificate=$cert"
 "#;
 
