@@ -45,6 +45,14 @@ pub struct Provenance {
     /// R6: `imported`, `kept` (the server's own) or `missing`.
     pub certificate: String,
     pub at: String,
+    /// False from just before the resources are swapped in until the restore finished:
+    /// a run killed in between leaves a record that R2 and R5 still refuse on.
+    #[serde(default = "finished")]
+    pub complete: bool,
+}
+
+fn finished() -> bool {
+    true
 }
 
 #[derive(Debug, Clone)]

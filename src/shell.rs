@@ -139,8 +139,7 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
         && pattern.len() <= 1024
         && pattern.split('/').all(|c| {
             !c.is_empty()
-                && c != "."
-                && c != ".."
+                && !c.starts_with('.')
                 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-*".contains(&b))
         });
     if ok {
@@ -148,17 +147,20 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "`{pattern}` must be a plain path relative to the server's root, like `etc/opt/FJSV*` \
-             (letters, digits, `.`, `_`, `-` and `*` only)"
+             (letters, digits, `.`, `_`, `-` and `*` only, no component starting with `.`)"
         ))
     }
 }
 
-/// Shell functions that scripts writing on a server start with (`Script::guarded`); their
-/// own variables start with `_k` so they never clobber a caller's:
+/// What scripts that read or write on a server start with (`Script::guarded`): the
+/// system's own PATH (kuroko's `tar`, `mktemp` and `sha256sum` never come from a folder a
+/// site or a backup could fill), and shell functions whose own variables start with `_k`
+/// so they never clobber a caller's:
 /// `nolink PATH` fails if any existing component of the relative PATH is a symbolic link
 /// (kuroko writes through none), and `ownd DIR` makes DIR if missing and checks that it
 /// is a real folder owned by this user, private to it.
-const GUARDS: &str = r#"nolink() {
+const GUARDS: &str = r#"PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+nolink() {
   _kp=; _kr=$1
   while [ -n "$_kr" ]; do
     _kc=${_kr%%/*}
@@ -351,5 +353,6 @@ mod tests {
         assert!(check_pattern("etc/../x").is_err());
         assert!(check_pattern("etc/$(x)").is_err());
         assert!(check_pattern("etc/opt/FJSV*").is_ok());
+        assert!(check_pattern("etc/.*").is_err());
     }
 }

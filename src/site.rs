@@ -266,6 +266,8 @@ struct SiteFile {
     params: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    files: Files,
     servers: BTreeMap<String, ServerFile>,
 }
 
@@ -343,7 +345,21 @@ pub struct Site {
     pub site_folder: Option<PathBuf>,
     pub params: BTreeMap<String, BTreeMap<String, String>>,
     pub limits: Limits,
+    pub files: Files,
     pub servers: BTreeMap<String, Server>,
+}
+
+/// Where runbooks may write with `write_file`: folders (patterns) the operator names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Files {
+    pub writable: Vec<String>,
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        Files { writable: vec!["var/tmp".into()] }
+    }
 }
 
 /// Limits every runbook of the site runs under.
@@ -424,6 +440,9 @@ impl Site {
                     None => fail("commands", key, m),
                 }
             })?;
+        for pattern in &file.files.writable {
+            check_pattern(pattern).map_err(|m| fail("files", "writable", m))?;
+        }
         for (key, patterns) in
             [("paths", &file.backup.paths), ("certificate_paths", &file.backup.certificate_paths)]
         {
@@ -594,6 +613,7 @@ impl Site {
             site_folder: file.site_folder.map(|f| base.join(f)),
             params: file.params,
             limits: file.limits,
+            files: file.files,
             servers,
         })
     }
@@ -636,7 +656,8 @@ impl Site {
 
     /// Why `path` may not be written by a runbook, if it may not: it lies in (or above)
     /// the Interstage resources, the certificate environment, kuroko's own folder, or
-    /// the Interstage install folder with its commands.
+    /// the Interstage install folder with its commands, or outside the folders the site
+    /// names as writable (an allowlist: `[files] writable`, default `var/tmp`).
     pub fn protects(&self, server: &Server, path: &ServerPath) -> Option<String> {
         let backup = &self.backup;
         if let Some(p) = backup.paths.iter().find(|p| path.touches(p)) {
@@ -652,6 +673,13 @@ impl Site {
         if !install.is_empty() && path.touches(install) {
             return Some(format!(
                 "it is part of (or above) the Interstage install folder `{install}`"
+            ));
+        }
+        let writable = &self.files.writable;
+        if !writable.iter().any(|p| path.unit_of(p).is_some_and(|unit| &unit != path)) {
+            return Some(format!(
+                "it lies outside the folders the site lets runbooks write (`[files] writable`: {})",
+                writable.join(", ")
             ));
         }
         None

@@ -189,6 +189,12 @@ fn write_file_refuses_resources_and_records_however_they_are_spelled() {
         "/etc/passwd",
         "",
         ".",
+        // Outside the folders the site lets runbooks write: files servers run or source.
+        "etc/rehearsal/identity",
+        "etc/cron.d/kuroko",
+        "usr/local/bin/tar",
+        "root/.ssh/authorized_keys",
+        "var/tmp",
     ] {
         let script = format!("write_file(\"rs-01\", {path:?}, \"forged\");");
         let run = harmless(&site, || site.script(&script, &[]));
@@ -217,15 +223,16 @@ fn nothing_is_read_or_written_through_a_symbolic_link_on_the_server() {
     let outside = site.temp.path().join("outside");
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("secret"), "outside the root\n").unwrap();
-    std::os::unix::fs::symlink(&outside, site.root("ms-01").join("notes")).unwrap();
-    std::os::unix::fs::symlink("../../outside/secret", site.root("ms-01").join("tmp-link"))
-        .unwrap();
+    let tmp = site.root("ms-01").join("var/tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    std::os::unix::fs::symlink(&outside, tmp.join("notes")).unwrap();
+    std::os::unix::fs::symlink("../../../../outside/secret", tmp.join("tmp-link")).unwrap();
     for script in [
-        r#"write_file("ms-01", "notes/planted", "x");"#,
-        r#"write_file("ms-01", "notes/secret", "x");"#,
-        r#"write_file("ms-01", "tmp-link", "x");"#,
-        r#"print(read_file("ms-01", "notes/secret"));"#,
-        r#"print(read_file("ms-01", "tmp-link"));"#,
+        r#"write_file("ms-01", "var/tmp/notes/planted", "x");"#,
+        r#"write_file("ms-01", "var/tmp/notes/secret", "x");"#,
+        r#"write_file("ms-01", "var/tmp/tmp-link", "x");"#,
+        r#"print(read_file("ms-01", "var/tmp/notes/secret"));"#,
+        r#"print(read_file("ms-01", "var/tmp/tmp-link"));"#,
     ] {
         harmless(&site, || site.script(script, &[]))
             .code(1)
@@ -282,6 +289,8 @@ fn site_file_values_reach_the_shell_as_data_only() {
         ("paths", "etc/opt/$(id)".to_string()),
         ("paths", "var/opt/*".to_string()),
         ("paths", "etc/../..".to_string()),
+        ("paths", "etc/opt/.*".to_string()),
+        ("certificate_paths", ".*/x".to_string()),
         ("certificate_paths", format!("etc/opt/`{touch}`")),
     ] {
         let site = Site::new();
@@ -691,8 +700,9 @@ fn over_ssh_paths_links_and_forged_backups_are_refused_too() {
     })
     .code(2)
     .stderr_has("write_file refused");
-    std::os::unix::fs::symlink(site.temp.path(), site.root("ms-01").join("notes")).unwrap();
-    harmless(site, || site.script(r#"write_file("ms-01", "notes/x", "x");"#, &[]))
+    fs::create_dir_all(site.root("ms-01").join("var/tmp")).unwrap();
+    std::os::unix::fs::symlink(site.temp.path(), site.root("ms-01").join("var/tmp/notes")).unwrap();
+    harmless(site, || site.script(r#"write_file("ms-01", "var/tmp/notes/x", "x");"#, &[]))
         .code(1)
         .stderr_has("is a symbolic link on the server");
     let id = plant(
@@ -712,4 +722,34 @@ fn over_ssh_paths_links_and_forged_backups_are_refused_too() {
             .contains("192.0.2.21")
     );
     let _ = sh(site.temp.path(), "true");
+}
+
+#[test]
+fn an_import_that_did_not_finish_leaves_a_record_that_r2_and_r5_refuse_on() {
+    // The service restore command fails after the resources were swapped in: the record
+    // written before the swap says the import did not finish.
+    let site = Site::new();
+    with_site_text(&site, |t| {
+        t.replacen(
+            "[commands]\n",
+            "[backup]\ncommands = [\"echo state > {dir}/s\"]\nrestore_commands = [\"false\"]\n\n[commands]\n",
+            1,
+        )
+    });
+    site.kuroko(&["run", "backup-site"]).success();
+    let id = site.backup_of("ms-01");
+    site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]).code(1);
+    let record = site.read("rs-01", "var/opt/kuroko/provenance.json");
+    assert!(record.contains("\"complete\": false"), "{record}");
+    assert!(record.contains("\"hostinfo_pending\": true"), "{record}");
+    site.script(r#"start_interstage("rs-01");"#, &[]).refused("R5");
+    site.script(r#"set_ip("rs-01"); group_add("G1", "rs-01");"#, &[])
+        .refused("R2")
+        .stderr_has("did not finish");
+    // The import done again, with a working restore command, clears it.
+    with_site_text(&site, |t| {
+        t.replace("restore_commands = [\"false\"]", "restore_commands = [\"true\"]")
+    });
+    site.script(&format!(r#"import_backup("{id}", "rs-01"); set_ip("rs-01"); start_interstage("rs-01"); group_add("G1", "rs-01");"#), &[])
+        .success();
 }

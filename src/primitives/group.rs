@@ -206,6 +206,12 @@ impl Runtime {
                 "`{name}`'s resources did not come from a backup of group `{group}`"
             ));
         };
+        if !p.complete {
+            return refuse(format!(
+                "putting backup `{}` onto `{name}` did not finish: its resources are not known to be that backup's",
+                p.backup
+            ));
+        }
         if p.source_group.as_deref() != Some(group) {
             let from =
                 p.source_group.map(|g| format!("group `{g}`")).unwrap_or_else(|| "no group".into());

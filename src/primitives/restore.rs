@@ -93,11 +93,41 @@ impl Runtime {
             None => format!("`{}` ({})", manifest.server, manifest.role),
         };
         self.report.action(target, &format!("{verb} backup `{id}` from {from}"), &rules);
+        let pending = !same_server && role != Role::Admin;
+        let record = |certificate: String, complete: bool| Provenance {
+            kind: verb.to_string(),
+            backup: id.to_string(),
+            source_server: manifest.server.clone(),
+            source_group: manifest.group.clone(),
+            source_address: manifest.address.clone(),
+            source_hostname: manifest.hostname.clone(),
+            hostinfo_pending: pending,
+            certificate,
+            at: now(),
+            complete,
+        };
         let certificate = if self.dry_run() {
             if include_certificate { "imported" } else { "kept" }.to_string()
         } else {
-            self.unpack(&manifest, &server, role, include_certificate)?
+            // The record says "in progress" before anything is swapped in, so that a run
+            // killed from here on leaves R2 and R5 refusing, not a server without one.
+            let previous = self.state(target)?.provenance;
+            self.check_parents(target, &manifest.units)?;
+            self.write_provenance(target, Some(record("unknown".into(), false)))?;
+            match self.unpack(&manifest, &server, include_certificate) {
+                Ok(certificate) => certificate,
+                Err(error) => {
+                    if matches!(error, Error::OnServer { .. }) {
+                        // The script put the previous resources back: so goes the record.
+                        let _ = self.write_provenance(target, previous);
+                    }
+                    return Err(error);
+                }
+            }
         };
+        if !self.dry_run() {
+            self.service_restore(&manifest, &server, role)?;
+        }
         if !include_certificate && !same_server {
             let text = if certificate == "missing" {
                 format!(
@@ -111,21 +141,7 @@ impl Runtime {
             };
             self.report.note(Some(target), &text);
         }
-        let pending = !same_server && role != Role::Admin;
-        self.write_provenance(
-            target,
-            Some(Provenance {
-                kind: verb.to_string(),
-                backup: id.to_string(),
-                source_server: manifest.server.clone(),
-                source_group: manifest.group.clone(),
-                source_address: manifest.address.clone(),
-                source_hostname: manifest.hostname.clone(),
-                hostinfo_pending: pending,
-                certificate,
-                at: now(),
-            }),
-        )?;
+        self.write_provenance(target, Some(record(certificate, true)))?;
         if role == Role::Admin {
             // The admin server's definitions were replaced: read them again.
             self.model().membership = None;
@@ -288,7 +304,6 @@ impl Runtime {
         &self,
         manifest: &Manifest,
         server: &Server,
-        role: Role,
         include_certificate: bool,
     ) -> Result<String> {
         let name = &server.name;
@@ -310,6 +325,7 @@ impl Runtime {
             .set("sha", &sha)
             .set("units", &units.join("\n"))
             .set("keepcert", if include_certificate { "no" } else { "yes" })
+            .text(PARENTS)
             .text(UNPACK_START)
             .text("for c in");
         for pattern in &self.site.backup.certificate_paths {
@@ -332,7 +348,22 @@ impl Runtime {
                 ),
             ));
         }
-        if scan.units.iter().any(|u| u.as_str() == SERVICE_DIR) {
+        let certificate =
+            stdout.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
+        Ok(if include_certificate { "imported".into() } else { certificate.to_string() })
+    }
+
+    /// Refuses, before anything is written, a server where the folder above a unit is
+    /// reached through a symbolic link (the swap would write through it).
+    fn check_parents(&self, name: &str, units: &[String]) -> Result<()> {
+        let command = Script::guarded().set("units", &units.join("\n")).text(PARENTS);
+        self.run(name, "checking the resource folders", &command, None).map(|_| ())
+    }
+
+    /// Runs the service restore commands when the backup brought their folder.
+    fn service_restore(&self, manifest: &Manifest, server: &Server, role: Role) -> Result<()> {
+        let name = &server.name;
+        if manifest.units.iter().any(|u| u == SERVICE_DIR) {
             let dir = self.absolute(server, SERVICE_DIR);
             let managed = if role == Role::Admin { "" } else { "-s" };
             for template in &self.site.templates.restore {
@@ -345,9 +376,7 @@ impl Runtime {
                 .text("nolink \"$s\" || exit 90\nrm -rf -- \"$s\"\n");
             let _ = self.run(name, "cleaning up", &clean, None);
         }
-        let certificate =
-            stdout.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
-        Ok(if include_certificate { "imported".into() } else { certificate.to_string() })
+        Ok(())
     }
 
     /// `set_ip(server[, address, hostname])`: replaces the source server's address and
@@ -435,11 +464,13 @@ impl Runtime {
 
     /// Resource files (outside the certificate environment) that contain any of `words`.
     fn find_text(&self, server: &Server, words: &[&str]) -> Result<Vec<String>> {
-        let mut command = Script::new().text("for p in");
+        let mut command = Script::guarded().text("for p in");
         for pattern in &self.site.backup.paths {
             command = command.glob(pattern);
         }
-        command = command.text("; do [ -e \"$p\" ] && grep -rlFw");
+        // Only real folders reached through no link; devices and pipes are skipped.
+        command =
+            command.text("; do [ -d \"$p\" ] && nolink \"$p\" 2>/dev/null && grep -rlFw -D skip");
         for word in words {
             command = command.text(" -e").arg(word);
         }
@@ -455,14 +486,16 @@ impl Runtime {
 
 /// The start of the unpack script; its data comes as variables (`d`, `sha`, `units`,
 /// `keepcert`) and the certificate patterns follow as the words of a `for c in` list.
-const UNPACK_START: &str = r#"parent() { case "$1" in */*) printf '%s' "${1%/*}" ;; *) printf '.' ;; esac; }
+const PARENTS: &str = r#"parent() { case "$1" in */*) printf '%s' "${1%/*}" ;; *) printf '.' ;; esac; }
 while IFS= read -r u; do
   [ -n "$u" ] || continue
   nolink "$(parent "$u")" || exit 90
 done <<EOF
 $units
 EOF
-ownd "$d" || exit 90
+"#;
+
+const UNPACK_START: &str = r#"ownd "$d" || exit 90
 k=$(mktemp -d "$d/work.XXXXXX") || exit 90
 trap 'rm -rf -- "$k/incoming.tar" "$k/stage"; rmdir -- "$k/old" "$k" 2>/dev/null' EXIT
 cat > "$k/incoming.tar" || exit 4
