@@ -71,9 +71,10 @@ impl Script {
         self
     }
 
-    /// This script as one word: for `sh -c SCRIPT` and `sudo -n -- sh -c SCRIPT`.
-    pub fn quoted(&self) -> String {
-        quote(&self.0)
+    /// The command line that runs this script: `sh -c SCRIPT`, or through `sudo -n`.
+    pub fn command_line(&self, sudo: bool) -> String {
+        let prefix = if sudo { "sudo -n -- sh -c " } else { "sh -c " };
+        format!("{prefix}{}", quote(&self.0))
     }
 
     pub fn as_str(&self) -> &str {

@@ -201,7 +201,7 @@ pub const PRIMITIVES: &[Doc] = &[
         "read_file(server, path) -> string",
         "",
         false,
-        "A small text file under the server's root (path relative to the root).",
+        "A small regular text file under the server's root (a relative path, normalised; never read through a symbolic link on the server).",
         r#"print(read_file("ms-01", "etc/opt/FJSVisas/isas.conf"));"#
     ),
     doc!(
@@ -209,7 +209,7 @@ pub const PRIMITIVES: &[Doc] = &[
         "write_file(server, path, text)",
         "",
         true,
-        "Writes a small file under the server's root; never into the Interstage resources or kuroko's record.",
+        "Writes a small file below the site's `[files] writable` folders (default var/tmp); never into the Interstage resources, the certificate environment, the install folder or kuroko's record, however the path is spelled, and never through a symbolic link on the server.",
         r#"write_file("ms-01", "var/tmp/change.txt", "CR-42");"#
     ),
     doc!(

@@ -68,8 +68,7 @@ pub fn wrap(server: &Server, command: &Script) -> Result<String> {
             "a value holds a NUL byte, which cannot reach a shell: nothing was run",
         ));
     }
-    let prefix = if server.sudo { "sudo -n -- sh -c " } else { "sh -c " };
-    Ok(format!("{prefix}{}", script.quoted()))
+    Ok(script.command_line(server.sudo))
 }
 
 /// A finished command with its output captured.
