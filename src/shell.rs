@@ -192,8 +192,9 @@ enum Part {
     Slot(String),
 }
 
-/// A site-file command template: shell text with `{name}` placeholders. `{{` and `}}`
-/// write a literal brace (for `${var}` or awk).
+/// A site-file command template: shell text with `{name}` placeholders (a lowercase
+/// name). Other braces are shell text (`awk '{ print $1 }'`, `${HOME}`); `{{` and `}}`
+/// write a literal brace anywhere, as in `${{var}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Template {
     parts: Vec<Part>,
@@ -216,13 +217,17 @@ impl Template {
                     literal.push('}');
                 }
                 '{' => {
+                    // `{name}` with a lowercase identifier is a placeholder; any other brace
+                    // (`awk '{ print }'`, `${HOME}`, a lone one) is shell text.
                     let rest = &text[at + 1..];
-                    let Some(end) = rest.find('}') else {
-                        return Err(format!(
-                            "`{{` without `}}` in `{text}`: write `{{{{` for a literal brace"
-                        ));
+                    let name = rest.find('}').map(|end| &rest[..end]).filter(|name| {
+                        !name.is_empty()
+                            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    });
+                    let Some(name) = name else {
+                        literal.push('{');
+                        continue;
                     };
-                    let name = &rest[..end];
                     if !allowed.contains(&name) {
                         let hint = crate::site::suggest(name, allowed.iter().copied())
                             .map(|s| format!("; did you mean `{{{s}}}`?"))
@@ -241,7 +246,7 @@ impl Template {
                                 }
                             });
                         return Err(format!(
-                            "unknown placeholder `{{{name}}}` in `{text}`{hint} (write `{{{{` for a literal brace)"
+                            "unknown placeholder `{{{name}}}` in `{text}`{hint} (write `{{{{{name}}}}}` for the literal text `{{{name}}}`)"
                         ));
                     }
                     if !literal.is_empty() {
@@ -251,11 +256,6 @@ impl Template {
                     for _ in 0..name.chars().count() + 1 {
                         chars.next();
                     }
-                }
-                '}' => {
-                    return Err(format!(
-                        "`}}` without `{{` in `{text}`: write `}}}}` for a literal brace"
-                    ));
                 }
                 c => literal.push(c),
             }
@@ -329,8 +329,8 @@ mod tests {
         let s = t.render(&[("root", ""), ("group", "{root}; rm -rf /")]);
         assert_eq!(s.as_str(), "/bin/x '{root}; rm -rf /' ${HOME} awk '{print $1}'");
         assert!(Template::parse("x {nope}", &["root"]).unwrap_err().contains("unknown"));
-        assert!(Template::parse("x {root", &["root"]).is_err());
-        assert!(Template::parse("x }", &["root"]).is_err());
+        let raw = Template::parse("awk '{print $1}' {root ${HOME} } {}", &["root"]).unwrap();
+        assert_eq!(raw.render(&[]).as_str(), "awk '{print $1}' {root ${HOME} } {}");
     }
 
     #[test]

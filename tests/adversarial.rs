@@ -322,7 +322,7 @@ fn templates_take_literal_braces_and_never_expand_a_value_twice() {
     let site_file = dir.join("site.toml");
     let text = fs::read_to_string(&site_file).unwrap().replacen(
         "[commands]\n",
-        "[commands]\nstatus = \"{root}/opt/FJSVisas/bin/isstat | awk '{{ print $0 }}' | sed 's/x/x/'; : ${{HOME}}\"\n",
+        "[commands]\nstatus = \"{root}/opt/FJSVisas/bin/isstat | awk '{{ print $0 }}' | awk '{ print }' | sed 's/x/x/'; : ${{HOME}} ${HOME}\"\n",
         1,
     );
     fs::write(&site_file, text).unwrap();
@@ -342,10 +342,10 @@ fn templates_take_literal_braces_and_never_expand_a_value_twice() {
     )
     .unwrap();
     assert!(conf.contains("Listen 192.0.2.21:80"), "{conf}");
-    // An unpaired brace is an error that says how to write a literal one.
+    // A placeholder that does not exist is an error that suggests the nearest one.
     let broken = fs::read_to_string(&site_file).unwrap().replacen(
         "[commands]\n",
-        "[commands]\nstart = \"isstart {\"\n",
+        "[commands]\nstart = \"isstart {sever}\"\n",
         1,
     );
     fs::write(&site_file, broken).unwrap();
@@ -357,7 +357,7 @@ fn templates_take_literal_braces_and_never_expand_a_value_twice() {
             .output()
             .unwrap(),
     );
-    run.code(2).stderr_has("write `{{` for a literal brace");
+    run.code(2).stderr_has("unknown placeholder `{sever}`").stderr_has("it takes `{root}`");
 }
 
 // ---------------------------------------------------------------------------------------
