@@ -213,6 +213,7 @@ pub enum Command {
         options: RunOptions,
     },
     Check {
+        site: Option<PathBuf>,
         runbooks: Vec<String>,
     },
     Resume {
@@ -315,7 +316,7 @@ pub fn parse() -> Result<Command> {
             }
         }
         Sub::Runbooks => Command::Runbooks,
-        Sub::Check { runbooks } => Command::Check { runbooks },
+        Sub::Check { runbooks } => Command::Check { site: Some(site), runbooks },
         Sub::Resume { run, yes, force } => Command::Resume {
             site,
             run,

@@ -104,7 +104,7 @@ fn run_runbook(
         Err(e) => journal.end("failed", Some(e.to_string())),
     }
     if result.is_err() {
-        eprintln!(
+        crate::tell!(
             "note: this run is `{run_id}`: `kuroko report {run_id}` shows it, `kuroko resume {run_id}` resumes it"
         );
     }
@@ -131,9 +131,9 @@ fn runtime_with(
     let flag = cancel.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("kuroko: still stopping cleanly (R11), please wait");
+            crate::tell!("kuroko: still stopping cleanly (R11), please wait");
         } else {
-            eprintln!(
+            crate::tell!(
                 "kuroko: interrupted: stopping after the current step and starting again what this run stopped"
             );
         }
@@ -184,8 +184,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 return Err(Error::Usage(format!(
                     "runbook `{}` changed since run `{run}` (sha256 {} then, {} now): resuming would mix two scripts; start a new run",
                     runbook.origin,
-                    &sha256[..12],
-                    &now[..12]
+                    sha256.get(..12).unwrap_or(&sha256),
+                    now.get(..12).unwrap_or(&now)
                 )));
             }
             if params.values().any(|v| v == "***") {
@@ -319,10 +319,15 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             let summary = batch::run(&rt, &targets, &policy, &job);
             rt.report_batch(&summary);
+            // A step refused for the journal's cap fails the batch, even if a job caught it.
+            let overflowed = rt.journal().and_then(|j| j.overflowed());
+            if let Some(full) = &overflowed {
+                rt.report.warn(&full.to_string());
+            }
             if let Some(journal) = rt.journal() {
                 let status = if rt.cancel.load(Ordering::SeqCst) {
                     "interrupted"
-                } else if summary.all_succeeded() {
+                } else if summary.all_succeeded() && overflowed.is_none() {
                     "completed"
                 } else {
                     "failed"
@@ -332,12 +337,20 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             if rt.cancel.load(Ordering::SeqCst) {
                 return Err(Error::Interrupted);
             }
-            Ok(if summary.all_succeeded() { ExitCode::Success } else { ExitCode::Failed })
+            Ok(if summary.all_succeeded() && overflowed.is_none() {
+                ExitCode::Success
+            } else {
+                ExitCode::Failed
+            })
         }
-        Command::Check { runbooks } => {
+        Command::Check { site, runbooks } => {
+            // With a site file, names resolve as `kuroko run` resolves them (the site's
+            // own runbooks first); without one, to the stdlib or a path.
+            let folder = site.filter(|s| s.is_file()).map(|s| Site::load(&s)).transpose()?;
+            let folder = folder.and_then(|s| s.site_folder);
             let mut errors = Vec::new();
             for name in &runbooks {
-                let runbook = Runbook::find(name)?;
+                let runbook = Runbook::find_for(name, folder.as_deref())?;
                 let found = crate::check::check(&runbook);
                 if found.is_empty() {
                     crate::say!("ok     {}", runbook.origin);
@@ -374,7 +387,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 {
                     Ok(line) => crate::say!("{line}"),
                     Err(e) => {
-                        eprintln!("error: {}", crate::error::sanitize(&e.to_string()));
+                        crate::tell!("error: {}", crate::error::sanitize(&e.to_string()));
                         code = ExitCode::Failed;
                     }
                 }
@@ -436,7 +449,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 );
             }
             for (path, why) in odd {
-                eprintln!(
+                crate::tell!(
                     "warning: {}",
                     crate::error::sanitize(&format!(
                         "`{}` is not a usable backup: {why}",

@@ -66,7 +66,9 @@ fn hook(rt: &Runtime, script: &Script, when: &str, name: &str, server: Option<&s
     let Some(engine) = engine.upgrade() else { return Ok(()) };
     rt.report.note(server, &format!("site hook `{function}`"));
     IN_HOOK.with(|h| h.set(true));
-    let outcome = engine.call_fn::<Dynamic>(
+    // Only the function runs: the hooks file's top level is not evaluated again.
+    let outcome = engine.call_fn_with_options::<Dynamic>(
+        rhai::CallFnOptions::new().eval_ast(false),
         &mut Scope::new(),
         hooks,
         &function,
@@ -88,7 +90,10 @@ pub fn engine(
     let mut engine = Engine::new();
     configure(&mut engine);
     engine.set_max_operations(rt.site.limits.operations);
-    engine.set_module_resolver(GuardedResolver { dir: runbook.dir.clone() });
+    engine.set_module_resolver(GuardedResolver {
+        dir: runbook.dir.clone(),
+        site: rt.site.site_folder.clone(),
+    });
     let r = rt.clone();
     let started = std::time::Instant::now();
     let wall = std::time::Duration::from_secs(rt.site.limits.seconds);
@@ -411,9 +416,12 @@ fn load_hooks(engine: &Engine, rt: &Runtime) -> Result<Option<Arc<AST>>> {
     if !errors.is_empty() {
         return Err(Error::Several(errors));
     }
-    let ast = engine
+    let mut ast = engine
         .compile(&runbook.source)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    // Its imports resolve in the site folder (see GuardedResolver).
+    let real = folder.join("hooks.rhai").canonicalize().unwrap_or_else(|_| path.clone());
+    ast.set_source(real.to_string_lossy().as_ref());
     let hookable: Vec<&str> = crate::primitives::docs::PRIMITIVES
         .iter()
         .filter(|d| d.changes && d.name != "batch")
@@ -549,6 +557,8 @@ fn script_error(
 /// paths, no `..`, and no symbolic link that leads out of it.
 struct GuardedResolver {
     dir: Option<PathBuf>,
+    /// The site folder: scripts that come from it (hooks, site modules) import from it.
+    site: Option<PathBuf>,
 }
 
 /// The file `import "path"` names, if it is a plain name inside `dir` that does not lead
@@ -570,14 +580,23 @@ impl ModuleResolver for GuardedResolver {
     fn resolve(
         &self,
         engine: &Engine,
-        _source: Option<&str>,
+        source: Option<&str>,
         path: &str,
         pos: Position,
     ) -> Fallible<Shared<Module>> {
         let refuse = |why: String| -> Box<EvalAltResult> {
             EvalAltResult::ErrorInModule(path.to_string(), why.into(), pos).into()
         };
-        let real = resolve_import(self.dir.as_deref(), path).map_err(refuse)?;
+        // A script from the site folder (its hooks, its modules) imports from there,
+        // whatever runbook is running.
+        let from_site = self.site.as_deref().filter(|site| {
+            source.is_some_and(|s| {
+                let site = site.canonicalize().unwrap_or_else(|_| site.to_path_buf());
+                Path::new(s).starts_with(&site)
+            })
+        });
+        let dir = from_site.or(self.dir.as_deref());
+        let real = resolve_import(dir, path).map_err(refuse)?;
         let text = crate::runbook::read_script(&real).map_err(refuse)?;
         let mut ast = engine.compile(text)?;
         ast.set_source(real.to_string_lossy().as_ref());

@@ -157,10 +157,29 @@ pub fn excerpt(source: &str, line: usize, column: usize) -> String {
     )
 }
 
-/// Removes control characters from text that came from a server before it reaches a
-/// terminal, so a hostile or broken server cannot move the cursor or recolour the screen.
+/// Values of the run's secret parameters, masked in everything printed.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Masks `secrets` (longest first) in every line kuroko prints from now on.
+pub fn hide(secrets: &[String]) {
+    let mut hidden = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    hidden.extend(secrets.iter().filter(|s| !s.is_empty()).cloned());
+    hidden.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    hidden.dedup();
+}
+
+/// Makes text fit for a terminal: control characters (from a hostile or broken server, a
+/// manifest or a journal) cannot move the cursor or recolour the screen, and the values
+/// of secret parameters are masked.
 pub fn sanitize(text: &str) -> String {
-    text.chars()
+    let mut out: String = text
+        .chars()
         .map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c })
-        .collect()
+        .collect();
+    for secret in SECRETS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
 }

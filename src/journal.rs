@@ -200,6 +200,8 @@ impl Journal {
         }
         forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
         forms.dedup();
+        // The terminal masks them too.
+        crate::error::hide(&forms);
         let journal = Journal {
             run: run.clone(),
             path,
@@ -359,7 +361,7 @@ impl Journal {
     pub fn step(&self, entry: Entry) {
         // A journal that cannot be written must not go unnoticed, but the step happened.
         if let Err(e) = self.append(&self.clean(entry)) {
-            eprintln!("warning: cannot write the journal: {e}");
+            crate::tell!("warning: cannot write the journal: {e}");
         }
     }
 
@@ -382,19 +384,36 @@ pub fn read(store: &Path, run: &str) -> Result<Vec<Entry>> {
         ))
     })?;
     let mut entries = Vec::new();
-    for (index, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(&path, e))?;
+    let lines: Vec<String> = BufReader::new(file)
+        .split(b'\n')
+        .map(|l| l.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(&path, e))?;
+    let last = lines.iter().rposition(|l| !l.trim().is_empty());
+    for (index, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let entry = serde_json::from_str(&line).map_err(|e| {
-            Error::Other(anyhow::anyhow!(
-                "`{}` line {}: damaged journal entry: {e}",
-                path.display(),
-                index + 1
-            ))
-        })?;
-        entries.push(entry);
+        match serde_json::from_str(line) {
+            Ok(entry) => entries.push(entry),
+            // A last line cut short is what a kill or a full disk leaves: the run ended
+            // there, unfinished.
+            Err(_) if Some(index) == last => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: `{}` line {}: the last entry was cut short (the run was killed or the disk filled); it is left out",
+                    path.display(),
+                    index + 1
+                );
+            }
+            Err(e) => {
+                return Err(Error::Other(anyhow::anyhow!(
+                    "`{}` line {}: damaged journal entry: {e}",
+                    path.display(),
+                    index + 1
+                )));
+            }
+        }
     }
     Ok(entries)
 }

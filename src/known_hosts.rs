@@ -138,7 +138,7 @@ pub fn entry_line(host: &str, port: u16, blob: &[u8], comment: &str) -> Result<S
 impl KnownHosts {
     /// Reads `path`; a missing file is an empty one.
     pub fn read(path: &Path) -> io::Result<KnownHosts> {
-        match fs::read(path) {
+        match read_bounded(path) {
             Ok(bytes) => Ok(KnownHosts::parse(&bytes)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(KnownHosts::default()),
             Err(e) => Err(e),
@@ -239,13 +239,19 @@ pub fn append(
     let line = entry_line(host, port, blob, comment).map_err(EditError::Invalid)?;
     let _guard = EDITS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let io = |e| EditError::Io(path.to_path_buf(), e);
+    let _lock =
+        lock_beside(&fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())).map_err(io)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io)?;
     }
     let mut file =
         fs::OpenOptions::new().read(true).append(true).create(true).open(path).map_err(io)?;
     let mut text = Vec::new();
-    if file.metadata().map_err(io)?.len() > 0 {
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(io::Error::new(io::ErrorKind::InvalidData, "not a regular file")));
+    }
+    if meta.len() > 0 {
         let mut last = [0u8; 1];
         file.seek(SeekFrom::End(-1)).map_err(io)?;
         file.read_exact(&mut last).map_err(io)?;
@@ -275,7 +281,8 @@ pub fn replace(
     // Edit the file a symbolic link points to, not the link.
     let path = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let io = |e| EditError::Io(path.clone(), e);
-    let bytes = match fs::read(&path) {
+    let _lock = lock_beside(&path).map_err(io)?;
+    let bytes = match read_bounded(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(io(e)),
@@ -314,6 +321,45 @@ pub fn replace(
     }
     write_beside(&path, &out).map_err(io)?;
     Ok(removed)
+}
+
+/// The largest known_hosts file read (OpenSSH's are a few hundred bytes a host).
+const MAX_FILE: u64 = 16 << 20;
+
+/// Reads a known_hosts file: a regular file (a FIFO or a device is refused at once, without
+/// blocking) of at most `MAX_FILE` bytes.
+fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file =
+        fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > MAX_FILE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("`{}` is not a regular file of at most {MAX_FILE} bytes", path.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    (&mut file).take(MAX_FILE).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Holds an exclusive lock on a file beside `path` (`.NAME.kuroko-lock`) until dropped, so
+/// that kuroko processes editing one known_hosts file take turns.
+fn lock_beside(path: &Path) -> io::Result<fs::File> {
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!(".{name}.kuroko-lock")))?;
+    lock.lock()?;
+    Ok(lock)
 }
 
 /// Writes `bytes` to a temp file beside `path` with `path`'s permissions and renames it over.
@@ -418,8 +464,11 @@ impl Hosts {
     fn is_shared(&self) -> bool {
         match self {
             Hosts::Hashed { .. } => false,
+            // A line naming several hosts pins them all: removing it would unpin the
+            // others (an attacker's key for them would then be "new", not "changed").
             Hosts::Patterns(patterns) => {
-                patterns.iter().any(|p| p.starts_with('!') || p.contains(['*', '?']))
+                patterns.len() > 1
+                    || patterns.iter().any(|p| p.starts_with('!') || p.contains(['*', '?']))
             }
         }
     }

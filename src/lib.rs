@@ -30,7 +30,7 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code as i32,
         Err(error) => {
-            eprintln!("error: {}", error::sanitize(&error.to_string()));
+            crate::tell!("error: {}", error::sanitize(&error.to_string()));
             error.exit_code() as i32
         }
     }

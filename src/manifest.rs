@@ -116,10 +116,15 @@ impl Manifest {
                     ),
                 );
             }
-            if units.iter().any(|u| u.starts_with(&path) || path.starts_with(u)) {
-                return bad("units", format!("lists `{unit}` twice or inside another unit"));
-            }
             units.push(path);
+        }
+        // Sorted by component, a unit's descendants follow it at once: neighbours suffice.
+        units.sort_by(|a, b| a.components().cmp(b.components()));
+        if units.len() > MAX_UNITS {
+            return bad("units", format!("lists more than {MAX_UNITS} units"));
+        }
+        if let Some(pair) = units.windows(2).find(|w| w[1].starts_with(&w[0])) {
+            return bad("units", format!("lists `{}` twice or inside another unit", pair[1]));
         }
         for path in &self.certificate_paths {
             ServerPath::exact(path).map_err(|why| format!("its certificate path {why}"))?;
@@ -134,6 +139,9 @@ impl Manifest {
         Ok(())
     }
 }
+
+/// More units than any site's backup paths match.
+const MAX_UNITS: usize = 10_000;
 
 fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())

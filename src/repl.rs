@@ -150,7 +150,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
                 continue;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::tell!("error: {e}");
                 let _ = editor.add_history_entry(pending.trim_end());
                 pending.clear();
                 continue;
@@ -168,7 +168,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
             functions.iter_functions().map(|f| f.name.to_string()).collect();
         let problems = crate::check::check_with(&checked, &defined, false);
         if !problems.is_empty() {
-            eprintln!("error: {}", Error::Several(problems));
+            crate::tell!("error: {}", Error::Several(problems));
             continue;
         }
         let runnable = functions.merge(&ast);
@@ -178,7 +178,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
             Err(e) => {
                 let error =
                     rt.take_failure().map(|e| e.to_string()).unwrap_or_else(|| e.to_string());
-                eprintln!("error: {error}");
+                crate::tell!("error: {error}");
             }
         }
         functions = functions.merge(&ast.clone_functions_only());

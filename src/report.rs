@@ -99,6 +99,7 @@ impl Report {
     }
 
     fn out_raw(&self, line: &str) {
+        let line = &sanitize(line);
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.print_above_bars(line) {
             return;
@@ -199,4 +200,15 @@ pub fn say(line: &str) {
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => { $crate::report::say(&format!($($arg)*)) };
+}
+
+/// Prints one line on stderr, sanitised; a closed stderr is ignored (never a panic).
+pub fn tell(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", sanitize(line));
+}
+
+/// `eprintln!` through `tell`.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => { $crate::report::tell(&format!($($arg)*)) };
 }

@@ -203,8 +203,8 @@ impl Runtime {
 
     /// Waits `duration`, ending at once on Ctrl-C.
     pub fn pause(&self, duration: std::time::Duration) -> Result<()> {
-        let until = std::time::Instant::now() + duration;
-        while std::time::Instant::now() < until {
+        let start = std::time::Instant::now();
+        while start.elapsed() < duration {
             self.check_cancel()?;
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
@@ -341,7 +341,8 @@ impl Runtime {
             .set("max", &(MAX_RECORD + 1).to_string())
             .text(
                 r#"nolink "$f" || exit 90
-if [ -e "$d" ] && { [ ! -d "$d" ] || [ ! -O "$d" ]; }; then echo "refused: \`$d' on the server is not a folder owned by $(id -un)" >&2; exit 90; fi
+if [ -e "$d" ] && { [ ! -d "$d" ] || [ ! -O "$d" ] || [ -n "$(find "$d" -maxdepth 0 -perm /022)" ]; }; then echo "refused: \`$d' on the server is not a private folder owned by $(id -un)" >&2; exit 90; fi
+if [ -f "$f" ] && { [ ! -O "$f" ] || [ -n "$(find "$f" -maxdepth 0 -perm /022)" ]; }; then echo "refused: \`$f' on the server is not owned by $(id -un) alone" >&2; exit 90; fi
 if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' is not a regular file" >&2; exit 90; fi
 "#,
             );
@@ -446,11 +447,11 @@ rm -f -- "$t"; exit 91
                 .states
                 .get(&name)
                 .and_then(|s| s.provenance.as_ref())
-                .is_some_and(|p| p.hostinfo_pending);
+                .is_some_and(|p| p.hostinfo_pending || !p.complete);
             if pending {
                 lines.push(format!(
-                    "`{name}` left stopped: it holds another server's address and host name (R5); \
-                     run set_ip(\"{name}\") and start it"
+                    "`{name}` left stopped: it holds another server's address and host name, or a restore that did not finish (R5); \
+                     finish the restore or import, run set_ip(\"{name}\") and start it"
                 ));
                 continue;
             }

@@ -661,10 +661,14 @@ impl Site {
     pub fn protects(&self, server: &Server, path: &ServerPath) -> Option<String> {
         let backup = &self.backup;
         if let Some(p) = backup.paths.iter().find(|p| path.touches(p)) {
-            return Some(format!("it is part of (or above) the Interstage resources `{p}`"));
+            return Some(format!(
+                "it is part of (or above) the Interstage resources `{p}`: that changes only through restore, import_backup and set_ip"
+            ));
         }
         if let Some(p) = backup.certificate_paths.iter().find(|p| path.touches(p)) {
-            return Some(format!("it is part of (or above) the certificate environment `{p}`"));
+            return Some(format!(
+                "it is part of (or above) the certificate environment `{p}`: that changes only through restore and import_backup"
+            ));
         }
         if path.touches(KUROKO_DIR) {
             return Some(format!("it is part of (or above) kuroko's own record `{KUROKO_DIR}`"));

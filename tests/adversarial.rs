@@ -746,10 +746,112 @@ fn an_import_that_did_not_finish_leaves_a_record_that_r2_and_r5_refuse_on() {
     site.script(r#"set_ip("rs-01"); group_add("G1", "rs-01");"#, &[])
         .refused("R2")
         .stderr_has("did not finish");
+    // Its address changed, it still does not start on resources that may be mixed.
+    site.script(r#"start_interstage("rs-01");"#, &[]).refused("R5").stderr_has("did not finish");
     // The import done again, with a working restore command, clears it.
     with_site_text(&site, |t| {
         t.replace("restore_commands = [\"false\"]", "restore_commands = [\"true\"]")
     });
     site.script(&format!(r#"import_backup("{id}", "rs-01"); set_ip("rs-01"); start_interstage("rs-01"); group_add("G1", "rs-01");"#), &[])
         .success();
+}
+
+#[test]
+fn a_folder_swapped_for_a_link_while_kuroko_writes_never_leads_it_outside() {
+    // Another process on the server swaps `var/tmp/a` between a folder and a link to a
+    // folder outside the root, as fast as it can, while a runbook writes into it.
+    let site = Site::new();
+    let victim = site.temp.path().join("victim");
+    fs::create_dir_all(&victim).unwrap();
+    let tmp = site.root("ms-01").join("var/tmp");
+    fs::create_dir_all(tmp.join("a")).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = {
+        let (stop, tmp, victim) = (stop.clone(), tmp.clone(), victim.clone());
+        std::thread::spawn(move || {
+            let (a, aside) = (tmp.join("a"), tmp.join("a.aside"));
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if fs::rename(&a, &aside).is_ok() {
+                    let _ = std::os::unix::fs::symlink(&victim, &a);
+                    std::thread::yield_now();
+                    let _ = fs::remove_file(&a);
+                    let _ = fs::rename(&aside, &a);
+                }
+            }
+        })
+    };
+    let run = site.script(
+        r#"for i in 0..150 { try { write_file("ms-01", "var/tmp/a/job", "x"); } catch {} }"#,
+        &[],
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    flipper.join().unwrap();
+    assert_ne!(run.code, 101, "{}", run.stderr);
+    let leaked: Vec<_> = fs::read_dir(&victim).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(leaked.is_empty(), "written outside the root: {leaked:?}");
+}
+
+#[test]
+fn a_record_in_a_folder_others_can_write_is_not_believed() {
+    let site = backed_up_site();
+    let id = site.backup_of("ms-01");
+    site.script(&format!(r#"import_backup("{id}", "rs-01"); set_ip("rs-01");"#), &[]).success();
+    use std::os::unix::fs::PermissionsExt;
+    let dir = site.root("rs-01").join("var/opt/kuroko");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    harmless(&site, || site.script(r#"group_add("G1", "rs-01");"#, &[]))
+        .code(1)
+        .stderr_has("not a private folder");
+}
+
+#[test]
+fn a_manifest_with_a_huge_unit_list_is_refused_quickly() {
+    let site = backed_up_site();
+    let id = site.backup_of("ms-01");
+    let path = site.store().join(&id).join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let units: Vec<String> = (0..40_000).map(|i| format!("etc/opt/FJSVz{i:08}")).collect();
+    manifest["units"] = serde_json::json!(units);
+    fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    harmless(&site, || site.kuroko(&["backups", "verify", &id])).code(1).stdout_has("more than");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+#[test]
+fn sigterm_during_a_pause_starts_again_what_the_run_stopped() {
+    let site = Site::new();
+    let path = site.temp.path().join("long.rhai");
+    fs::write(&path, "stop_interstage(\"ms-02\");\npause(9223372036854775807);\n").unwrap();
+    let mut child = std::process::Command::new(crate::support::KUROKO)
+        .arg("--site")
+        .arg(site.site_file())
+        .arg("run")
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while site.state("ms-02") != "stopped" {
+        assert!(std::time::Instant::now() < deadline, "ms-02 was never stopped");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    let run = Run::from_output(output);
+    assert_ne!(run.code, 101, "{}", run.stderr);
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(run.stderr.contains("started again (R11)"), "{}", run.stderr);
+    assert_eq!(site.state("ms-02"), "running");
 }

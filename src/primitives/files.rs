@@ -12,6 +12,30 @@ use crate::shell::Script;
 /// The most `read_file` returns (a Rhai string is limited to the same size).
 const MAX_READ: usize = 1 << 20;
 
+/// A script that enters the folder holding `path` (made if missing, reached through no
+/// symbolic link, and checked with `pwd -P` to be that folder once inside), with the
+/// file's name in `$n` and its whole path in `$f`: from there it works on `$n` alone.
+fn in_folder(path: &ServerPath, create: bool) -> Script {
+    let dir = path.parent().map(|p| p.as_str().to_string()).unwrap_or_else(|| ".".into());
+    let file = path.components().last().unwrap_or_default().to_string();
+    Script::guarded()
+        .set("f", path.as_str())
+        .set("d", &dir)
+        .set("n", &file)
+        .set("create", if create { "yes" } else { "no" })
+        .text(
+        r#"nolink "$f" || exit 90
+if [ "$create" = yes ]; then mkdir -p -- "$d" || exit 91; fi
+if [ ! -d "$d" ]; then echo "\`$f' does not exist" >&2; exit 1; fi
+nolink "$d" || exit 90
+r=$(pwd -P) || exit 91
+cd -P -- "$d" || exit 91
+case "$d" in .) want=$r ;; *) want=${r%/}/$d ;; esac
+if [ "$(pwd -P)" != "$want" ]; then echo "refused: \`$d' on the server changed while kuroko used it (a symbolic link swapped in?)" >&2; exit 90; fi
+"#,
+    )
+}
+
 fn server_path(path: &str) -> Result<ServerPath> {
     ServerPath::parse(path).map_err(|why| {
         Error::Usage(format!(
@@ -26,13 +50,12 @@ impl Runtime {
         self.check_cancel()?;
         self.server(name)?;
         let path = server_path(path)?;
-        let command =
-            Script::guarded().set("f", path.as_str()).set("max", &(MAX_READ + 1).to_string()).text(
-                r#"nolink "$f" || exit 90
-if [ ! -f "$f" ]; then echo "\`$f' is not a regular file" >&2; exit 1; fi
-head -c "$max" -- "$f"
+        let command = in_folder(&path, false).set("max", &(MAX_READ + 1).to_string()).text(
+            r#"if [ -L "$n" ]; then echo "refused: \`$f' is a symbolic link on the server: kuroko writes and reads through none" >&2; exit 90; fi
+if [ ! -f "$n" ]; then echo "\`$f' is not a regular file" >&2; exit 1; fi
+dd if="$n" iflag=nofollow,nonblock,count_bytes count="$max" bs=65536 status=none
 "#,
-            );
+        );
         let text = self.run(name, &format!("reading `{path}`"), &command, None)?;
         if text.len() > MAX_READ {
             return Err(Error::Usage(format!(
@@ -49,25 +72,21 @@ head -c "$max" -- "$f"
         let server = self.server(name)?.clone();
         let path = server_path(path)?;
         if let Some(why) = self.site.protects(&server, &path) {
-            return Err(Error::Usage(format!(
-                "write_file refused `{path}` on `{name}`: {why}; it changes only through restore, import_backup and set_ip"
-            )));
+            return Err(Error::Usage(format!("write_file refused `{path}` on `{name}`: {why}")));
         }
         self.report.action(name, &format!("write `{path}` ({} bytes)", text.len()), &[]);
         if self.dry_run() {
             return Ok(());
         }
-        let dir = path.parent().map(|p| p.as_str().to_string()).unwrap_or_else(|| ".".into());
-        // A fresh temporary file beside the target (mktemp makes it, so nothing planted is
-        // written through), then a rename that replaces the name itself.
-        let command = Script::guarded().set("f", path.as_str()).set("d", &dir).text(
-            r#"nolink "$f" || exit 90
-mkdir -p -- "$d" || exit 91
-nolink "$f" || exit 90
-if [ -d "$f" ]; then echo "\`$f' is a folder" >&2; exit 91; fi
-t=$(mktemp "$d/.kuroko-write.XXXXXX") || exit 91
-if [ -f "$f" ]; then chmod --reference="$f" -- "$t" && chmod u-s,g-s -- "$t"; else chmod 644 -- "$t"; fi
-if cat > "$t" && mv -fT -- "$t" "$f"; then exit 0; fi
+        // In the folder (checked to be the one named, after `cd -P`), a fresh temporary file
+        // made by mktemp, then a rename that replaces the name itself: nothing planted on
+        // the server is written through, even if it is swapped while kuroko works.
+        let command = in_folder(&path, true).text(
+            r#"if [ -L "$n" ]; then echo "refused: \`$f' is a symbolic link on the server: kuroko writes and reads through none" >&2; exit 90; fi
+if [ -d "$n" ]; then echo "\`$f' is a folder" >&2; exit 91; fi
+t=$(mktemp ./.kuroko-write.XXXXXX) || exit 91
+if [ -f "$n" ] && [ ! -L "$n" ]; then chmod --reference="$n" -- "$t" && chmod u-s,g-s -- "$t"; else chmod 644 -- "$t"; fi
+if cat > "$t" && mv -fT -- "$t" "$n"; then exit 0; fi
 rm -f -- "$t"; exit 91
 "#,
         );

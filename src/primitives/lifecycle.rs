@@ -40,6 +40,18 @@ impl Runtime {
             )
             .into());
         }
+        if let Some(p) = state.provenance.as_ref().filter(|p| !p.complete) {
+            return Err(Refusal::new(
+                Rule::R5,
+                name,
+                format!(
+                    "putting backup `{}` onto it did not finish: its resources may be part old, part `{}`'s",
+                    p.backup, p.source_server
+                ),
+                format!("put the backup onto it again (restore or import_backup), then start it: start_interstage(\"{name}\")"),
+            )
+            .into());
+        }
         if state.running {
             self.report.note(Some(name), "Interstage is already running");
             return Ok(());

@@ -116,9 +116,10 @@ impl Runtime {
             self.write_provenance(target, Some(record("unknown".into(), false)))?;
             match self.unpack(&manifest, &server, include_certificate) {
                 Ok(certificate) => certificate,
-                Err(error) => {
-                    if matches!(error, Error::OnServer { .. }) {
-                        // The script put the previous resources back: so goes the record.
+                Err((error, unchanged)) => {
+                    if unchanged {
+                        // The script left or put the previous resources back, and said
+                        // so: so goes the record. Otherwise it stays "not finished".
                         let _ = self.write_provenance(target, previous);
                     }
                     return Err(error);
@@ -300,23 +301,31 @@ impl Runtime {
     /// environment unless it goes along), streams that to the server, checks it there,
     /// unpacks it into a fresh private folder and swaps each resource folder into
     /// place; returns what happened to the certificate environment.
+    ///
+    /// On failure, also whether the server's resources are surely as they were (the
+    /// script said so with one of its own exit codes): only then may the previous record
+    /// come back.
     fn unpack(
         &self,
         manifest: &Manifest,
         server: &Server,
         include_certificate: bool,
-    ) -> Result<String> {
+    ) -> std::result::Result<String, (Error, bool)> {
+        let unchanged = |e: Error| (e, true);
         let name = &server.name;
         let temp = tempfile::Builder::new()
             .prefix(".tmp-canonical-")
             .tempfile_in(self.store.root())
-            .map_err(|e| Error::io(self.store.root(), e))?;
+            .map_err(|e| unchanged(Error::io(self.store.root(), e)))?;
         let mut out = HashWriter::new(std::io::BufWriter::new(
-            temp.reopen().map_err(|e| Error::io(temp.path(), e))?,
+            temp.reopen().map_err(|e| unchanged(Error::io(temp.path(), e)))?,
         ));
         let keep = |p: &ServerPath| include_certificate || !self.is_certificate(p);
-        let scan = self.store.verify(manifest, Some(Rewrite { out: &mut out, keep: &keep }))?;
-        std::io::Write::flush(&mut out).map_err(|e| Error::io(temp.path(), e))?;
+        let scan = self
+            .store
+            .verify(manifest, Some(Rewrite { out: &mut out, keep: &keep }))
+            .map_err(unchanged)?;
+        std::io::Write::flush(&mut out).map_err(|e| unchanged(Error::io(temp.path(), e)))?;
         let sha = out.sha256();
         drop(out);
         let units: Vec<String> = scan.units.iter().map(|u| u.as_str().to_string()).collect();
@@ -332,21 +341,25 @@ impl Runtime {
             script = script.glob(pattern);
         }
         let script = script.text(UNPACK_END);
-        let mut file = std::fs::File::open(temp.path()).map_err(|e| Error::io(temp.path(), e))?;
-        let (exit, stdout) = self.with_conn(name, |t| {
-            let mut stdout = Vec::new();
-            let exit = t.exec(&script, Some(&mut file), &mut stdout)?;
-            Ok((exit, String::from_utf8_lossy(&stdout).into_owned()))
-        })?;
+        let mut file =
+            std::fs::File::open(temp.path()).map_err(|e| unchanged(Error::io(temp.path(), e)))?;
+        let (exit, stdout) = self
+            .with_conn(name, |t| {
+                let mut stdout = Vec::new();
+                let exit = t.exec(&script, Some(&mut file), &mut stdout)?;
+                Ok((exit, String::from_utf8_lossy(&stdout).into_owned()))
+            })
+            .map_err(|e| (e, false))?;
         if exit.code != 0 {
-            return Err(Error::on_server(
+            let error = Error::on_server(
                 name,
                 format!(
                     "putting the backup in place failed (exit code {}): {}",
                     exit.code,
                     crate::error::sanitize(exit.stderr.trim())
                 ),
-            ));
+            );
+            return Err((error, UNCHANGED.contains(&exit.code)));
         }
         let certificate =
             stdout.lines().find_map(|l| l.strip_prefix("certificate=")).unwrap_or("kept");
@@ -484,6 +497,10 @@ impl Runtime {
     }
 }
 
+/// Exit codes of the unpack script that mean the resources on the server are as they were
+/// before it ran (refused, damaged in transit, unpacking failed, swap rolled back).
+const UNCHANGED: [i32; 4] = [4, 5, 6, 90];
+
 /// The start of the unpack script; its data comes as variables (`d`, `sha`, `units`,
 /// `keepcert`) and the certificate patterns follow as the words of a `for c in` list.
 const PARENTS: &str = r#"parent() { case "$1" in */*) printf '%s' "${1%/*}" ;; *) printf '.' ;; esac; }
@@ -527,7 +544,7 @@ EOF
 }
 # From here the swap runs to its end even if the connection drops; a kill leaves the
 # previous resources in "$k/old", never deleted.
-trap '' HUP PIPE
+trap '' HUP PIPE INT TERM
 : > "$k/moved"
 while IFS= read -r u; do
   [ -n "$u" ] || continue

@@ -204,7 +204,7 @@ fn check_host_key(name: &str, ssh: &Ssh, session: &Session, known: &KnownHosts) 
                 &format!("kuroko: {name}"),
             )
             .map_err(|e| Error::on_server(name, format!("{e}. Nothing was run.")))?;
-            eprintln!(
+            crate::tell!(
                 "warning: pinned the new host key of `{name}` ({} {}) in `{}` (accept_new)",
                 key.kind,
                 key.fingerprint,
@@ -401,7 +401,7 @@ impl Transport for SshTransport {
             None => code,
         };
         if std::env::var_os("KUROKO_TRACE").is_some() {
-            eprintln!("trace: {} ms  {}", traced.elapsed().as_millis(), first_line(command));
+            crate::tell!("trace: {} ms  {}", traced.elapsed().as_millis(), first_line(command));
         }
         Ok(Exit { code, stderr })
     }
