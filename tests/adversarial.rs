@@ -824,7 +824,7 @@ fn sigterm_during_a_pause_starts_again_what_the_run_stopped() {
     let site = Site::new();
     let path = site.temp.path().join("long.rhai");
     fs::write(&path, "stop_interstage(\"ms-02\");\npause(9223372036854775807);\n").unwrap();
-    let mut child = std::process::Command::new(crate::support::KUROKO)
+    let child = std::process::Command::new(crate::support::KUROKO)
         .arg("--site")
         .arg(site.site_file())
         .arg("run")
