@@ -599,6 +599,28 @@ mod tests {
     }
 
     #[test]
+    fn a_line_naming_several_hosts_is_never_removed_for_one_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        let old = blob("ssh-ed25519", b"old");
+        let new = blob("ssh-ed25519", b"new");
+        let text = line("10.0.0.6,[10.0.0.7]:2222", &old);
+        fs::write(&path, &text).unwrap();
+        let refused = replace(&path, "10.0.0.6", 22, &new, "x").unwrap_err();
+        assert!(matches!(refused, EditError::Shared { line: 1, .. }), "{refused}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_is_not_read_as_known_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(KnownHosts::read(&fifo).is_err());
+        assert!(KnownHosts::read(Path::new("/dev/zero")).is_err());
+    }
+
+    #[test]
     fn revoked_lines_refuse_their_key_and_pin_nothing() {
         let ed = blob("ssh-ed25519", b"one");
         let other = blob("ssh-ed25519", b"two");

@@ -855,3 +855,105 @@ fn sigterm_during_a_pause_starts_again_what_the_run_stopped() {
     assert!(run.stderr.contains("started again (R11)"), "{}", run.stderr);
     assert_eq!(site.state("ms-02"), "running");
 }
+
+// ---------------------------------------------------------------------------------------
+// The journal, hooks and the terminal, tried the same way.
+
+fn last_run(site: &Site) -> String {
+    let mut runs: Vec<_> = fs::read_dir(site.store().join("journal"))
+        .unwrap()
+        .flatten()
+        .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
+        .collect();
+    runs.sort();
+    runs.last().unwrap().1.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_tampered_or_torn_journal_never_panics() {
+    let site = Site::new();
+    site.script(r#"stop_interstage("ms-01"); throw "stop here";"#, &[]).code(1);
+    let run = last_run(&site);
+    let path = site.store().join("journal").join(format!("{run}.jsonl"));
+    let text = fs::read_to_string(&path).unwrap();
+    // A start entry whose sha256 is two characters.
+    let short =
+        text.replacen(&text[text.find("\"sha256\":\"").unwrap()..][..75], "\"sha256\":\"ab\"", 1);
+    fs::write(&path, &short).unwrap();
+    let resumed = site.kuroko(&["resume", &run]);
+    assert_ne!(resumed.code, 101, "{}", resumed.stderr);
+    assert_eq!(resumed.code, 2, "{}", resumed.stderr);
+    // A last line cut short, as a kill leaves it: the run is listed and reported.
+    fs::write(&path, format!("{}{{\"kind\":\"step\",\"seq\":9", text)).unwrap();
+    site.kuroko(&["runs"]).success().stdout_has(&run);
+    site.kuroko(&["report", &run]).success().stderr_has("cut short");
+}
+
+#[test]
+fn secrets_are_masked_on_the_terminal_too() {
+    let site = Site::new();
+    let path = site.temp.path().join("secret.rhai");
+    fs::write(
+        &path,
+        "//! param db_password: a secret\nlet p = param(\"db_password\");\nprint(\"pw is \" + p);\nthrow \"bad \" + p;\n",
+    )
+    .unwrap();
+    let run = site.kuroko(&["run", path.to_str().unwrap(), "-p", "db_password=Zq9-s3cr3t"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        !run.stdout.contains("Zq9-s3cr3t") && !run.stderr.contains("Zq9-s3cr3t"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(run.stdout.contains("pw is ***"), "{}", run.stdout);
+}
+
+#[test]
+fn a_closed_stdout_or_stderr_is_no_panic() {
+    let site = Site::new();
+    for args in
+        [&["status"][..], &["backups", "list"], &["runbooks"], &["reference"], &["run", "nope"]]
+    {
+        for closed_stdout in [true, false] {
+            let mut command = std::process::Command::new(crate::support::KUROKO);
+            command.arg("--site").arg(site.site_file()).args(args);
+            command.stdin(std::process::Stdio::null());
+            // The reading end is closed before kuroko writes anything.
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            if closed_stdout {
+                command.stdout(writer).stderr(std::process::Stdio::null());
+            } else {
+                command.stderr(writer).stdout(std::process::Stdio::null());
+            }
+            let status = command.status().unwrap();
+            assert_ne!(
+                status.code(),
+                Some(101),
+                "{args:?} panicked (closed stdout: {closed_stdout})"
+            );
+        }
+    }
+}
+
+#[test]
+fn hook_imports_resolve_in_the_site_folder_whatever_runbook_runs() {
+    let site = Site::new();
+    with_site_text(&site, |t| {
+        t.replacen("[commands]", "site_folder = \"custom\"\n\n[commands]", 1)
+    });
+    let custom = site.dir().join("custom");
+    fs::create_dir_all(&custom).unwrap();
+    fs::write(custom.join("hooks.rhai"), "print(\"top level ran\");\nfn before_stop_interstage(server) { import \"helper\" as h; h::note(server); }\n").unwrap();
+    fs::write(custom.join("helper.rhai"), "fn note(s) { print(\"site helper for \" + s); }\n")
+        .unwrap();
+    let other = site.temp.path().join("other");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("helper.rhai"), "fn note(s) { print(\"outside helper\"); }\n").unwrap();
+    fs::write(other.join("w.rhai"), "stop_interstage(\"ms-01\"); start_interstage(\"ms-01\"); stop_interstage(\"ms-03\"); start_interstage(\"ms-03\");\n").unwrap();
+    let run = site.kuroko(&["run", other.join("w.rhai").to_str().unwrap()]).success();
+    assert!(run.stdout.contains("site helper for ms-01"), "{}", run.stdout);
+    assert!(!run.stdout.contains("outside helper"), "{}", run.stdout);
+    assert!(run.stdout.matches("top level ran").count() <= 1, "{}", run.stdout);
+}
