@@ -335,14 +335,19 @@ fn worker(
         rt.report.server_started(&target);
         let result = {
             let _on = OnServer::enter(&target);
+            crate::runtime::begin_job();
             rt.check_cancel().and_then(|_| job(&target))
         };
+        let mut stops = crate::runtime::end_job();
         let outcome = match result {
             Ok(detail) => Outcome::Succeeded(detail),
             Err(error) => {
-                // R11 for this server's job: start again what it stopped.
+                // R11 for this job: start again what it stopped, its own server or others.
                 let _on = OnServer::enter(&target);
-                for line in rt.restart_stopped_only(&target) {
+                if !stops.contains(&target) {
+                    stops.push(target.clone());
+                }
+                for line in rt.restart_stopped_only(&stops) {
                     rt.report.warn(&line);
                 }
                 Outcome::Failed(error.to_string())

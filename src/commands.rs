@@ -67,6 +67,12 @@ fn run_runbook(
     resume: Option<(String, Vec<journal::Done>)>,
 ) -> Result<ExitCode> {
     let dry_run = options.dry_run;
+    // One changing run per site at a time; a dry run changes nothing and needs no lock.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(Store::new(&site).lock(&format!("run {}", runbook.name))?)
+    };
     let run_id = crate::store::new_generation();
     let start = start_entry(
         &run_id,
@@ -219,6 +225,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Repl { site, options } => {
             let site = Site::load(&site)?;
+            let _lock = Store::new(&site).lock("repl")?;
             let run_id = crate::store::new_generation();
             let start =
                 start_entry(&run_id, &site, ("repl", "repl", None), &BTreeMap::new(), false, None);
@@ -265,8 +272,13 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     runbook.name
                 )));
             }
-            let run_id = crate::store::new_generation();
             let op = format!("{operation:?}").to_lowercase();
+            let _lock = if options.dry_run || operation == Operation::Status {
+                None
+            } else {
+                Some(Store::new(&site).lock(&format!("batch {op}"))?)
+            };
+            let run_id = crate::store::new_generation();
             let name = format!("batch {op}");
             let (origin, source) = match &runbook {
                 Some(r) => (r.origin.clone(), Some(r.source.as_str())),
@@ -319,6 +331,12 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             let summary = batch::run(&rt, &targets, &policy, &job);
             rt.report_batch(&summary);
+            // A failed batch is a failed run: R11 for every server it stopped.
+            if !summary.all_succeeded() {
+                for line in rt.restart_stopped() {
+                    rt.report.warn(&line);
+                }
+            }
             // A step refused for the journal's cap fails the batch, even if a job caught it.
             let overflowed = rt.journal().and_then(|j| j.overflowed());
             if let Some(full) = &overflowed {

@@ -380,7 +380,8 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
     } else {
         result
     };
-    if result.is_err() {
+    // A run whose batch failed somewhere is a failed run too (exit 1): R11 for all of it.
+    if result.is_err() || rt.some_servers_failed() {
         for line in rt.restart_stopped() {
             rt.report.warn(&line);
         }

@@ -91,6 +91,10 @@ pub struct Runtime {
     /// Changing steps a resumed run already did: (primitive, arguments, value).
     replay: Mutex<Vec<crate::journal::Done>>,
     overrides: Mutex<Vec<String>>,
+    /// Held while R4 is checked and a stop reserved (`reserve_stop`).
+    r4: Mutex<()>,
+    /// When the run began, for `[limits] seconds`.
+    started: std::time::Instant,
 }
 
 impl Runtime {
@@ -110,6 +114,8 @@ impl Runtime {
             journal: None,
             replay: Mutex::new(Vec::new()),
             overrides: Mutex::new(Vec::new()),
+            r4: Mutex::new(()),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -193,6 +199,10 @@ impl Runtime {
         self.options.dry_run
     }
 
+    pub fn r4_lock(&self) -> MutexGuard<'_, ()> {
+        self.r4.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn model(&self) -> MutexGuard<'_, Model> {
         self.model.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -204,8 +214,15 @@ impl Runtime {
     /// Waits `duration`, ending at once on Ctrl-C.
     pub fn pause(&self, duration: std::time::Duration) -> Result<()> {
         let start = std::time::Instant::now();
+        let limit = std::time::Duration::from_secs(self.site.limits.seconds);
         while start.elapsed() < duration {
             self.check_cancel()?;
+            if self.started.elapsed() > limit {
+                return Err(Error::Other(anyhow::anyhow!(
+                    "the run took longer than its limit of {} s (`[limits] seconds` in the site file)",
+                    self.site.limits.seconds
+                )));
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         Ok(())
@@ -424,19 +441,19 @@ rm -f -- "$t"; exit 91
         self.restart(None)
     }
 
-    /// R11 for one server's job in a batch.
-    pub fn restart_stopped_only(&self, server: &str) -> Vec<String> {
-        self.restart(Some(server))
+    /// R11 for one job of a batch: the servers in `only` (those the job stopped).
+    pub fn restart_stopped_only(&self, only: &[String]) -> Vec<String> {
+        self.restart(Some(only))
     }
 
-    fn restart(&self, only: Option<&str>) -> Vec<String> {
+    fn restart(&self, only: Option<&[String]>) -> Vec<String> {
         let stopped: Vec<String> = {
             let model = self.model();
             model
                 .stopped
                 .iter()
                 .rev()
-                .filter(|s| !model.down.contains(*s) && only.is_none_or(|o| o == s.as_str()))
+                .filter(|s| !model.down.contains(*s) && only.is_none_or(|o| o.contains(s)))
                 .cloned()
                 .collect()
         };
@@ -501,4 +518,30 @@ impl Runtime {
             .text("nolink \"$k\" || exit 90\nrm -rf -- \"$k\"\n");
         let _ = self.run(name, "removing the scratch folder", &command, None);
     }
+}
+
+thread_local! {
+    /// The servers the batch job on this thread stopped, while one runs.
+    static JOB_STOPS: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts recording the servers this thread's batch job stops.
+pub fn begin_job() {
+    JOB_STOPS.with(|j| *j.borrow_mut() = Some(Vec::new()));
+}
+
+/// The servers this thread's batch job stopped; recording ends.
+pub fn end_job() -> Vec<String> {
+    JOB_STOPS.with(|j| j.borrow_mut().take()).unwrap_or_default()
+}
+
+/// Records a stop for the batch job running on this thread, if any.
+pub fn job_stopped(name: &str) {
+    JOB_STOPS.with(|j| {
+        if let Some(stops) = j.borrow_mut().as_mut()
+            && !stops.iter().any(|s| s == name)
+        {
+            stops.push(name.to_string());
+        }
+    });
 }

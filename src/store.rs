@@ -167,9 +167,13 @@ impl Store {
             id: id.to_string(),
             message: format!("its manifest `{}` is damaged: {e}", path.display()),
         })?;
-        manifest.check(&self.patterns).map_err(|why| Error::Backup {
-            id: id.to_string(),
-            message: format!("refused by R8: {why}: it was damaged or forged, and is not used"),
+        manifest.check(&self.patterns).map_err(|why| {
+            Error::Refused(crate::rules::Refusal::new(
+                crate::rules::Rule::R8,
+                &manifest.server,
+                format!("backup `{id}`: {why}: it was damaged or forged, and is not used"),
+                "use another backup (`kuroko backups list`) or take a new one",
+            ))
         })?;
         if manifest.id != id {
             return Err(Error::Backup {
@@ -191,9 +195,13 @@ impl Store {
         rewrite: Option<archive::Rewrite>,
     ) -> Result<archive::Scan> {
         let path = self.dir_of(&manifest.id)?.join(&manifest.archive.name);
-        archive::verify(&path, manifest, &self.patterns, rewrite).map_err(|message| Error::Backup {
-            id: manifest.id.clone(),
-            message: format!("refused by R8: {message}\n  instead: use another backup (`kuroko backups list`) or take a new one"),
+        archive::verify(&path, manifest, &self.patterns, rewrite).map_err(|message| {
+            Error::Refused(crate::rules::Refusal::new(
+                crate::rules::Rule::R8,
+                &manifest.server,
+                format!("backup `{}`: {message}", manifest.id),
+                "use another backup (`kuroko backups list`) or take a new one",
+            ))
         })
     }
 
@@ -256,6 +264,46 @@ impl Store {
 fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
     let mut file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
     file.write_all(data).and_then(|_| file.sync_all()).map_err(|e| Error::io(path, e))
+}
+
+/// The site's lock: one changing kuroko run at a time per site (R4 across runs). Held for
+/// as long as this value lives; the kernel releases it when the process ends, however it
+/// ends, so a killed run never leaves the site locked.
+pub struct SiteLock {
+    _file: fs::File,
+}
+
+impl Store {
+    /// Takes the site's lock for `what`, or says who holds it.
+    pub fn lock(&self, what: &str) -> Result<SiteLock> {
+        use std::io::{Read, Seek};
+        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let path = self.root.join(".kuroko-site.lock");
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {
+                let holder = format!("pid {} ({what}) since {}\n", std::process::id(), now());
+                let _ = file.set_len(0).and_then(|_| file.write_all(holder.as_bytes()));
+                Ok(SiteLock { _file: file })
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ =
+                    file.rewind().and_then(|_| (&mut file).take(512).read_to_string(&mut holder));
+                Err(Error::Other(anyhow::anyhow!(
+                    "another kuroko run is working on this site: {}\n  two runs at once could each stop a member of one group (R4); wait for it to end, then run again",
+                    crate::error::sanitize(holder.trim())
+                )))
+            }
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+        }
+    }
 }
 
 /// A new generation id: UTC time to the second plus a few random hex digits.

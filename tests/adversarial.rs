@@ -103,6 +103,7 @@ fn everything(site: &Site) -> Snapshot {
         !p.starts_with("site/backups/journal")
             && !p.starts_with("script-")
             && !p.ends_with("sshd.log")
+            && p != "site/backups/.kuroko-site.lock"
     });
     all
 }
@@ -458,7 +459,7 @@ fn refused(site: &Site, id: &str, why: &str) {
         format!(r#"import_backup("{id}", "sa-01", #{{certificate: false}});"#),
     ] {
         harmless(site, || site.script(&script, &[]))
-            .code(1)
+            .code(3)
             .stderr_has("refused by R8")
             .stderr_has(why);
     }
@@ -621,7 +622,7 @@ fn a_backup_whose_archive_is_a_device_or_a_link_is_refused_at_once() {
     let started = std::time::Instant::now();
     harmless(&site, || site.kuroko(&["backups", "verify", &id])).code(1).stdout_has("FAILED");
     harmless(&site, || site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]))
-        .code(1)
+        .code(3)
         .stderr_has("refused by R8");
     harmless(&site, || site.kuroko(&["run", "recover", "-p", "server=ms-02", "--yes"]));
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "verification spun");
@@ -713,7 +714,7 @@ fn over_ssh_paths_links_and_forged_backups_are_refused_too() {
         &["etc/opt/FJSVisas"],
     );
     harmless(site, || site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[]))
-        .code(1)
+        .code(3)
         .stderr_has("hostile entry");
     // The control: a real import over SSH still works.
     site.script(&format!(r#"import_backup("{good}", "rs-01"); set_ip("rs-01");"#), &[]).success();

@@ -75,7 +75,7 @@ fn refuses_hostile(entries: &[Entry], files: &[(&str, &[u8])], expected: &str) {
     let id = plant(&site, "hostile", raw_tar(entries), files);
     let before = site.snapshot();
     site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
-        .code(1)
+        .code(3)
         .stderr_has("refused by R8")
         .stderr_has(expected);
     assert_unchanged(&before, &site.snapshot());
@@ -161,7 +161,7 @@ fn a_truncated_archive_is_refused() {
     fs::write(&archive, &bytes[..1000]).unwrap();
     let before = site.snapshot();
     site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
-        .code(1)
+        .code(3)
         .stderr_has("refused by R8");
     assert_unchanged(&before, &site.snapshot());
 }

@@ -173,11 +173,16 @@ fn a_corrupt_backup_is_refused_and_changes_nothing() {
     std::fs::write(&archive, bytes).unwrap();
     let before = site.snapshot();
     site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
-        .code(1)
+        .code(3)
         .stderr_has("refused by R8")
         .stderr_has("corrupt");
     assert_unchanged(&before, &site.snapshot());
-    site.kuroko(&["backups", "verify"]).code(1).stdout_has(&format!("FAILED backup `{id}`"));
+    let verified = site.kuroko(&["backups", "verify"]).code(1);
+    assert!(
+        verified.stdout.lines().any(|l| l.starts_with("FAILED") && l.contains(&id)),
+        "{}",
+        verified.stdout
+    );
 }
 
 #[test]
@@ -190,7 +195,7 @@ fn a_backup_with_a_damaged_tar_header_is_refused() {
     std::fs::write(&archive, bytes).unwrap();
     let before = site.snapshot();
     site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
-        .code(1)
+        .code(3)
         .stderr_has("refused by R8")
         .stderr_has("corrupt archive");
     assert_unchanged(&before, &site.snapshot());
@@ -210,7 +215,7 @@ fn a_backup_with_a_tampered_file_checksum_is_refused() {
     std::fs::write(&path, tampered).unwrap();
     let before = site.snapshot();
     site.script(&format!(r#"import_backup("{id}", "rs-01");"#), &[])
-        .code(1)
+        .code(3)
         .stderr_has("refused by R8")
         .stderr_has("does not match its sha256");
     assert_unchanged(&before, &site.snapshot());

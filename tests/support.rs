@@ -158,7 +158,10 @@ impl Site {
     pub fn snapshot(&self) -> Snapshot {
         let mut snapshot = Snapshot::new();
         walk(&self.dir(), &self.dir(), &mut snapshot);
-        snapshot.retain(|path, _| !path.starts_with("backups/journal/"));
+        // The journal records refusals too; the site lock is kuroko's, held while it runs.
+        snapshot.retain(|path, _| {
+            !path.starts_with("backups/journal/") && path != "backups/.kuroko-site.lock"
+        });
         snapshot
     }
 

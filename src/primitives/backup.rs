@@ -25,16 +25,35 @@ impl Runtime {
             Some(g) => check_generation(g)?,
             None => new_generation(),
         };
-        let was_running = self.state(name)?.running;
+        let state = self.state(name)?;
+        // A backup of resources that still hold another server's identity, or that a
+        // restore left half done, would carry that on as if it were this server's own.
+        if let Some(p) = state.provenance.as_ref().filter(|p| p.hostinfo_pending || !p.complete) {
+            let why = if p.complete {
+                format!("its resources still hold `{}`'s address and host name", p.source_server)
+            } else {
+                format!("putting backup `{}` onto it did not finish", p.backup)
+            };
+            return Err(crate::rules::Refusal::new(
+                Rule::R5,
+                name,
+                format!("{why}: a backup of it would pass that on"),
+                format!("finish the import and run set_ip(\"{name}\") first"),
+            )
+            .into());
+        }
+        let was_running = state.running;
         let mut rules = Vec::new();
-        if let (Role::Member, Some(group), true) = (role, &group, was_running) {
-            self.check_r4(name, group)?;
+        if let (Role::Member, Some(_), true) = (role, &group, was_running) {
             rules.push(Rule::R4);
         }
         let definitions = self.definitions()?;
         rules.push(Rule::R7);
         let id = format!("{generation}/{name}");
         if was_running {
+            if let (Role::Member, Some(group)) = (role, &group) {
+                self.reserve_stop(name, group)?;
+            }
             self.report.action(name, "stop Interstage for the backup", &rules);
             self.stop_now(name)?;
         }
@@ -156,6 +175,9 @@ impl Runtime {
         let scan = scanner.join().unwrap_or_else(|_| Err("the archive reader crashed".into()));
         let exit = match exit {
             Ok(exit) => exit,
+            // A lost connection cuts the stream short: that, not the short archive, is
+            // what went wrong.
+            Err(e @ Error::Unreachable { .. }) => return Err(e),
             Err(e) => {
                 return Err(match scan {
                     Err(message) => {

@@ -15,12 +15,27 @@ impl Runtime {
             return Ok(());
         }
         let mut rules = Vec::new();
-        if let (Role::Member, Some(group)) = (role, &group) {
-            self.check_r4(name, group)?;
+        if let (Role::Member, Some(_)) = (role, &group) {
             rules.push(Rule::R4);
+        }
+        if let (Role::Member, Some(group)) = (role, &group) {
+            self.reserve_stop(name, group)?;
         }
         self.report.action(name, "stop Interstage", &rules);
         self.stop_now(name)
+    }
+
+    /// R4 checked again and the stop recorded under one lock, so that two workers of a
+    /// batch (or a closure stopping another member) can never both pass it: the second
+    /// sees the first's stop before it has even run.
+    pub fn reserve_stop(&self, name: &str, group: &str) -> Result<()> {
+        let _turn = self.r4_lock();
+        self.check_r4(name, group)?;
+        let mut model = self.model();
+        if !model.stopped.iter().any(|s| s == name) {
+            model.stopped.push(name.to_string());
+        }
+        Ok(())
     }
 
     /// `start_interstage(server)`.
@@ -64,8 +79,9 @@ impl Runtime {
     /// must not already have another member of the group down.
     pub fn check_r4(&self, name: &str, group: &str) -> Result<()> {
         let members = self.members_of(group)?;
+        let reserved: Vec<String> = self.model().stopped.clone();
         let mut running = Vec::new();
-        for member in members.iter().filter(|m| *m != name) {
+        for member in members.iter().filter(|m| *m != name && !reserved.contains(m)) {
             if self.state(member)?.running {
                 running.push(member.clone());
             }
@@ -102,7 +118,12 @@ impl Runtime {
         if !self.dry_run() {
             let server = self.server(name)?;
             let command = self.command(server, &self.site.templates.stop, &[]);
-            self.run(name, "stopping Interstage", &command, None).map_err(|e| match e {
+            let stopped = self.run(name, "stopping Interstage", &command, None);
+            if stopped.is_err() {
+                // Not stopped after all: the reservation made for R4 goes.
+                self.model().stopped.retain(|s| s != name);
+            }
+            stopped.map_err(|e| match e {
                 Error::OnServer { server, message } => Error::OnServer {
                     server,
                     message: format!("{message}\n  Interstage may still be running: nothing was backed up or changed"),
@@ -117,6 +138,7 @@ impl Runtime {
             }
         }
         self.set_state(name, |s| s.running = false);
+        crate::runtime::job_stopped(name);
         let mut model = self.model();
         if !model.stopped.iter().any(|s| s == name) {
             model.stopped.push(name.to_string());
