@@ -85,6 +85,7 @@ fn run_runbook(
     let cap = site.limits.journal_bytes;
     let journal =
         journal::Journal::create(&site.store, start, &journal::secret_values(&params), cap)?;
+    let resuming = resume.is_some();
     let (rt, replayed) = match resume {
         Some((_, steps)) => {
             let count = steps.len();
@@ -92,6 +93,18 @@ fn run_runbook(
         }
         None => (runtime_with(site, options, |rt| rt.with_journal(journal)), 0),
     };
+    // Refuse before touching: under the lock, a silent dry run of the whole runbook
+    // against the live site first. If a rule would refuse (or the runbook is used
+    // wrongly), nothing on any server is touched. A resumed run already changed things
+    // that its dry run would not foresee, so it checks each step as it goes.
+    if !dry_run
+        && !resuming
+        && let Err(error) = preflight(&rt, runbook, &params)
+    {
+        let journal = rt.journal().expect("set above");
+        journal.end(end_status(&error), Some(error.to_string()));
+        return Err(error);
+    }
     rt.report.note(None, &format!("run `{run_id}` of `{}`", runbook.name));
     if replayed > 0 {
         rt.report.note(
@@ -107,7 +120,7 @@ fn run_runbook(
     match &result {
         Ok(()) => journal.end("completed", None),
         Err(Error::Interrupted) => journal.end("interrupted", None),
-        Err(e) => journal.end("failed", Some(e.to_string())),
+        Err(e) => journal.end(end_status(e), Some(e.to_string())),
     }
     if result.is_err() {
         crate::tell!(
@@ -125,6 +138,32 @@ fn run_runbook(
         rt.report.note(None, &format!("  {line}"));
     }
     Ok(if rt.some_servers_failed() { ExitCode::Failed } else { ExitCode::Success })
+}
+
+/// Runs `runbook` as a silent dry run against the live site (reading, never changing,
+/// over the run's own connections): a refusal or a usage error found there ends the real
+/// run before it touches anything.
+fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>) -> Result<()> {
+    let dry = Arc::new(rt.rehearsal());
+    match engine::execute(&dry, runbook, params.clone()) {
+        Err(error) if matches!(error.exit_code(), ExitCode::Refused | ExitCode::Usage) => {
+            crate::tell!(
+                "note: a dry run of `{}` first found this, so nothing was touched",
+                runbook.name
+            );
+            Err(error)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// How a journal ends a run that ended with `error`.
+fn end_status(error: &Error) -> &'static str {
+    match error.exit_code() {
+        ExitCode::Refused => "refused",
+        _ if matches!(error, Error::Interrupted) => "interrupted",
+        _ => "failed",
+    }
 }
 
 /// A runtime for a run or a batch, with Ctrl-C wired to its cancel flag.

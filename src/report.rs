@@ -48,11 +48,18 @@ pub struct Report {
     lock: Mutex<()>,
     dry_run: bool,
     bars: Mutex<Option<Bars>>,
+    /// Prints nothing (the dry run a real run makes first).
+    quiet: bool,
 }
 
 impl Report {
     pub fn new(dry_run: bool) -> Report {
-        Report { lock: Mutex::new(()), dry_run, bars: Mutex::new(None) }
+        Report { lock: Mutex::new(()), dry_run, bars: Mutex::new(None), quiet: false }
+    }
+
+    /// A report that prints nothing.
+    pub fn silent() -> Report {
+        Report { quiet: true, ..Report::new(true) }
     }
 
     /// A numbered step of a runbook.
@@ -82,6 +89,9 @@ impl Report {
     }
 
     pub fn warn(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
         let prefix = current().map(|s| format!("[{s}] ")).unwrap_or_default();
         let line = format!("warning: {prefix}{}", sanitize(text));
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -99,6 +109,9 @@ impl Report {
     }
 
     fn out_raw(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
         let line = &sanitize(line);
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.print_above_bars(line) {
@@ -121,6 +134,9 @@ impl Report {
 
     /// Starts the progress display of a batch of `total` servers (terminal only).
     pub fn begin_batch(&self, total: usize) {
+        if self.quiet {
+            return;
+        }
         if !std::io::stderr().is_terminal() {
             return;
         }

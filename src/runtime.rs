@@ -22,6 +22,9 @@ pub const PROVENANCE: &str = "var/opt/kuroko/provenance.json";
 /// The most kuroko reads of its record.
 const MAX_RECORD: usize = 64 * 1024;
 
+/// The longest the dry run made before a run may take, in seconds.
+const REHEARSAL_SECONDS: u64 = 10;
+
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub dry_run: bool,
@@ -73,7 +76,12 @@ pub struct Model {
     pub down: BTreeSet<String>,
     /// Backups a dry run would have taken.
     pub planned: BTreeMap<String, Manifest>,
+    /// Group deletions a dry run made: Some (deleted) or None (added back), over the store's.
+    pub removed: BTreeMap<String, Option<crate::store::Removal>>,
 }
+
+/// One connection slot per site server, shared by a run and the dry run it makes first.
+pub type Connections = BTreeMap<String, Mutex<Option<Box<dyn Transport>>>>;
 
 pub struct Runtime {
     pub site: Site,
@@ -81,7 +89,7 @@ pub struct Runtime {
     pub options: Options,
     pub report: Report,
     pub cancel: Arc<AtomicBool>,
-    conns: BTreeMap<String, Mutex<Option<Box<dyn Transport>>>>,
+    conns: Arc<Connections>,
     model: Mutex<Model>,
     /// The typed error behind the last failed primitive of each thread, for the engine.
     failure: Mutex<std::collections::HashMap<std::thread::ThreadId, Error>>,
@@ -99,7 +107,8 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(site: Site, options: Options, cancel: Arc<AtomicBool>) -> Runtime {
-        let conns = site.servers.keys().map(|name| (name.clone(), Mutex::new(None))).collect();
+        let conns =
+            Arc::new(site.servers.keys().map(|name| (name.clone(), Mutex::new(None))).collect());
         Runtime {
             store: Store::new(&site),
             report: Report::new(options.dry_run),
@@ -117,6 +126,20 @@ impl Runtime {
             r4: Mutex::new(()),
             started: std::time::Instant::now(),
         }
+    }
+
+    /// The silent dry run of this run, made before its first step: it reads the same
+    /// site over the same connections and changes nothing.
+    pub fn rehearsal(&self) -> Runtime {
+        let options = Options { dry_run: true, assume_yes: true, ..self.options.clone() };
+        // Bounded: a runbook that waits for something in a loop never ends in a dry run,
+        // and a dry run that cannot finish foresees nothing (each step still checks).
+        let mut site = self.site.clone();
+        site.limits.seconds = site.limits.seconds.min(REHEARSAL_SECONDS);
+        let mut dry = Runtime::new(site, options, self.cancel.clone());
+        dry.report = Report::silent();
+        dry.conns = self.conns.clone();
+        dry
     }
 
     /// Journals every step of this run.
@@ -213,6 +236,9 @@ impl Runtime {
 
     /// Waits `duration`, ending at once on Ctrl-C.
     pub fn pause(&self, duration: std::time::Duration) -> Result<()> {
+        if self.dry_run() {
+            return Ok(());
+        }
         let start = std::time::Instant::now();
         let limit = std::time::Duration::from_secs(self.site.limits.seconds);
         while start.elapsed() < duration {

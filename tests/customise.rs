@@ -129,10 +129,13 @@ fn a_hostile_site_script_cannot_restore_another_groups_backup() {
     let site = customised(&[("evil.rhai", evil)], "");
     site.kuroko(&["run", "backup-site"]).success();
     site.script("stop_interstage(\"ms-02\");", &[]).success();
+    let before = site.snapshot();
     let run = site.kuroko(&["run", "evil"]).refused("R3");
     assert!(run.stderr.contains("was a member of `G1`"), "{}", run.stderr);
-    // Only the group change (allowed) happened; ms-02's resources are untouched.
-    assert!(!site.group_definitions().contains("member G1 ms-02"));
+    // The dry run made first found the refusal: not even the group change happened.
+    assert!(run.stderr.contains("nothing was touched"), "{}", run.stderr);
+    assert_unchanged(&before, &site.snapshot());
+    assert!(site.group_definitions().contains("member G1 ms-02"));
     assert!(
         site.read("ms-02", "etc/opt/FJSVihs/servers/FJapache/conf/httpd.conf")
             .contains("192.0.2.12")
@@ -155,6 +158,17 @@ fn a_hostile_site_script_cannot_skip_the_ip_change() {
 fn a_hostile_site_script_cannot_stop_every_member_of_a_group() {
     let site =
         customised(&[("evil.rhai", "for m in members(\"G1\") { stop_interstage(m); }\n")], "");
+    let before = site.snapshot();
+    site.kuroko(&["run", "evil"]).refused("R4").stderr_has("nothing was touched");
+    assert_unchanged(&before, &site.snapshot());
+    // Found only as it runs (the loop's dry run cannot see it coming), R11 undoes it.
+    let site = customised(
+        &[(
+            "evil.rhai",
+            "for m in members(\"G1\") { if dry_run() { break; } stop_interstage(m); }\n",
+        )],
+        "",
+    );
     let before = site.snapshot();
     site.kuroko(&["run", "evil"]).refused("R4").stderr_has("`ms-01` started again (R11)");
     assert_unchanged(&before, &site.snapshot());

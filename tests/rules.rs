@@ -121,6 +121,12 @@ fn a_run_stops_only_one_member_of_a_group_at_a_time() {
     site.script(r#"stop_interstage("ms-01"); backup("ms-02");"#, &[])
         .refused("R4")
         .stderr_has("already stopped `ms-01`")
+        .stderr_has("nothing was touched");
+    assert_unchanged(&before, &site.snapshot());
+    // Where the dry run cannot foresee it, the check at the step refuses and R11 runs.
+    site.script(r#"stop_interstage("ms-01"); if !dry_run() { backup("ms-02"); }"#, &[])
+        .refused("R4")
+        .stderr_has("already stopped `ms-01`")
         .stderr_has("`ms-01` started again (R11)");
     assert_unchanged(&before, &site.snapshot());
 }

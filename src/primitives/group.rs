@@ -120,12 +120,21 @@ impl Runtime {
         if let Some((group, _)) = membership.iter().find(|(_, members)| members.contains(name)) {
             return Ok((Role::Member, Some(group.clone())));
         }
-        let removed = self.store.state()?.removed.contains_key(name);
+        let removed = self.removal(name)?.is_some();
         Ok(match declared {
             Role::Standalone => (Role::Standalone, None),
             Role::Single if !removed => (Role::Single, None),
             _ => (Role::Reserve, None),
         })
+    }
+
+    /// The group `name` was deleted from and not added back to: the store's record, with
+    /// what this dry run did over it.
+    pub fn removal(&self, name: &str) -> Result<Option<Removal>> {
+        if let Some(planned) = self.model().removed.get(name) {
+            return Ok(planned.clone());
+        }
+        Ok(self.store.state()?.removed.get(name).cloned())
     }
 
     /// `group_add(group, server)`: on the admin server, as the last step of an expansion
@@ -191,7 +200,7 @@ impl Runtime {
 
     fn check_r2(&self, name: &str, group: &str) -> Result<()> {
         let state = self.state(name)?;
-        let removal = self.store.state()?.removed.get(name).cloned();
+        let removal = self.removal(name)?;
         let refuse = |reason: String| -> Result<()> {
             Err(Refusal::new(
                 Rule::R2,
@@ -247,9 +256,12 @@ impl Runtime {
             &[],
         );
         self.change_group("group_remove", group, name)?;
-        if !self.dry_run() {
+        let removal = Removal { group: group.to_string(), at: now() };
+        if self.dry_run() {
+            self.model().removed.insert(name.to_string(), Some(removal));
+        } else {
             let mut state = self.store.state()?;
-            state.removed.insert(name.to_string(), Removal { group: group.to_string(), at: now() });
+            state.removed.insert(name.to_string(), removal);
             self.store.save_state(&state)?;
         }
         let mut model = self.model();
@@ -271,6 +283,9 @@ impl Runtime {
         };
         let adding = which == "group_add";
         if self.dry_run() {
+            if adding {
+                self.model().removed.insert(name.to_string(), None);
+            }
             return Ok(());
         }
         if template.is_empty() {

@@ -21,7 +21,7 @@ impl Runtime {
     /// joined one since.
     pub fn former_group(&self, name: &str) -> Result<Option<String>> {
         self.server(name)?;
-        Ok(self.store.state()?.removed.get(name).map(|r| r.group.clone()))
+        Ok(self.removal(name)?.map(|r| r.group))
     }
 
     /// Backups of members of `group` (or every backup for `None`), newest first: those

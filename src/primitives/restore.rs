@@ -210,7 +210,7 @@ impl Runtime {
     }
 
     fn check_r3(&self, manifest: &Manifest, target: &str) -> Result<()> {
-        let removal = self.store.state()?.removed.get(target).cloned();
+        let removal = self.removal(target)?;
         let refuse = |reason: String, instead: String| -> Result<()> {
             Err(Refusal::new(Rule::R3, target, reason, instead).into())
         };
