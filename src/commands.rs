@@ -146,7 +146,12 @@ fn run_runbook(
 fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>) -> Result<()> {
     let dry = Arc::new(rt.rehearsal());
     match engine::execute(&dry, runbook, params.clone()) {
-        Err(error) if matches!(error.exit_code(), ExitCode::Refused | ExitCode::Usage) => {
+        // A refusal, a runbook used wrongly, or a server that cannot be reached: the real
+        // run would meet it too, later, with servers already stopped.
+        Err(error)
+            if matches!(error.exit_code(), ExitCode::Refused | ExitCode::Usage)
+                || matches!(error.root(), Error::Unreachable { .. }) =>
+        {
             crate::tell!(
                 "note: a dry run of `{}` first found this, so nothing was touched",
                 runbook.name

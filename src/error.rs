@@ -80,6 +80,14 @@ impl Error {
         Error::Io { path: path.into(), source }
     }
 
+    /// The primitive's own error behind a script error, or this one.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Script { cause: Some(cause), .. } => cause.root(),
+            other => other,
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) | Error::Site(_) => ExitCode::Usage,
