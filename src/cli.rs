@@ -69,6 +69,9 @@ enum Sub {
         /// Take manual steps as done beforehand
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Wait up to this long (`90s`, `10m`) for another run on the site to end
+        #[arg(long, value_name = "DURATION")]
+        wait: Option<String>,
         /// Override an overridable rule (R4, R7) for this run
         #[arg(long, value_name = "RULE")]
         force: Vec<String>,
@@ -106,6 +109,16 @@ enum Sub {
     },
     /// Show every server's role, group and Interstage state
     Status,
+    /// Servers that a run which died (killed, power loss) left stopped: list them, start
+    /// them again, or say they stay stopped
+    Abandoned {
+        /// Start them again (R11), each with the checks `start_interstage` makes
+        #[arg(long, conflicts_with = "acknowledge")]
+        start: bool,
+        /// Leave them stopped on purpose and let changing runs go on
+        #[arg(long)]
+        acknowledge: bool,
+    },
     /// List or verify the backups in the store
     Backups {
         #[command(subcommand)]
@@ -130,12 +143,32 @@ struct RunFlags {
     /// Take manual steps as done beforehand instead of asking
     #[arg(long, short = 'y')]
     yes: bool,
+    /// Wait up to this long (`90s`, `10m`) for another run on the site to end
+    #[arg(long, value_name = "DURATION")]
+    wait: Option<String>,
 }
 
 impl RunFlags {
     fn options(&self) -> Result<RunOptions> {
-        Ok(RunOptions { dry_run: self.dry_run, force: parse_force(&self.force)?, yes: self.yes })
+        Ok(RunOptions {
+            dry_run: self.dry_run,
+            force: parse_force(&self.force)?,
+            yes: self.yes,
+            wait: parse_wait(self.wait.as_deref())?,
+        })
     }
+}
+
+/// `--wait DURATION`: a humantime duration (`90s`, `10m`, `1h`) or plain seconds.
+fn parse_wait(text: Option<&str>) -> Result<Option<std::time::Duration>> {
+    let Some(text) = text else { return Ok(None) };
+    let parsed = match text.parse::<u64>() {
+        Ok(seconds) => Ok(std::time::Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text),
+    };
+    parsed.map(Some).map_err(|e| {
+        Error::Usage(format!("`--wait {text}`: {e} (give a duration like `90s` or `10m`)"))
+    })
 }
 
 #[derive(Subcommand, Debug)]
@@ -189,6 +222,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     pub force: BTreeSet<Rule>,
     pub yes: bool,
+    /// How long to wait for the site's lock.
+    pub wait: Option<std::time::Duration>,
 }
 
 /// What to do, validated.
@@ -242,6 +277,11 @@ pub enum Command {
     },
     Status {
         site: PathBuf,
+    },
+    Abandoned {
+        site: PathBuf,
+        start: bool,
+        acknowledge: bool,
     },
     BackupsList {
         site: PathBuf,
@@ -317,20 +357,26 @@ pub fn parse() -> Result<Command> {
         }
         Sub::Runbooks => Command::Runbooks,
         Sub::Check { runbooks } => Command::Check { site: Some(site), runbooks },
-        Sub::Resume { run, yes, force } => Command::Resume {
+        Sub::Resume { run, yes, force, wait } => Command::Resume {
             site,
             run,
-            options: RunOptions { dry_run: false, force: parse_force(&force)?, yes },
+            options: RunOptions {
+                dry_run: false,
+                force: parse_force(&force)?,
+                yes,
+                wait: parse_wait(wait.as_deref())?,
+            },
         },
         Sub::Report { run, html } => Command::Report { site, run, html },
         Sub::Runs => Command::Runs { site },
         Sub::Repl { yes } => Command::Repl {
             site,
-            options: RunOptions { dry_run: false, force: BTreeSet::new(), yes },
+            options: RunOptions { dry_run: false, force: BTreeSet::new(), yes, wait: None },
         },
         Sub::Reference => Command::Reference,
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },
+        Sub::Abandoned { start, acknowledge } => Command::Abandoned { site, start, acknowledge },
         Sub::Backups { action: BackupsAction::List { group } } => {
             Command::BackupsList { site, group }
         }

@@ -48,13 +48,36 @@ fn start_entry(
         sha256: source.map(|s| crate::archive::sha256_hex(s.as_bytes())).unwrap_or_default(),
         params: journal::mask_params(params),
         site: format!("{} ({})", site.name, site.file.display()),
-        user: std::env::var("SUDO_USER")
-            .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "unknown".into()),
+        user: operator(),
         dry_run,
         resumed_from,
         at: crate::store::now(),
+        pid: std::process::id(),
+        host: host_name(),
     }
+}
+
+/// Who runs kuroko: the user behind sudo, else the login name, else the user id.
+pub fn operator() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            let uid =
+                std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+            uid.map(|u| format!("uid {u}")).unwrap_or_else(|_| "unknown".into())
+        })
+}
+
+/// This machine's name, for journals and the lock's holder.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Runs a runbook with a journal; `resume` names the run it resumes and the steps that
@@ -68,12 +91,13 @@ fn run_runbook(
 ) -> Result<ExitCode> {
     let dry_run = options.dry_run;
     // One changing run per site at a time; a dry run changes nothing and needs no lock.
+    let run_id = crate::store::new_generation();
+    let resumed = resume.as_ref().map(|(run, _)| run.as_str());
     let _lock = if dry_run {
         None
     } else {
-        Some(Store::new(&site).lock(&format!("run {}", runbook.name))?)
+        Some(take_site(&site, &format!("run {}", runbook.name), &run_id, options.wait, resumed)?)
     };
-    let run_id = crate::store::new_generation();
     let start = start_entry(
         &run_id,
         &site,
@@ -85,7 +109,7 @@ fn run_runbook(
     let cap = site.limits.journal_bytes;
     let journal =
         journal::Journal::create(&site.store, start, &journal::secret_values(&params), cap)?;
-    let resuming = resume.is_some();
+    let resumed = resume.as_ref().map(|(run, _)| run.clone());
     let (rt, replayed) = match resume {
         Some((_, steps)) => {
             let count = steps.len();
@@ -97,8 +121,16 @@ fn run_runbook(
     // against the live site first. If a rule would refuse (or the runbook is used
     // wrongly), nothing on any server is touched. A resumed run already changed things
     // that its dry run would not foresee, so it checks each step as it goes.
+    if let Some(earlier) = &resumed
+        && !dry_run
+        && let Err(error) = take_over(&rt, earlier)
+    {
+        let journal = rt.journal().expect("set above");
+        journal.end(end_status(&error), Some(error.to_string()));
+        return Err(error);
+    }
     if !dry_run
-        && !resuming
+        && resumed.is_none()
         && let Err(error) = preflight(&rt, runbook, &params)
     {
         let journal = rt.journal().expect("set above");
@@ -138,6 +170,84 @@ fn run_runbook(
         rt.report.note(None, &format!("  {line}"));
     }
     Ok(if rt.some_servers_failed() { ExitCode::Failed } else { ExitCode::Success })
+}
+
+/// Takes the site's lock for a changing command (run `run_id`), then refuses to go on
+/// while a run that died left servers stopped (crash-only R11), except `resumed`: the run
+/// being resumed, whose stops the resumption takes over.
+fn take_site(
+    site: &Site,
+    what: &str,
+    run_id: &str,
+    wait: Option<std::time::Duration>,
+    resumed: Option<&str>,
+) -> Result<crate::store::SiteLock> {
+    let lock = Store::new(site).lock(what, run_id, wait)?;
+    let dead: Vec<journal::Abandoned> = journal::abandoned(&site.store, None)
+        .into_iter()
+        .filter(|a| Some(a.run.as_str()) != resumed)
+        .collect();
+    if let Some(first) = dead.first() {
+        let servers: Vec<String> = dead
+            .iter()
+            .flat_map(|a| {
+                a.servers.iter().map(move |s| format!("`{}` (since {}, {})", s.server, s.at, a.run))
+            })
+            .collect();
+        return Err(Error::Refused(crate::rules::Refusal::new(
+            crate::rules::Rule::R11,
+            &first.servers[0].server,
+            format!(
+                "{} ended without finishing (killed, or its machine went down) and left stopped: {}",
+                dead.iter().map(journal::Abandoned::describe).collect::<Vec<_>>().join("; "),
+                servers.join(", ")
+            ),
+            "`kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose; then run again",
+        )));
+    }
+    Ok(lock)
+}
+
+/// A resumed run takes over what the run it resumes left stopped, if that run died: a
+/// stop the runbook made (a finished `stop_interstage`) stays and is this run's now; a
+/// stop inside a step cut short is undone first (R11), unless the step was putting a
+/// backup onto the server, which the resumed run does again on the stopped server.
+fn take_over(rt: &Runtime, earlier: &str) -> Result<()> {
+    let entries = journal::read(&rt.site.store, earlier)?;
+    if entries.iter().any(|e| matches!(e, journal::Entry::End { .. })) {
+        return Ok(());
+    }
+    let mut events = Vec::new();
+    for left in journal::left_stopped(&entries) {
+        let name = left.server.as_str();
+        if rt.site.server(name).is_err() {
+            continue;
+        }
+        let state = rt.state(name)?;
+        let unfinished =
+            state.provenance.as_ref().is_some_and(|p| p.hostinfo_pending || !p.complete);
+        if state.running {
+            rt.report.note(Some(name), &format!("run `{earlier}` stopped it; it runs again now"));
+            events.push((left.server.clone(), "started".to_string()));
+        } else if left.by_step || unfinished {
+            rt.adopt_stop(name)?;
+            rt.report.note(
+                Some(name),
+                &format!("stopped by run `{earlier}`: this run takes over its stop (R4, R11)"),
+            );
+            events.push((left.server.clone(), "adopted".to_string()));
+        } else {
+            rt.report.note(
+                Some(name),
+                &format!(
+                    "run `{earlier}` was cut short with it stopped: starting it again first (R11)"
+                ),
+            );
+            rt.start_interstage(name)?;
+            events.push((left.server.clone(), "started".to_string()));
+        }
+    }
+    journal::close_for(&rt.site.store, earlier, &events, Some("resumed"))
 }
 
 /// Runs `runbook` as a silent dry run against the live site (reading, never changing,
@@ -205,6 +315,11 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let site = Site::load(&site)?;
             let entries = journal::read(&site.store, &run)?;
             let status = journal::status_of(&entries);
+            if status == "resumed" {
+                return Err(Error::Usage(format!(
+                    "run `{run}` was resumed already: resume the later run instead (see `kuroko runs`)"
+                )));
+            }
             if status == "completed" {
                 return Err(Error::Usage(format!(
                     "run `{run}` completed: there is nothing to resume"
@@ -269,8 +384,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Repl { site, options } => {
             let site = Site::load(&site)?;
-            let _lock = Store::new(&site).lock("repl")?;
             let run_id = crate::store::new_generation();
+            let _lock = take_site(&site, "repl", &run_id, options.wait, None)?;
             let start =
                 start_entry(&run_id, &site, ("repl", "repl", None), &BTreeMap::new(), false, None);
             let cap = site.limits.journal_bytes;
@@ -317,12 +432,12 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 )));
             }
             let op = format!("{operation:?}").to_lowercase();
+            let run_id = crate::store::new_generation();
             let _lock = if options.dry_run || operation == Operation::Status {
                 None
             } else {
-                Some(Store::new(&site).lock(&format!("batch {op}"))?)
+                Some(take_site(&site, &format!("batch {op}"), &run_id, options.wait, None)?)
             };
-            let run_id = crate::store::new_generation();
             let name = format!("batch {op}");
             let (origin, source) = match &runbook {
                 Some(r) => (r.origin.clone(), Some(r.source.as_str())),
@@ -460,6 +575,29 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let site = Site::load(&site)?;
             let rt = Runtime::new(site, Options::default(), Arc::new(AtomicBool::new(false)));
             let mut code = ExitCode::Success;
+            // Who stopped what: the run holding the lock now, and runs that died.
+            let live = Store::new(&rt.site).live_run();
+            let dead = journal::abandoned(&rt.site.store, live.as_deref());
+            let mut stopped_by: BTreeMap<String, String> = BTreeMap::new();
+            if let Some(entries) =
+                live.as_deref().and_then(|run| journal::read_quietly(&rt.site.store, run))
+            {
+                let live = live.as_deref().unwrap_or_default();
+                for left in journal::left_stopped(&entries) {
+                    stopped_by.insert(
+                        left.server,
+                        format!("stopped since {} by run `{live}`, which is running now", left.at),
+                    );
+                }
+            }
+            for run in &dead {
+                for left in &run.servers {
+                    stopped_by.insert(
+                        left.server.clone(),
+                        format!("STOPPED since {} by {}, which DIED", left.at, run.describe()),
+                    );
+                }
+            }
             crate::say!("SERVER     ROLE        GROUP  STATE    ADDRESS");
             for name in rt.site.names() {
                 let server = rt.site.server(&name)?.clone();
@@ -478,8 +616,16 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                         code = ExitCode::Failed;
                     }
                 }
+                if let Some(note) = stopped_by.get(&name) {
+                    crate::say!("{:<10} ^ {}", "", crate::error::sanitize(note));
+                }
             }
+            warn_abandoned(&dead);
             Ok(code)
+        }
+        Command::Abandoned { site, start, acknowledge } => {
+            let site = Site::load(&site)?;
+            abandoned(site, start, acknowledge)
         }
         Command::BackupsList { site, group } => {
             let site = Site::load(&site)?;
@@ -585,4 +731,107 @@ fn rehearsal_root(dir: &std::path::Path, server: &str) -> Result<std::path::Path
         )));
     }
     Ok(root)
+}
+
+/// Says, loudly, which servers runs that died left stopped and what to do.
+fn warn_abandoned(dead: &[journal::Abandoned]) {
+    for run in dead {
+        for left in &run.servers {
+            crate::tell!(
+                "WARNING: `{}` was stopped at {} by {}, which died without starting it again (R11)",
+                left.server,
+                left.at,
+                run.describe()
+            );
+        }
+    }
+    if !dead.is_empty() {
+        crate::tell!(
+            "  `kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose.\n  Until then, changing runs are refused."
+        );
+    }
+}
+
+/// `kuroko abandoned`: lists what dead runs left stopped; `--start` starts it again with
+/// `start_interstage`'s checks, `--acknowledge` leaves it stopped on purpose. Either
+/// closes the dead run's journal once every server it left is dealt with.
+fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
+    if !start && !acknowledge {
+        let live = Store::new(&site).live_run();
+        let dead = journal::abandoned(&site.store, live.as_deref());
+        if dead.is_empty() {
+            crate::say!("no run that died left a server stopped");
+            return Ok(ExitCode::Success);
+        }
+        for run in &dead {
+            crate::say!("{}", run.describe());
+            for left in &run.servers {
+                let how = if left.by_step {
+                    "by a stop_interstage step"
+                } else {
+                    "in the middle of a step that was cut short"
+                };
+                crate::say!("  {:<10} stopped at {} {how}", left.server, left.at);
+            }
+        }
+        crate::say!(
+            "`kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose"
+        );
+        return Ok(ExitCode::Failed);
+    }
+    let run_id = crate::store::new_generation();
+    let _lock = Store::new(&site).lock("abandoned", &run_id, None)?;
+    let dead = journal::abandoned(&site.store, None);
+    if dead.is_empty() {
+        crate::say!("no run that died left a server stopped");
+        return Ok(ExitCode::Success);
+    }
+    let what = if start { "abandoned --start" } else { "abandoned --acknowledge" };
+    let start_entry =
+        start_entry(&run_id, &site, (what, what, None), &BTreeMap::new(), false, None);
+    let journal =
+        journal::Journal::create(&site.store, start_entry, &[], site.limits.journal_bytes)?;
+    let options = RunOptions { dry_run: false, force: Default::default(), yes: false, wait: None };
+    let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
+    let mut code = ExitCode::Success;
+    for run in &dead {
+        let mut events = Vec::new();
+        let mut done = true;
+        for left in &run.servers {
+            let name = left.server.as_str();
+            let event = if acknowledge || rt.site.server(name).is_err() {
+                rt.record_outage(name, "acknowledged")?;
+                crate::say!("`{name}`: left stopped on purpose (acknowledged)");
+                "acknowledged"
+            } else {
+                let args = vec![format!("{name:?}")];
+                match rt.journaled("start_interstage", Some(name.to_string()), args, || {
+                    rt.start_interstage(name)
+                }) {
+                    Ok(()) => {
+                        crate::say!("`{name}` started again (R11)");
+                        "started"
+                    }
+                    Err(e) => {
+                        crate::tell!("`{name}` could NOT be started again: {e}");
+                        done = false;
+                        code = ExitCode::Failed;
+                        continue;
+                    }
+                }
+            };
+            events.push((left.server.clone(), event.to_string()));
+        }
+        journal::close_for(&rt.site.store, &run.run, &events, done.then_some("abandoned"))?;
+        if !done {
+            crate::tell!(
+                "  run `{}` still has servers it left stopped: fix what stops them starting, or `kuroko abandoned --acknowledge`",
+                run.run
+            );
+        }
+    }
+    if let Some(journal) = rt.journal() {
+        journal.end(if code == ExitCode::Success { "completed" } else { "failed" }, None);
+    }
+    Ok(code)
 }

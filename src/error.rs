@@ -14,6 +14,8 @@ pub enum ExitCode {
     Failed = 1,
     Usage = 2,
     Refused = 3,
+    /// Another run holds the site's lock (sysexits' EX_TEMPFAIL: try again later).
+    Busy = 75,
     Interrupted = 130,
 }
 
@@ -55,6 +57,8 @@ pub enum Error {
     Several(Vec<Error>),
     /// A step needs an operator and none is there to confirm it.
     NeedsOperator(String),
+    /// Another kuroko holds the site's lock.
+    Busy(String),
     /// Ctrl-C.
     Interrupted,
     /// Local I/O on the controller (the store, the rehearsal folder).
@@ -93,6 +97,7 @@ impl Error {
             Error::Usage(_) | Error::Site(_) => ExitCode::Usage,
             Error::Refused(_) => ExitCode::Refused,
             Error::Interrupted => ExitCode::Interrupted,
+            Error::Busy(_) => ExitCode::Busy,
             Error::Script { cause: Some(cause), .. } => cause.exit_code(),
             Error::Script { compile: true, .. } => ExitCode::Usage,
             Error::Several(errors) => errors.first().map_or(ExitCode::Usage, Error::exit_code),
@@ -121,7 +126,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::NeedsOperator(message) => write!(f, "{message}"),
+            Error::NeedsOperator(message) | Error::Busy(message) => write!(f, "{message}"),
             Error::Several(errors) => {
                 for (index, error) in errors.iter().enumerate() {
                     if index > 0 {

@@ -31,6 +31,11 @@ pub enum Entry {
         dry_run: bool,
         resumed_from: Option<String>,
         at: String,
+        /// The process and machine that ran it: whose run a left-over stop was.
+        #[serde(default)]
+        pid: u32,
+        #[serde(default)]
+        host: String,
     },
     Step {
         seq: usize,
@@ -51,6 +56,15 @@ pub enum Entry {
     End {
         status: String,
         error: Option<String>,
+        at: String,
+    },
+    /// A server's Interstage going down or up under this run, written (and synced to
+    /// disk) before the stop command runs: `stopping`, `started`, `down` (left down on
+    /// purpose), `adopted` (a resumed run took over a stop of the run it resumes), or
+    /// `acknowledged` (the operator said a dead run's stop stays).
+    Outage {
+        server: String,
+        event: String,
         at: String,
     },
 }
@@ -82,6 +96,8 @@ pub struct Journal {
     cap: u64,
     /// Set once a step was refused for the cap: the run fails even if the script went on.
     full: AtomicBool,
+    /// Set once an entry could not be written: no further change is made.
+    broken: AtomicBool,
 }
 
 struct Writer {
@@ -210,6 +226,7 @@ impl Journal {
             secrets: forms,
             cap,
             full: AtomicBool::new(false),
+            broken: AtomicBool::new(false),
         };
         journal.append(&journal.clean(start))?;
         Ok(journal)
@@ -222,6 +239,7 @@ impl Journal {
     /// Admits one step under the journal's cap, before it does anything; refused when
     /// the journal is too full to record it.
     pub fn admit(&self, primitive: &str) -> Result<Admission<'_>> {
+        self.writable()?;
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         if writer.written + (writer.reserved + 1) * STEP_RESERVE > self.cap {
             self.full.store(true, Ordering::SeqCst);
@@ -229,6 +247,36 @@ impl Journal {
         }
         writer.reserved += 1;
         Ok(Admission(self))
+    }
+
+    /// An error once an entry could not be written: a run whose changes cannot be
+    /// recorded makes no further change.
+    pub fn writable(&self) -> Result<()> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(Error::Other(anyhow::anyhow!(
+                "the run's journal `{}` can no longer be written (full disk?): no further change is made",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records, durably (synced to disk), that `server` is going down or came up, before
+    /// the command that does it. An error means the outage is not recorded: a stop must
+    /// not run then.
+    pub fn outage(&self, server: &str, event: &str) -> Result<()> {
+        self.writable()?;
+        let entry = self.clean(Entry::Outage {
+            server: server.to_string(),
+            event: event.to_string(),
+            at: now(),
+        });
+        self.append(&entry)?;
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.file.sync_data().map_err(|e| {
+            self.broken.store(true, Ordering::SeqCst);
+            Error::io(&self.path, e)
+        })
     }
 
     /// The cap error, once a step was refused for it.
@@ -300,6 +348,8 @@ impl Journal {
                 dry_run,
                 resumed_from,
                 at,
+                pid,
+                host,
             } => Entry::Start {
                 run,
                 runbook: text(runbook, VALUE_BOUND),
@@ -314,6 +364,8 @@ impl Journal {
                 dry_run,
                 resumed_from,
                 at,
+                pid,
+                host: text(host, VALUE_BOUND),
             },
             Entry::Step { seq, server, primitive, args, result, value, error, started, ended } => {
                 let content = CONTENT_VALUES.contains(&primitive.as_str());
@@ -341,6 +393,9 @@ impl Journal {
             Entry::End { status, error, at } => {
                 Entry::End { status, error: error.map(|e| text(e, TEXT_BOUND)), at }
             }
+            Entry::Outage { server, event, at } => {
+                Entry::Outage { server: text(server, VALUE_BOUND), event, at }
+            }
         }
     }
 
@@ -348,11 +403,10 @@ impl Journal {
         let mut line = serde_json::to_string(entry).expect("entries serialise");
         line.push('\n');
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        writer
-            .file
-            .write_all(line.as_bytes())
-            .and_then(|_| writer.file.flush())
-            .map_err(|e| Error::io(&self.path, e))?;
+        writer.file.write_all(line.as_bytes()).and_then(|_| writer.file.flush()).map_err(|e| {
+            self.broken.store(true, Ordering::SeqCst);
+            Error::io(&self.path, e)
+        })?;
         writer.written += line.len() as u64;
         Ok(())
     }
@@ -529,12 +583,17 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 dry_run,
                 resumed_from,
                 at,
+                pid,
+                host,
             } => {
                 head.push(("run".to_string(), run.clone()));
                 head.push(("runbook".to_string(), format!("{runbook} ({origin})")));
                 head.push(("runbook sha256".to_string(), sha256.clone()));
                 head.push(("site".to_string(), site.clone()));
                 head.push(("operator".to_string(), user.clone()));
+                if !host.is_empty() {
+                    head.push(("controller".to_string(), format!("{host} (pid {pid})")));
+                }
                 head.push(("started".to_string(), at.clone()));
                 let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 head.push((
@@ -561,6 +620,15 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 ]);
             }
             Entry::Override { text, at } => head.push((format!("override at {at}"), text.clone())),
+            Entry::Outage { server, event, at } => rows.push(vec![
+                "-".into(),
+                at.clone(),
+                at.clone(),
+                server.clone(),
+                format!("Interstage {event}"),
+                "outage".into(),
+                String::new(),
+            ]),
             Entry::End { status, error, at } => {
                 head.push(("ended".to_string(), at.clone()));
                 head.push(("status".to_string(), status.clone()));
@@ -618,4 +686,145 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         }
         out
     }
+}
+
+/// A server a run stopped and did not start again, from its journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftStopped {
+    pub server: String,
+    /// When the stop was recorded.
+    pub at: String,
+    /// Whether a `stop_interstage` step of the run finished after it (the runbook meant it
+    /// stopped), rather than a primitive cut short in the middle (backup, restore…).
+    pub by_step: bool,
+}
+
+/// The servers `entries` stopped and left stopped: the last outage event recorded for
+/// them is a stop (or a resumed run's adoption of one), not a start or `down`.
+pub fn left_stopped(entries: &[Entry]) -> Vec<LeftStopped> {
+    let mut last: BTreeMap<&str, (usize, &str, &str)> = BTreeMap::new();
+    for (index, entry) in entries.iter().enumerate() {
+        if let Entry::Outage { server, event, at } = entry {
+            last.insert(server, (index, event, at));
+        }
+    }
+    last.into_iter()
+        .filter(|(_, (_, event, _))| matches!(*event, "stopping" | "adopted"))
+        .map(|(server, (index, _, at))| LeftStopped {
+            server: server.to_string(),
+            at: at.to_string(),
+            by_step: entries[index..].iter().any(|e| {
+                matches!(e, Entry::Step { primitive, server: Some(s), result, .. }
+                    if primitive == "stop_interstage" && s == server && (result == "ok" || result == "replayed"))
+            }) || entries[index..].iter().any(|e| matches!(e, Entry::Outage { event, server: s, .. } if event == "adopted" && s == server)),
+        })
+        .collect()
+}
+
+/// A run that ended without an end entry (killed, or its machine went down) and left
+/// servers stopped.
+#[derive(Debug, Clone)]
+pub struct Abandoned {
+    pub run: String,
+    pub runbook: String,
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+    pub at: String,
+    pub servers: Vec<LeftStopped>,
+}
+
+impl Abandoned {
+    /// Who ran it, for messages: `run R of RUNBOOK by USER on HOST (pid N), started T`.
+    pub fn describe(&self) -> String {
+        crate::error::sanitize(&format!(
+            "run `{}` of `{}` by {} on {} (pid {}), started {}",
+            self.run, self.runbook, self.user, self.host, self.pid, self.at
+        ))
+    }
+}
+
+/// Every run in the store's journal that did not end and left servers stopped, except
+/// `live` (the run holding the site lock now, whose stops are its own business).
+pub fn abandoned(store: &Path, live: Option<&str>) -> Vec<Abandoned> {
+    let Ok(dir) = std::fs::read_dir(Journal::dir(store)) else { return Vec::new() };
+    let mut found: Vec<Abandoned> = dir
+        .flatten()
+        .filter_map(|e| {
+            e.file_name().to_str().and_then(|n| n.strip_suffix(".jsonl")).map(str::to_string)
+        })
+        .filter(|run| Some(run.as_str()) != live)
+        .filter_map(|run| {
+            let entries = read_quietly(store, &run)?;
+            if entries.iter().any(|e| matches!(e, Entry::End { .. })) {
+                return None;
+            }
+            let servers = left_stopped(&entries);
+            if servers.is_empty() {
+                return None;
+            }
+            let Some(Entry::Start { runbook, user, host, pid, at, .. }) = entries.first() else {
+                return None;
+            };
+            Some(Abandoned {
+                run,
+                runbook: runbook.clone(),
+                user: user.clone(),
+                host: host.clone(),
+                pid: *pid,
+                at: at.clone(),
+                servers,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.at.cmp(&b.at));
+    found
+}
+
+/// A journal read without its warnings (a scan of every run), or nothing if unreadable.
+pub fn read_quietly(store: &Path, run: &str) -> Option<Vec<Entry>> {
+    let path = Journal::dir(store).join(format!("{run}.jsonl"));
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let text = std::fs::read(&path).ok()?;
+    Some(
+        text.split(|b| *b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<Entry>(line).ok())
+            .collect(),
+    )
+}
+
+/// Closes the journal of a run that cannot close it itself (it died): appends `events`
+/// (server, outage event) and, when `status` is given, an end entry. A last line cut
+/// short by the death is removed first, so that it stays the only damage a journal has.
+pub fn close_for(
+    store: &Path,
+    run: &str,
+    events: &[(String, String)],
+    status: Option<&str>,
+) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    read(store, run)?;
+    let path = Journal::dir(store).join(format!("{run}.jsonl"));
+    let mut file =
+        OpenOptions::new().read(true).write(true).open(&path).map_err(|e| Error::io(&path, e))?;
+    let mut text = Vec::new();
+    file.read_to_end(&mut text).map_err(|e| Error::io(&path, e))?;
+    let keep = text.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0);
+    file.set_len(keep as u64).map_err(|e| Error::io(&path, e))?;
+    file.seek(SeekFrom::End(0)).map_err(|e| Error::io(&path, e))?;
+    let mut lines = String::new();
+    for (server, event) in events {
+        let entry = Entry::Outage { server: server.clone(), event: event.clone(), at: now() };
+        lines.push_str(&serde_json::to_string(&entry).expect("entries serialise"));
+        lines.push('\n');
+    }
+    if let Some(status) = status {
+        let entry = Entry::End { status: status.to_string(), error: None, at: now() };
+        lines.push_str(&serde_json::to_string(&entry).expect("entries serialise"));
+        lines.push('\n');
+    }
+    file.write_all(lines.as_bytes()).and_then(|_| file.sync_data()).map_err(|e| Error::io(&path, e))
 }

@@ -274,34 +274,78 @@ pub struct SiteLock {
 }
 
 impl Store {
-    /// Takes the site's lock for `what`, or says who holds it.
-    pub fn lock(&self, what: &str) -> Result<SiteLock> {
-        use std::io::{Read, Seek};
+    fn lock_file(&self) -> Result<(PathBuf, fs::File)> {
         fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
         let path = self.root.join(".kuroko-site.lock");
-        let mut file = fs::OpenOptions::new()
+        let file = fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
+        Ok((path, file))
+    }
+
+    /// Takes the site's lock for `what` (run `run`), waiting up to `wait` for another
+    /// holder to let go, or says who holds it. The kernel lets go of it however the
+    /// holder ends, so a dead holder never blocks; what it left is found in its journal.
+    pub fn lock(
+        &self,
+        what: &str,
+        run: &str,
+        wait: Option<std::time::Duration>,
+    ) -> Result<SiteLock> {
+        let (path, mut file) = self.lock_file()?;
+        let deadline = wait.map(|w| std::time::Instant::now() + w);
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    let holder = format!(
+                        "run {run}: {what} by {} on {}, pid {}, since {}\n",
+                        crate::commands::operator(),
+                        crate::commands::host_name(),
+                        std::process::id(),
+                        now()
+                    );
+                    let _ = file.set_len(0).and_then(|_| file.write_all(holder.as_bytes()));
+                    return Ok(SiteLock { _file: file });
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    if deadline.is_some_and(|d| std::time::Instant::now() < d) {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        continue;
+                    }
+                    let holder = Self::holder_of(&mut file);
+                    let waited = wait
+                        .map(|w| format!(" (waited {})", humantime::format_duration(w)))
+                        .unwrap_or_default();
+                    return Err(Error::Busy(format!(
+                        "another kuroko run is working on this site{waited}: {}\n  two runs at once could each stop a member of one group (R4); wait for it to end (`--wait DURATION` queues behind it), then run again",
+                        crate::error::sanitize(holder.trim())
+                    )));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+
+    fn holder_of(file: &mut fs::File) -> String {
+        use std::io::{Read, Seek};
+        let mut holder = String::new();
+        let _ = file.rewind().and_then(|_| file.take(512).read_to_string(&mut holder));
+        holder
+    }
+
+    /// The run holding the site's lock now, if a run holds it.
+    pub fn live_run(&self) -> Option<String> {
+        let (_, mut file) = self.lock_file().ok()?;
         match file.try_lock() {
-            Ok(()) => {
-                let holder = format!("pid {} ({what}) since {}\n", std::process::id(), now());
-                let _ = file.set_len(0).and_then(|_| file.write_all(holder.as_bytes()));
-                Ok(SiteLock { _file: file })
+            Ok(()) => None,
+            Err(_) => {
+                let holder = Self::holder_of(&mut file);
+                holder.strip_prefix("run ")?.split(':').next().map(str::to_string)
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ =
-                    file.rewind().and_then(|_| (&mut file).take(512).read_to_string(&mut holder));
-                Err(Error::Other(anyhow::anyhow!(
-                    "another kuroko run is working on this site: {}\n  two runs at once could each stop a member of one group (R4); wait for it to end, then run again",
-                    crate::error::sanitize(holder.trim())
-                )))
-            }
-            Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
         }
     }
 }

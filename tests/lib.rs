@@ -6,6 +6,7 @@ mod archives;
 mod batch;
 mod check;
 mod customise;
+mod faults;
 mod journal;
 mod procedures;
 mod repl;

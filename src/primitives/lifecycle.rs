@@ -117,6 +117,13 @@ impl Runtime {
     pub fn stop_now(&self, name: &str) -> Result<()> {
         if !self.dry_run() {
             let server = self.server(name)?;
+            // Written ahead and synced: if kuroko dies from here on, the next kuroko finds
+            // this server stopped by a run that is gone (crash-only R11). Not recorded, not
+            // stopped.
+            if let Err(e) = self.record_outage(name, "stopping") {
+                self.model().stopped.retain(|s| s != name);
+                return Err(e);
+            }
             let command = self.command(server, &self.site.templates.stop, &[]);
             let stopped = self.run(name, "stopping Interstage", &command, None);
             if stopped.is_err() {
@@ -158,6 +165,10 @@ impl Runtime {
                     "the start command succeeded but Interstage is not running",
                 ));
             }
+            if let Err(e) = self.record_outage(name, "started") {
+                self.report
+                    .warn(&format!("`{name}` started, but the journal could not say so: {e}"));
+            }
         }
         self.set_state(name, |s| s.running = true);
         self.model().stopped.retain(|s| s != name);
@@ -167,11 +178,33 @@ impl Runtime {
     /// `mark_down(server)`: the runbook leaves this server stopped on purpose (R11).
     pub fn mark_down(&self, name: &str) -> Result<()> {
         self.server(name)?;
+        self.record_outage(name, "down")?;
         self.model().down.insert(name.to_string());
         self.report.note(
             Some(name),
             "marked as intentionally down: it will not be started again on failure",
         );
+        Ok(())
+    }
+
+    /// Records a server going down or up in the journal, synced (none in a dry run).
+    pub fn record_outage(&self, name: &str, event: &str) -> Result<()> {
+        match self.journal() {
+            Some(journal) if !self.dry_run() => journal.outage(name, event),
+            _ => Ok(()),
+        }
+    }
+
+    /// A resumed run takes over a stop the run it resumes left: it counts for R4 and R11
+    /// as this run's own.
+    pub fn adopt_stop(&self, name: &str) -> Result<()> {
+        self.server(name)?;
+        self.record_outage(name, "adopted")?;
+        self.set_state(name, |s| s.running = false);
+        let mut model = self.model();
+        if !model.stopped.iter().any(|s| s == name) {
+            model.stopped.push(name.to_string());
+        }
         Ok(())
     }
 }

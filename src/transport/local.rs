@@ -2,6 +2,7 @@
 //! with `sh -c` inside it, exactly as they would over SSH on a real server.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -47,6 +48,10 @@ impl Transport for LocalTransport {
             .arg("-c")
             .arg(super::wrap(&self.server, command)?)
             .current_dir(&self.root)
+            // Its own process group: a Ctrl-C at the terminal (SIGINT to the foreground
+            // group) reaches kuroko only, which finishes the step and runs R11, rather
+            // than cutting a stop, a start or a resource swap in half.
+            .process_group(0)
             .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
