@@ -47,7 +47,7 @@ fn start_entry(
         origin: origin.to_string(),
         sha256: source.map(|s| crate::archive::sha256_hex(s.as_bytes())).unwrap_or_default(),
         params: journal::mask_params(params),
-        site: format!("{} ({})", site.name, site.file.display()),
+        site: site_label(site),
         user: operator(),
         dry_run,
         resumed_from,
@@ -55,6 +55,13 @@ fn start_entry(
         pid: std::process::id(),
         host: host_name(),
     }
+}
+
+/// How journals name the site they belong to.
+pub fn site_label(site: &Site) -> String {
+    // The file's real path: the same site given as `site.toml` or `/srv/site.toml` is one.
+    let file = std::fs::canonicalize(&site.file).unwrap_or_else(|_| site.file.clone());
+    format!("{} ({})", site.name, file.display())
 }
 
 /// Who runs kuroko: the user behind sudo, else the login name, else the user id.
@@ -119,8 +126,8 @@ fn run_runbook(
     };
     // Refuse before touching: under the lock, a silent dry run of the whole runbook
     // against the live site first. If a rule would refuse (or the runbook is used
-    // wrongly), nothing on any server is touched. A resumed run already changed things
-    // that its dry run would not foresee, so it checks each step as it goes.
+    // wrongly), nothing on any server is touched. A resumed run's dry run replays what
+    // the earlier run did and counts the stops it took over.
     if let Some(earlier) = &resumed
         && !dry_run
         && let Err(error) = take_over(&rt, earlier)
@@ -129,10 +136,7 @@ fn run_runbook(
         journal.end(end_status(&error), Some(error.to_string()));
         return Err(error);
     }
-    if !dry_run
-        && resumed.is_none()
-        && let Err(error) = preflight(&rt, runbook, &params)
-    {
+    if !dry_run && let Err(error) = preflight(&rt, runbook, &params) {
         let journal = rt.journal().expect("set above");
         journal.end(end_status(&error), Some(error.to_string()));
         return Err(error);
@@ -183,7 +187,7 @@ fn take_site(
     resumed: Option<&str>,
 ) -> Result<crate::store::SiteLock> {
     let lock = Store::new(site).lock(what, run_id, wait)?;
-    let dead: Vec<journal::Abandoned> = journal::abandoned(&site.store, None)
+    let dead: Vec<journal::Abandoned> = journal::abandoned(&site.store, None, &site_label(site))
         .into_iter()
         .filter(|a| Some(a.run.as_str()) != resumed)
         .collect();
@@ -198,7 +202,7 @@ fn take_site(
             crate::rules::Rule::R11,
             &first.servers[0].server,
             format!(
-                "{} ended without finishing (killed, or its machine went down) and left stopped: {}",
+                "{} did not finish (it was killed, its machine went down, or R11 could not start everything again) and left stopped: {}",
                 dead.iter().map(journal::Abandoned::describe).collect::<Vec<_>>().join("; "),
                 servers.join(", ")
             ),
@@ -214,14 +218,17 @@ fn take_site(
 /// backup onto the server, which the resumed run does again on the stopped server.
 fn take_over(rt: &Runtime, earlier: &str) -> Result<()> {
     let entries = journal::read(&rt.site.store, earlier)?;
-    if entries.iter().any(|e| matches!(e, journal::Entry::End { .. })) {
+    let left = journal::left_stopped(&entries);
+    if left.is_empty() {
         return Ok(());
     }
     let mut events = Vec::new();
-    for left in journal::left_stopped(&entries) {
+    for left in left {
         let name = left.server.as_str();
         if rt.site.server(name).is_err() {
-            continue;
+            return Err(Error::Usage(format!(
+                "run `{earlier}` left `{name}` stopped, and `{name}` is not in this site file: put it back, or `kuroko abandoned --acknowledge`"
+            )));
         }
         let state = rt.state(name)?;
         let unfinished =
@@ -235,7 +242,8 @@ fn take_over(rt: &Runtime, earlier: &str) -> Result<()> {
                 Some(name),
                 &format!("stopped by run `{earlier}`: this run takes over its stop (R4, R11)"),
             );
-            events.push((left.server.clone(), "adopted".to_string()));
+            // The earlier run hands it over; the stop is this run's record now.
+            events.push((left.server.clone(), "handed-over".to_string()));
         } else {
             rt.report.note(
                 Some(name),
@@ -267,6 +275,19 @@ fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>)
                 runbook.name
             );
             Err(error)
+        }
+        // A dry run that could not finish foresaw nothing: said, and each step still
+        // checks its rules as it runs.
+        Err(error)
+            if ["`[limits] seconds`", "`[limits] operations`"]
+                .iter()
+                .any(|l| error.to_string().contains(l)) =>
+        {
+            crate::tell!(
+                "note: the dry run of `{}` made first did not finish within its bounds, so it could not foresee every refusal; each step still checks its rules",
+                runbook.name
+            );
+            Ok(())
         }
         _ => Ok(()),
     }
@@ -577,7 +598,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let mut code = ExitCode::Success;
             // Who stopped what: the run holding the lock now, and runs that died.
             let live = Store::new(&rt.site).live_run();
-            let dead = journal::abandoned(&rt.site.store, live.as_deref());
+            let dead = journal::abandoned(&rt.site.store, live.as_deref(), &site_label(&rt.site));
             let mut stopped_by: BTreeMap<String, String> = BTreeMap::new();
             if let Some(entries) =
                 live.as_deref().and_then(|run| journal::read_quietly(&rt.site.store, run))
@@ -758,7 +779,7 @@ fn warn_abandoned(dead: &[journal::Abandoned]) {
 fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     if !start && !acknowledge {
         let live = Store::new(&site).live_run();
-        let dead = journal::abandoned(&site.store, live.as_deref());
+        let dead = journal::abandoned(&site.store, live.as_deref(), &site_label(&site));
         if dead.is_empty() {
             crate::say!("no run that died left a server stopped");
             return Ok(ExitCode::Success);
@@ -781,7 +802,7 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     }
     let run_id = crate::store::new_generation();
     let _lock = Store::new(&site).lock("abandoned", &run_id, None)?;
-    let dead = journal::abandoned(&site.store, None);
+    let dead = journal::abandoned(&site.store, None, &site_label(&site));
     if dead.is_empty() {
         crate::say!("no run that died left a server stopped");
         return Ok(ExitCode::Success);
@@ -799,7 +820,15 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
         let mut done = true;
         for left in &run.servers {
             let name = left.server.as_str();
-            let event = if acknowledge || rt.site.server(name).is_err() {
+            if !acknowledge && rt.site.server(name).is_err() {
+                crate::tell!(
+                    "`{name}` is not in this site file: kuroko cannot start it; start it by hand, then `kuroko abandoned --acknowledge`"
+                );
+                done = false;
+                code = ExitCode::Failed;
+                continue;
+            }
+            let event = if acknowledge {
                 rt.record_outage(name, "acknowledged")?;
                 crate::say!("`{name}`: left stopped on purpose (acknowledged)");
                 "acknowledged"

@@ -97,11 +97,14 @@ pub fn engine(
     let r = rt.clone();
     let started = std::time::Instant::now();
     let wall = std::time::Duration::from_secs(rt.site.limits.seconds);
+    let memory = crate::memory::budget(rt.site.limits.memory_bytes);
     engine.on_progress(move |_| {
         if r.cancel.load(Ordering::SeqCst) {
             Some(Dynamic::from("interrupted"))
         } else if started.elapsed() > wall {
             Some(Dynamic::from("time limit"))
+        } else if crate::memory::in_use() as u64 > memory {
+            Some(Dynamic::from("memory limit"))
         } else {
             None
         }
@@ -190,7 +193,7 @@ pub fn engine(
     bind!("manual_step", |rt, text: &str| rt.manual_step(text));
     bind!("pause", |rt, seconds: i64| rt
         .pause(std::time::Duration::from_secs(seconds.max(0) as u64)));
-    bind!("dry_run", |rt| Ok(rt.dry_run()));
+    bind!("dry_run", |rt| Ok(rt.plans_only()));
 
     // Batches
     let (r, sc) = (rt.clone(), script.clone());
@@ -504,6 +507,18 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
                 format!(
                     "the run took longer than its limit of {} s (`[limits] seconds` in the site file)",
                     rt.site.limits.seconds
+                ),
+                None,
+                false,
+            );
+        }
+        if reason.to_string() == "memory limit" {
+            return script_error(
+                runbook,
+                position,
+                format!(
+                    "the runbook used more memory than its budget of {} MiB (`[limits] memory_bytes` in the site file, lowered to half of what a memory cap on kuroko leaves)",
+                    crate::memory::budget(rt.site.limits.memory_bytes) >> 20
                 ),
                 None,
                 false,

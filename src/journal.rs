@@ -60,8 +60,9 @@ pub enum Entry {
     },
     /// A server's Interstage going down or up under this run, written (and synced to
     /// disk) before the stop command runs: `stopping`, `started`, `down` (left down on
-    /// purpose), `adopted` (a resumed run took over a stop of the run it resumes), or
-    /// `acknowledged` (the operator said a dead run's stop stays).
+    /// purpose), `adopted` (a resumed run took over a stop of the run it resumes, which
+    /// records `handed-over`), or `acknowledged` (the operator said a dead run's stop
+    /// stays).
     Outage {
         server: String,
         event: String,
@@ -106,6 +107,9 @@ struct Writer {
     /// Steps admitted and still running, each holding `STEP_RESERVE` bytes.
     reserved: u64,
 }
+
+/// The largest journal kuroko reads back (far above the default cap).
+pub const MAX_READ: u64 = 256 << 20;
 
 /// A step admitted under the cap; its room is given back when it is dropped.
 pub struct Admission<'a>(&'a Journal);
@@ -205,6 +209,9 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
+        // The new journal's name is made durable too: a write-ahead record in a file that
+        // a power loss forgets is no record.
+        File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(&dir, e))?;
         let mut forms: Vec<String> = Vec::new();
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
             let debug = format!("{secret:?}");
@@ -393,9 +400,9 @@ impl Journal {
             Entry::End { status, error, at } => {
                 Entry::End { status, error: error.map(|e| text(e, TEXT_BOUND)), at }
             }
-            Entry::Outage { server, event, at } => {
-                Entry::Outage { server: text(server, VALUE_BOUND), event, at }
-            }
+            // Verbatim: a server's name is an identifier the next kuroko must find again
+            // (never masked as a secret or cut short); site names are checked already.
+            outage @ Entry::Outage { .. } => outage,
         }
     }
 
@@ -431,12 +438,16 @@ pub fn read(store: &Path, run: &str) -> Result<Vec<Entry>> {
         return Err(Error::Usage(format!("`{run}` is not a run id (see `kuroko runs`)")));
     }
     let path = Journal::dir(store).join(format!("{run}.jsonl"));
-    let file = File::open(&path).map_err(|e| {
-        Error::Usage(format!(
-            "no journal for run `{run}` in `{}`: {e} (see `kuroko runs`)",
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::Usage(format!(
+            "no journal for run `{run}` in `{}` (see `kuroko runs`)",
             Journal::dir(store).display()
-        ))
-    })?;
+        )));
+    }
+    // Only a regular file, never through a link, and bounded: what is read here comes
+    // from a store anyone with access could have written.
+    let file = crate::archive::open_regular(&path, MAX_READ)
+        .map_err(|e| Error::Usage(format!("run `{run}`: cannot use its journal: {e}")))?;
     let mut entries = Vec::new();
     let lines: Vec<String> = BufReader::new(file)
         .split(b'\n')
@@ -721,8 +732,8 @@ pub fn left_stopped(entries: &[Entry]) -> Vec<LeftStopped> {
         .collect()
 }
 
-/// A run that ended without an end entry (killed, or its machine went down) and left
-/// servers stopped.
+/// A run that did not complete (killed, its machine went down, or it failed and R11
+/// could not start everything again) and left servers stopped.
 #[derive(Debug, Clone)]
 pub struct Abandoned {
     pub run: String,
@@ -744,9 +755,10 @@ impl Abandoned {
     }
 }
 
-/// Every run in the store's journal that did not end and left servers stopped, except
-/// `live` (the run holding the site lock now, whose stops are its own business).
-pub fn abandoned(store: &Path, live: Option<&str>) -> Vec<Abandoned> {
+/// Every run of `site` (its journals' site label) in the store's journal that did not
+/// complete and left servers stopped, except `live` (the run holding the site lock now,
+/// whose stops are its own business).
+pub fn abandoned(store: &Path, live: Option<&str>, site: &str) -> Vec<Abandoned> {
     let Ok(dir) = std::fs::read_dir(Journal::dir(store)) else { return Vec::new() };
     let mut found: Vec<Abandoned> = dir
         .flatten()
@@ -756,16 +768,24 @@ pub fn abandoned(store: &Path, live: Option<&str>) -> Vec<Abandoned> {
         .filter(|run| Some(run.as_str()) != live)
         .filter_map(|run| {
             let entries = read_quietly(store, &run)?;
-            if entries.iter().any(|e| matches!(e, Entry::End { .. })) {
+            // A run that completed left stopped only what its runbook meant to (and was
+            // warned of); one that died, failed or was interrupted left what R11 could
+            // not start again.
+            if status_of(&entries) == "completed" {
+                return None;
+            }
+            let Some(Entry::Start { runbook, user, host, pid, at, site: of, .. }) = entries.first()
+            else {
+                return None;
+            };
+            // Another site sharing this store keeps its own.
+            if of != site {
                 return None;
             }
             let servers = left_stopped(&entries);
             if servers.is_empty() {
                 return None;
             }
-            let Some(Entry::Start { runbook, user, host, pid, at, .. }) = entries.first() else {
-                return None;
-            };
             Some(Abandoned {
                 run,
                 runbook: runbook.clone(),
@@ -781,14 +801,13 @@ pub fn abandoned(store: &Path, live: Option<&str>) -> Vec<Abandoned> {
     found
 }
 
-/// A journal read without its warnings (a scan of every run), or nothing if unreadable.
+/// A journal read without its warnings and past damaged lines (a scan of every run), or
+/// nothing if it is not a regular file within bounds.
 pub fn read_quietly(store: &Path, run: &str) -> Option<Vec<Entry>> {
+    use std::io::Read;
     let path = Journal::dir(store).join(format!("{run}.jsonl"));
-    let meta = std::fs::symlink_metadata(&path).ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let text = std::fs::read(&path).ok()?;
+    let mut text = Vec::new();
+    crate::archive::open_regular(&path, MAX_READ).ok()?.read_to_end(&mut text).ok()?;
     Some(
         text.split(|b| *b == b'\n')
             .filter_map(|line| serde_json::from_slice::<Entry>(line).ok())
@@ -796,9 +815,10 @@ pub fn read_quietly(store: &Path, run: &str) -> Option<Vec<Entry>> {
     )
 }
 
-/// Closes the journal of a run that cannot close it itself (it died): appends `events`
-/// (server, outage event) and, when `status` is given, an end entry. A last line cut
-/// short by the death is removed first, so that it stays the only damage a journal has.
+/// Closes the journal of a run that cannot close it itself (it died, or ended with
+/// servers stopped): appends `events` (server, outage event) and, when `status` is
+/// given, an end entry. A last line cut short by a death is removed first, so that it
+/// stays the only damage a journal has.
 pub fn close_for(
     store: &Path,
     run: &str,
@@ -806,10 +826,16 @@ pub fn close_for(
     status: Option<&str>,
 ) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
-    read(store, run)?;
+    use std::os::unix::fs::OpenOptionsExt;
     let path = Journal::dir(store).join(format!("{run}.jsonl"));
-    let mut file =
-        OpenOptions::new().read(true).write(true).open(&path).map_err(|e| Error::io(&path, e))?;
+    crate::archive::open_regular(&path, MAX_READ)
+        .map_err(|e| Error::Other(anyhow::anyhow!("run `{run}`: cannot close its journal: {e}")))?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
     let mut text = Vec::new();
     file.read_to_end(&mut text).map_err(|e| Error::io(&path, e))?;
     let keep = text.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0);

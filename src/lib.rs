@@ -11,6 +11,7 @@ pub mod error;
 pub mod journal;
 pub mod known_hosts;
 pub mod manifest;
+pub mod memory;
 pub mod primitives;
 pub mod rehearsal;
 pub mod repl;
@@ -23,6 +24,10 @@ pub mod shell;
 pub mod site;
 pub mod store;
 pub mod transport;
+
+/// Every allocation is counted, for the scripts' memory budget (`memory`).
+#[global_allocator]
+static ALLOCATOR: memory::Counting = cap::Cap::new(std::alloc::System, usize::MAX);
 
 /// Parses the command line, runs it, prints the one error, returns the exit code.
 pub fn run() -> i32 {

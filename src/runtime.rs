@@ -22,8 +22,9 @@ pub const PROVENANCE: &str = "var/opt/kuroko/provenance.json";
 /// The most kuroko reads of its record.
 const MAX_RECORD: usize = 64 * 1024;
 
-/// The longest the dry run made before a run may take, in seconds.
-const REHEARSAL_SECONDS: u64 = 10;
+/// The longest the dry run made before a run may take, in seconds and operations.
+const REHEARSAL_SECONDS: u64 = 30;
+const REHEARSAL_OPERATIONS: u64 = 5_000_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -103,6 +104,8 @@ pub struct Runtime {
     r4: Mutex<()>,
     /// When the run began, for `[limits] seconds`.
     started: std::time::Instant,
+    /// This is the dry run a real run makes of itself first.
+    rehearsing: bool,
 }
 
 impl Runtime {
@@ -125,6 +128,7 @@ impl Runtime {
             overrides: Mutex::new(Vec::new()),
             r4: Mutex::new(()),
             started: std::time::Instant::now(),
+            rehearsing: false,
         }
     }
 
@@ -132,14 +136,31 @@ impl Runtime {
     /// site over the same connections and changes nothing.
     pub fn rehearsal(&self) -> Runtime {
         let options = Options { dry_run: true, assume_yes: true, ..self.options.clone() };
-        // Bounded: a runbook that waits for something in a loop never ends in a dry run,
-        // and a dry run that cannot finish foresees nothing (each step still checks).
+        // Bounded: a runbook that waits for something in a loop never ends in a dry run.
         let mut site = self.site.clone();
         site.limits.seconds = site.limits.seconds.min(REHEARSAL_SECONDS);
+        site.limits.operations = site.limits.operations.min(REHEARSAL_OPERATIONS);
         let mut dry = Runtime::new(site, options, self.cancel.clone());
         dry.report = Report::silent();
         dry.conns = self.conns.clone();
+        dry.rehearsing = true;
+        // A resumed run's dry run starts where it does: the steps already done are
+        // replayed, and the stops it took over count.
+        *dry.replay.lock().unwrap_or_else(|e| e.into_inner()) =
+            self.replay.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        {
+            let model = self.model();
+            let mut twin = dry.model();
+            twin.stopped = model.stopped.clone();
+            twin.down = model.down.clone();
+        }
         dry
+    }
+
+    /// What `dry_run()` tells a script: a real run's own dry run answers as the real run
+    /// would, so that no runbook can behave one way when planned and another when run.
+    pub fn plans_only(&self) -> bool {
+        self.dry_run() && !self.rehearsing
     }
 
     /// Journals every step of this run.

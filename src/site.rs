@@ -372,6 +372,8 @@ pub struct Limits {
     pub seconds: u64,
     /// Bytes a run's journal may hold: a step that would go beyond is refused.
     pub journal_bytes: u64,
+    /// Bytes the run's scripts may have allocated in all (kuroko's own included).
+    pub memory_bytes: u64,
 }
 
 impl Default for Limits {
@@ -380,6 +382,7 @@ impl Default for Limits {
             operations: 50_000_000,
             seconds: 24 * 3600,
             journal_bytes: crate::journal::DEFAULT_CAP,
+            memory_bytes: crate::memory::DEFAULT_BUDGET,
         }
     }
 }

@@ -297,7 +297,8 @@ impl Store {
         wait: Option<std::time::Duration>,
     ) -> Result<SiteLock> {
         let (path, mut file) = self.lock_file()?;
-        let deadline = wait.map(|w| std::time::Instant::now() + w);
+        // A moment's grace even without `--wait`: `status` probes the lock briefly.
+        let deadline = Some(std::time::Instant::now() + wait.unwrap_or(PROBE_GRACE));
         loop {
             match file.try_lock() {
                 Ok(()) => {
@@ -308,6 +309,13 @@ impl Store {
                         std::process::id(),
                         now()
                     );
+                    // Beside the lock, replaced whole: a reader never sees half of it, nor
+                    // the previous holder's once this returns.
+                    let record = self.root.join(".kuroko-site.holder");
+                    let staged =
+                        self.root.join(format!(".kuroko-site.holder.{}", std::process::id()));
+                    let _ = fs::write(&staged, holder.as_bytes())
+                        .and_then(|_| fs::rename(&staged, &record));
                     let _ = file.set_len(0).and_then(|_| file.write_all(holder.as_bytes()));
                     return Ok(SiteLock { _file: file });
                 }
@@ -339,16 +347,21 @@ impl Store {
 
     /// The run holding the site's lock now, if a run holds it.
     pub fn live_run(&self) -> Option<String> {
-        let (_, mut file) = self.lock_file().ok()?;
-        match file.try_lock() {
+        let (_, file) = self.lock_file().ok()?;
+        // A shared probe: it never holds out a run for longer than the run's grace.
+        match file.try_lock_shared() {
             Ok(()) => None,
             Err(_) => {
-                let holder = Self::holder_of(&mut file);
+                let holder = fs::read_to_string(self.root.join(".kuroko-site.holder")).ok()?;
                 holder.strip_prefix("run ")?.split(':').next().map(str::to_string)
             }
         }
     }
 }
+
+/// How long a run retries the site's lock when no `--wait` was given, so that a
+/// brief probe by `kuroko status` never turns it away.
+const PROBE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A new generation id: UTC time to the second plus a few random hex digits.
 pub fn new_generation() -> String {

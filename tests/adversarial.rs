@@ -104,6 +104,7 @@ fn everything(site: &Site) -> Snapshot {
             && !p.starts_with("script-")
             && !p.ends_with("sshd.log")
             && p != "site/backups/.kuroko-site.lock"
+            && p != "site/backups/.kuroko-site.holder"
     });
     all
 }

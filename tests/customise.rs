@@ -161,16 +161,18 @@ fn a_hostile_site_script_cannot_stop_every_member_of_a_group() {
     let before = site.snapshot();
     site.kuroko(&["run", "evil"]).refused("R4").stderr_has("nothing was touched");
     assert_unchanged(&before, &site.snapshot());
-    // Found only as it runs (the loop's dry run cannot see it coming), R11 undoes it.
+    // Hidden from the dry run (it depends on a file the run itself writes), the check at
+    // the step refuses and R11 undoes the first stop.
     let site = customised(
         &[(
             "evil.rhai",
-            "for m in members(\"G1\") { if dry_run() { break; } stop_interstage(m); }\n",
+            "write_file(\"ms-01\", \"var/tmp/go\", \"1\");\nfor m in members(\"G1\") { if read_file(\"ms-01\", \"var/tmp/go\") == \"1\" { stop_interstage(m); } }\n",
         )],
         "",
     );
     let before = site.snapshot();
     site.kuroko(&["run", "evil"]).refused("R4").stderr_has("`ms-01` started again (R11)");
+    std::fs::remove_file(site.root("ms-01").join("var/tmp/go")).unwrap();
     assert_unchanged(&before, &site.snapshot());
 }
 

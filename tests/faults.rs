@@ -305,3 +305,121 @@ fn the_journal_records_a_stop_before_the_stop_command_runs() {
     assert_eq!(site.state("ms-01"), "running");
     site.kuroko(&["run", "backup-site"]).success();
 }
+
+#[test]
+fn a_memory_bomb_under_a_memory_cap_fails_cleanly_and_starts_what_it_stopped() {
+    let site = Site::new();
+    // Every value stays inside the per-value limits; together they grow without end.
+    let book = script(
+        &site,
+        "bomb.rhai",
+        "stop_interstage(\"ms-01\");\nlet s = \"x\";\ns.pad(900000, \"y\");\nlet m = #{};\nlet i = 0;\nloop { m[i.to_string()] = s + \"z\"; i += 1; }\n",
+    );
+    let output = Command::new("prlimit")
+        .arg("--as=1000000000")
+        .arg("--")
+        .arg(KUROKO)
+        .arg("--site")
+        .arg(site.site_file())
+        .args(["run", &book])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let run = Run::from_output(output);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("more memory than its budget"), "{}", run.stderr);
+    assert!(run.stderr.contains("`ms-01` started again (R11)"), "{}", run.stderr);
+    assert_eq!(site.state("ms-01"), "running");
+    site.kuroko(&["abandoned"]).success();
+}
+
+/// The most members of G1 down at once, replaying a journal's outage records.
+fn most_down_at_once(journal: &str) -> usize {
+    let mut down = std::collections::BTreeSet::new();
+    let mut most = 0;
+    for line in journal.lines().filter(|l| l.contains("\"kind\":\"outage\"")) {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        let server = entry["server"].as_str().unwrap().to_string();
+        if !["ms-01", "ms-02"].contains(&server.as_str()) {
+            continue;
+        }
+        match entry["event"].as_str().unwrap() {
+            "stopping" | "adopted" => {
+                down.insert(server);
+            }
+            _ => {
+                down.remove(&server);
+            }
+        }
+        most = most.max(down.len());
+    }
+    most
+}
+
+#[test]
+fn a_stop_that_fails_after_stopping_counts_as_a_stop_for_r4_and_r11() {
+    let site = Site::new();
+    fs::write(site.root("ms-01").join("run/isstop.fail-after"), "").unwrap();
+    for _ in 0..3 {
+        let run = site.kuroko(&[
+            "batch",
+            "group:G1",
+            "restart",
+            "--forks",
+            "2",
+            "--on-failure",
+            "continue",
+        ]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        // ms-01 stopped although its stop "failed": R11 started it again, and ms-02 was
+        // never down beside it.
+        assert_eq!(site.state("ms-01"), "running", "{}", run.stderr);
+        assert_eq!(site.state("ms-02"), "running", "{}", run.stderr);
+        let journal =
+            fs::read_to_string(site.store().join(format!("journal/{}.jsonl", last_run(&site))))
+                .unwrap();
+        assert_eq!(most_down_at_once(&journal), 1, "{journal}");
+        site.kuroko(&["abandoned"]).success();
+    }
+}
+
+#[test]
+fn r4_asks_the_other_members_now_not_what_the_run_saw_earlier() {
+    let site = Site::new();
+    let book =
+        script(&site, "late.rhai", "status(\"ms-01\");\npause(2);\nstop_interstage(\"ms-02\");\n");
+    let child = spawn(&site, &["run", &book]);
+    std::thread::sleep(Duration::from_millis(700));
+    // ms-01 goes down behind the run's back (another operator, a failure).
+    fs::write(site.root("ms-01").join("run/interstage.state"), "stopped\n").unwrap();
+    let run = finish(child);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("last running member"), "{}", run.stderr);
+    assert_eq!(site.state("ms-02"), "running");
+}
+
+#[test]
+fn secrets_and_damaged_lines_never_hide_a_stop_from_the_next_command() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    delay(&site, "ms-01", "isstart", 60);
+    let book = script(&site, "one.rhai", "//! param api_token: a secret\nbackup(\"ms-01\");\n");
+    // A secret parameter whose value is part of a server's name.
+    let child = spawn(&site, &["run", &book, "-p", "api_token=01"]);
+    wait_for("the start inside backup()", || begun(&site, "ms-01", "isstart"));
+    signal(&child, "KILL", true);
+    let _ = finish(child);
+    kill_stand_in(&site, "ms-01", "isstart");
+    undelay(&site, "ms-01", "isstart");
+    let dead = last_run(&site);
+    let path = site.store().join(format!("journal/{dead}.jsonl"));
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.insert_str(text.find('\n').unwrap() + 1, "{not json at all\n");
+    text.push_str("{\"kind\":\"step\",\"seq\":9"); // torn last line
+    fs::write(&path, text).unwrap();
+    site.kuroko(&["abandoned"]).code(1).stdout_has("ms-01 ");
+    site.kuroko(&["run", "backup-site"]).refused("R11").stderr_has("`ms-01`");
+    site.kuroko(&["abandoned", "--start"]).success().stdout_has("`ms-01` started again");
+    assert_eq!(site.state("ms-01"), "running");
+    site.kuroko(&["run", "backup-site"]).success();
+}

@@ -123,11 +123,22 @@ fn a_run_stops_only_one_member_of_a_group_at_a_time() {
         .stderr_has("already stopped `ms-01`")
         .stderr_has("nothing was touched");
     assert_unchanged(&before, &site.snapshot());
-    // Where the dry run cannot foresee it, the check at the step refuses and R11 runs.
+    // Where the dry run cannot foresee it (it depends on a file the run writes), the
+    // check at the step refuses and R11 runs.
+    site.script(
+        r#"stop_interstage("ms-01"); write_file("ms-01", "var/tmp/go", "1"); if read_file("ms-01", "var/tmp/go") == "1" { backup("ms-02"); }"#,
+        &[],
+    )
+    .refused("R4")
+    .stderr_has("already stopped `ms-01`")
+    .stderr_has("`ms-01` started again (R11)");
+    std::fs::remove_file(site.root("ms-01").join("var/tmp/go")).unwrap();
+    assert_unchanged(&before, &site.snapshot());
+    // A runbook that asks `dry_run()` gets the same answer in the dry run made first as
+    // in the run itself, so it cannot hide a step from it.
     site.script(r#"stop_interstage("ms-01"); if !dry_run() { backup("ms-02"); }"#, &[])
         .refused("R4")
-        .stderr_has("already stopped `ms-01`")
-        .stderr_has("`ms-01` started again (R11)");
+        .stderr_has("nothing was touched");
     assert_unchanged(&before, &site.snapshot());
 }
 

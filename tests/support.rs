@@ -160,7 +160,9 @@ impl Site {
         walk(&self.dir(), &self.dir(), &mut snapshot);
         // The journal records refusals too; the site lock is kuroko's, held while it runs.
         snapshot.retain(|path, _| {
-            !path.starts_with("backups/journal/") && path != "backups/.kuroko-site.lock"
+            !path.starts_with("backups/journal/")
+                && path != "backups/.kuroko-site.lock"
+                && path != "backups/.kuroko-site.holder"
         });
         snapshot
     }

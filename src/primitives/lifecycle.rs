@@ -80,10 +80,25 @@ impl Runtime {
     pub fn check_r4(&self, name: &str, group: &str) -> Result<()> {
         let members = self.members_of(group)?;
         let reserved: Vec<String> = self.model().stopped.clone();
+        // The other members' state now, not as this run last saw it: another controller,
+        // an operator or a failure may have stopped one since. One that cannot be asked
+        // ends the step (nothing is stopped on a guess).
         let mut running = Vec::new();
+        let mut down = Vec::new();
         for member in members.iter().filter(|m| *m != name && !reserved.contains(m)) {
-            if self.state(member)?.running {
+            let now = if self.dry_run() {
+                self.state(member).map(|s| s.running)
+            } else {
+                let now = self.read_running(member);
+                if let Ok(now) = now {
+                    self.set_state(member, |s| s.running = now);
+                }
+                now
+            };
+            if now? {
                 running.push(member.clone());
+            } else {
+                down.push(member.clone());
             }
         }
         let stopped_here: Vec<String> = {
@@ -91,8 +106,9 @@ impl Runtime {
             model.stopped.iter().filter(|s| *s != name && members.contains(*s)).cloned().collect()
         };
         let capacity = self.site.group_capacity;
-        if stopped_here.len() >= capacity {
-            let other = &stopped_here[0];
+        if let Some(other) = stopped_here.first()
+            && stopped_here.len() + down.len() >= capacity
+        {
             return self.refuse_unless_forced(Refusal::new(
                 Rule::R4,
                 name,
@@ -100,6 +116,17 @@ impl Runtime {
                     "this run already stopped `{other}`, another member of `{group}`: only {capacity} member(s) at a time (`group_capacity`)"
                 ),
                 format!("start `{other}` again first: start_interstage(\"{other}\")"),
+            ));
+        }
+        if !running.is_empty() && down.len() >= capacity {
+            return self.refuse_unless_forced(Refusal::new(
+                Rule::R4,
+                name,
+                format!(
+                    "{} of group `{group}` already down: only {capacity} member(s) at a time (`group_capacity`)",
+                    down.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+                ),
+                "start the members that are down first, or plan an outage",
             ));
         }
         if running.is_empty() {
@@ -114,6 +141,8 @@ impl Runtime {
     }
 
     /// Runs the stop command and records the server as stopped by this run (R11).
+    /// Whatever the command says, the server counts as stopped (for R4 and R11) until a
+    /// fresh read shows Interstage running: a stop that "failed" may have stopped it.
     pub fn stop_now(&self, name: &str) -> Result<()> {
         if !self.dry_run() {
             let server = self.server(name)?;
@@ -124,19 +153,24 @@ impl Runtime {
                 self.model().stopped.retain(|s| s != name);
                 return Err(e);
             }
+            self.count_stopped(name);
             let command = self.command(server, &self.site.templates.stop, &[]);
-            let stopped = self.run(name, "stopping Interstage", &command, None);
-            if stopped.is_err() {
-                // Not stopped after all: the reservation made for R4 goes.
-                self.model().stopped.retain(|s| s != name);
+            if let Err(e) = self.run(name, "stopping Interstage", &command, None) {
+                if let Ok(true) = self.read_running(name) {
+                    // It still runs: the stop did nothing, and the reservation goes.
+                    self.model().stopped.retain(|s| s != name);
+                    let _ = self.record_outage(name, "started");
+                }
+                return Err(match e {
+                    Error::OnServer { server, message } => Error::OnServer {
+                        server,
+                        message: format!(
+                            "{message}\n  the stop failed: nothing was backed up or changed; if Interstage stopped anyway, R11 starts it again"
+                        ),
+                    },
+                    other => other,
+                });
             }
-            stopped.map_err(|e| match e {
-                Error::OnServer { server, message } => Error::OnServer {
-                    server,
-                    message: format!("{message}\n  Interstage may still be running: nothing was backed up or changed"),
-                },
-                other => other,
-            })?;
             if self.read_running(name)? {
                 return Err(Error::on_server(
                     name,
@@ -144,13 +178,18 @@ impl Runtime {
                 ));
             }
         }
+        self.count_stopped(name);
+        Ok(())
+    }
+
+    /// Counts `name` as stopped by this run: for R4, for R11, and for its batch job.
+    fn count_stopped(&self, name: &str) {
         self.set_state(name, |s| s.running = false);
         crate::runtime::job_stopped(name);
         let mut model = self.model();
         if !model.stopped.iter().any(|s| s == name) {
             model.stopped.push(name.to_string());
         }
-        Ok(())
     }
 
     /// Runs the start command and checks that Interstage runs.
