@@ -54,6 +54,7 @@ fn start_entry(
         at: crate::store::now(),
         pid: std::process::id(),
         host: host_name(),
+        site_id: site.id.clone(),
     }
 }
 
@@ -187,10 +188,11 @@ fn take_site(
     resumed: Option<&str>,
 ) -> Result<crate::store::SiteLock> {
     let lock = Store::new(site).lock(what, run_id, wait)?;
-    let dead: Vec<journal::Abandoned> = journal::abandoned(&site.store, None, &site_label(site))
-        .into_iter()
-        .filter(|a| Some(a.run.as_str()) != resumed)
-        .collect();
+    let dead: Vec<journal::Abandoned> =
+        journal::abandoned(&site.store, None, (&site_label(site), &site.id))
+            .into_iter()
+            .filter(|a| Some(a.run.as_str()) != resumed)
+            .collect();
     if let Some(first) = dead.first() {
         let servers: Vec<String> = dead
             .iter()
@@ -346,11 +348,24 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     "run `{run}` completed: there is nothing to resume"
                 )));
             }
-            let Some(journal::Entry::Start { origin, sha256, params, runbook: name, .. }) =
-                entries.first().cloned()
+            let Some(journal::Entry::Start {
+                origin,
+                sha256,
+                params,
+                runbook: name,
+                site: label,
+                site_id,
+                ..
+            }) = entries.first().cloned()
             else {
                 return Err(Error::Usage(format!("the journal of run `{run}` has no start entry")));
             };
+            if !journal::belongs(&label, &site_id, (&site_label(&site), &site.id)) {
+                return Err(Error::Usage(format!(
+                    "run `{run}` ran against another site ({}): resume it with that site's file (`--site`)",
+                    crate::error::sanitize(&label)
+                )));
+            }
             // The runbook is found as `kuroko run` finds it: a stdlib one by its name only,
             // a site one through the site folder's guard, a script by its bounded path.
             let folder = site.site_folder.as_deref();
@@ -598,7 +613,11 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let mut code = ExitCode::Success;
             // Who stopped what: the run holding the lock now, and runs that died.
             let live = Store::new(&rt.site).live_run();
-            let dead = journal::abandoned(&rt.site.store, live.as_deref(), &site_label(&rt.site));
+            let dead = journal::abandoned(
+                &rt.site.store,
+                live.as_deref(),
+                (&site_label(&rt.site), &rt.site.id),
+            );
             let mut stopped_by: BTreeMap<String, String> = BTreeMap::new();
             if let Some(entries) =
                 live.as_deref().and_then(|run| journal::read_quietly(&rt.site.store, run))
@@ -779,7 +798,7 @@ fn warn_abandoned(dead: &[journal::Abandoned]) {
 fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     if !start && !acknowledge {
         let live = Store::new(&site).live_run();
-        let dead = journal::abandoned(&site.store, live.as_deref(), &site_label(&site));
+        let dead = journal::abandoned(&site.store, live.as_deref(), (&site_label(&site), &site.id));
         if dead.is_empty() {
             crate::say!("no run that died left a server stopped");
             return Ok(ExitCode::Success);
@@ -802,7 +821,7 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     }
     let run_id = crate::store::new_generation();
     let _lock = Store::new(&site).lock("abandoned", &run_id, None)?;
-    let dead = journal::abandoned(&site.store, None, &site_label(&site));
+    let dead = journal::abandoned(&site.store, None, (&site_label(&site), &site.id));
     if dead.is_empty() {
         crate::say!("no run that died left a server stopped");
         return Ok(ExitCode::Success);

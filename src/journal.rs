@@ -36,6 +36,9 @@ pub enum Entry {
         pid: u32,
         #[serde(default)]
         host: String,
+        /// The site's identity (see `Site::id`).
+        #[serde(default)]
+        site_id: String,
     },
     Step {
         seq: usize,
@@ -357,6 +360,7 @@ impl Journal {
                 at,
                 pid,
                 host,
+                site_id,
             } => Entry::Start {
                 run,
                 runbook: text(runbook, VALUE_BOUND),
@@ -373,6 +377,7 @@ impl Journal {
                 at,
                 pid,
                 host: text(host, VALUE_BOUND),
+                site_id,
             },
             Entry::Step { seq, server, primitive, args, result, value, error, started, ended } => {
                 let content = CONTENT_VALUES.contains(&primitive.as_str());
@@ -596,6 +601,7 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 at,
                 pid,
                 host,
+                ..
             } => {
                 head.push(("run".to_string(), run.clone()));
                 head.push(("runbook".to_string(), format!("{runbook} ({origin})")));
@@ -758,7 +764,7 @@ impl Abandoned {
 /// Every run of `site` (its journals' site label) in the store's journal that did not
 /// complete and left servers stopped, except `live` (the run holding the site lock now,
 /// whose stops are its own business).
-pub fn abandoned(store: &Path, live: Option<&str>, site: &str) -> Vec<Abandoned> {
+pub fn abandoned(store: &Path, live: Option<&str>, site: (&str, &str)) -> Vec<Abandoned> {
     let Ok(dir) = std::fs::read_dir(Journal::dir(store)) else { return Vec::new() };
     let mut found: Vec<Abandoned> = dir
         .flatten()
@@ -774,12 +780,13 @@ pub fn abandoned(store: &Path, live: Option<&str>, site: &str) -> Vec<Abandoned>
             if status_of(&entries) == "completed" {
                 return None;
             }
-            let Some(Entry::Start { runbook, user, host, pid, at, site: of, .. }) = entries.first()
+            let Some(Entry::Start { runbook, user, host, pid, at, site: label, site_id, .. }) =
+                entries.first()
             else {
                 return None;
             };
             // Another site sharing this store keeps its own.
-            if of != site {
+            if !belongs(label, site_id, site) {
                 return None;
             }
             let servers = left_stopped(&entries);
@@ -799,6 +806,12 @@ pub fn abandoned(store: &Path, live: Option<&str>, site: &str) -> Vec<Abandoned>
         .collect();
     found.sort_by(|a, b| a.at.cmp(&b.at));
     found
+}
+
+/// Whether a journal with this site label and id is the site's `(label, id)`: by id,
+/// or by label for journals written before sites had one.
+pub fn belongs(label: &str, id: &str, site: (&str, &str)) -> bool {
+    if id.is_empty() { label == site.0 } else { id == site.1 }
 }
 
 /// A journal read without its warnings and past damaged lines (a scan of every run), or

@@ -36,6 +36,9 @@ pub struct Manifest {
     pub id: String,
     pub generation: String,
     pub site: String,
+    /// The identity of the site that took it (empty in backups made before it existed).
+    #[serde(default)]
+    pub site_id: String,
     pub server: String,
     pub role: Role,
     pub group: Option<String>,
@@ -77,6 +80,9 @@ impl Manifest {
         }
         if !is_name(&self.server) || !is_name(&self.site) {
             return bad("server", "or `site` is not a valid name".into());
+        }
+        if !self.site_id.is_empty() && !crate::site::is_site_id(&self.site_id) {
+            return bad("site_id", "is not a site id".into());
         }
         if self.id != format!("{}/{}", self.generation, self.server) {
             return bad("id", "is not GENERATION/SERVER".into());

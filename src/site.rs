@@ -242,6 +242,11 @@ pub struct Templates {
 #[serde(deny_unknown_fields)]
 struct SiteFile {
     site: String,
+    /// The site's identity, beyond its name (two sites may both be `production`):
+    /// backups, journals and the lock carry it. Derived from the name and the admin
+    /// server when not given.
+    #[serde(default)]
+    site_id: Option<String>,
     store: String,
     #[serde(default)]
     certificate_policy: CertificatePolicy,
@@ -334,6 +339,8 @@ impl Server {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub name: String,
+    /// The site's identity (`site_id`, or derived from the name and the admin server).
+    pub id: String,
     pub file: PathBuf,
     pub store: PathBuf,
     pub certificate_policy: CertificatePolicy,
@@ -385,6 +392,12 @@ impl Default for Limits {
             memory_bytes: crate::memory::DEFAULT_BUDGET,
         }
     }
+}
+
+/// A `site_id`: 1 to 64 of `[A-Za-z0-9._-]`.
+pub fn is_site_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 impl Site {
@@ -603,8 +616,31 @@ impl Site {
                 ));
             }
         }
+        let admin = servers.values().find(|s| s.role == Role::Admin).expect("checked above");
+        let id = match &file.site_id {
+            Some(id) if is_site_id(id) => id.clone(),
+            Some(id) => {
+                return Err(fail(
+                    "",
+                    "site_id",
+                    format!(
+                        "`site_id = {:?}`: use 1 to 64 letters, digits, `.`, `_` or `-`",
+                        crate::error::sanitize(id)
+                    ),
+                ));
+            }
+            None => crate::archive::sha256_hex(
+                format!(
+                    "kuroko-site\0{}\0{}\0{}\0{}",
+                    file.site, admin.name, admin.address, admin.hostname
+                )
+                .as_bytes(),
+            )[..16]
+                .to_string(),
+        };
         Ok(Site {
             name: file.site,
+            id,
             file: path.to_path_buf(),
             store: base.join(file.store),
             certificate_policy: file.certificate_policy,

@@ -21,6 +21,8 @@ pub struct Store {
     root: PathBuf,
     /// The site's backup paths: what an archive's units must match.
     patterns: Vec<String>,
+    /// The site's identity, for the lock's holder.
+    site_id: String,
 }
 
 /// The largest manifest kuroko reads.
@@ -65,7 +67,11 @@ pub struct Removal {
 
 impl Store {
     pub fn new(site: &crate::site::Site) -> Store {
-        Store { root: site.store.clone(), patterns: site.archive_patterns() }
+        Store {
+            root: site.store.clone(),
+            patterns: site.archive_patterns(),
+            site_id: site.id.clone(),
+        }
     }
 
     pub fn patterns(&self) -> &[String] {
@@ -303,11 +309,12 @@ impl Store {
             match file.try_lock() {
                 Ok(()) => {
                     let holder = format!(
-                        "run {run}: {what} by {} on {}, pid {}, since {}\n",
+                        "run {run}: {what} by {} on {}, pid {}, since {} (site id {})\n",
                         crate::commands::operator(),
                         crate::commands::host_name(),
                         std::process::id(),
-                        now()
+                        now(),
+                        self.site_id
                     );
                     // Beside the lock, replaced whole: a reader never sees half of it, nor
                     // the previous holder's once this returns.

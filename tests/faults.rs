@@ -423,3 +423,26 @@ fn secrets_and_damaged_lines_never_hide_a_stop_from_the_next_command() {
     assert_eq!(site.state("ms-01"), "running");
     site.kuroko(&["run", "backup-site"]).success();
 }
+
+#[test]
+fn another_sites_backups_and_runs_are_refused_even_in_a_shared_store() {
+    let a = Site::new();
+    a.kuroko(&["run", "backup-site"]).success();
+    a.script("stop_interstage(\"ms-01\"); throw \"stop here\";", &[]).code(1);
+    let failed = last_run(&a);
+    // Site B has the same name and servers, and shares A's store.
+    let b = Site::new();
+    let text = fs::read_to_string(b.site_file()).unwrap();
+    let store = a.store().to_string_lossy().into_owned();
+    fs::write(b.site_file(), text.replace("store = \"backups\"", &format!("store = {store:?}")))
+        .unwrap();
+    let id = a.backup_of("ms-01");
+    let before = b.snapshot();
+    b.script(&format!("import_backup(\"{id}\", \"rs-01\");"), &[])
+        .refused("R8")
+        .stderr_has("belongs to another site");
+    assert_unchanged(&before, &b.snapshot());
+    b.kuroko(&["resume", &failed]).code(2).stderr_has("another site");
+    // A's runs are A's business: B's changing runs are not held up by them.
+    b.kuroko(&["abandoned"]).success();
+}

@@ -112,6 +112,7 @@ impl Runtime {
             id: format!("{generation}/{}", server.name),
             generation: generation.to_string(),
             site: self.site.name.clone(),
+            site_id: self.site.id.clone(),
             server: server.name.clone(),
             role: *role,
             group: group.clone(),

@@ -24,7 +24,22 @@ impl Runtime {
         if let Some(manifest) = self.model().planned.get(id) {
             return Ok(manifest.clone());
         }
-        self.store.load(id)
+        let manifest = self.store.load(id)?;
+        // Two sites may share a store, and a name: a backup is another site's when it
+        // says so.
+        if !manifest.site_id.is_empty() && manifest.site_id != self.site.id {
+            return Err(Refusal::new(
+                Rule::R8,
+                &manifest.server,
+                format!(
+                    "backup `{id}` belongs to another site (`{}`, site id `{}`; this is `{}`, site id `{}`)",
+                    manifest.site, manifest.site_id, self.site.name, self.site.id
+                ),
+                "use a backup this site took (`kuroko backups list`)",
+            )
+            .into());
+        }
+        Ok(manifest)
     }
 
     /// `restore(backup, server)`.
