@@ -196,12 +196,9 @@ pub fn repair(root: &Path, name: &str) -> Result<()> {
 
 fn site_file(policy: CertificatePolicy) -> String {
     let groups: Vec<String> = GROUPS.iter().map(|g| format!("\"{g}\"")).collect();
-    // Every rehearsal site is its own site, even beside another in one store.
-    let id = crate::store::new_generation().to_lowercase();
     let mut text = format!(
         "# A kuroko rehearsal site: every server is a folder under servers/.\n\
          site = \"rehearsal\"\n\
-         site_id = \"rehearsal-{id}\"\n\
          store = \"backups\"\n\
          certificate_policy = \"{policy}\"\n\
          groups = [{}]\n\n\

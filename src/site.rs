@@ -630,9 +630,14 @@ impl Site {
                 ));
             }
             None => crate::archive::sha256_hex(
+                // The admin server's root tells rehearsal sites apart (`/` on real ones).
                 format!(
-                    "kuroko-site\0{}\0{}\0{}\0{}",
-                    file.site, admin.name, admin.address, admin.hostname
+                    "kuroko-site\0{}\0{}\0{}\0{}\0{}",
+                    file.site,
+                    admin.name,
+                    admin.address,
+                    admin.hostname,
+                    admin.root.display()
                 )
                 .as_bytes(),
             )[..16]
