@@ -211,6 +211,45 @@ fn take_site(
             "`kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose; then run again",
         )));
     }
+    // Refused or not, nothing on a server was touched until here.
+    lock_admin(site, lock, run_id, wait)
+}
+
+/// Takes both halves of the site's lock: beside the store, then on the admin server (which
+/// every controller of the site passes, whatever its store). The second half is waited for
+/// as long as the first, and let go before it.
+fn lock_site(
+    site: &Site,
+    what: &str,
+    run_id: &str,
+    wait: Option<std::time::Duration>,
+) -> Result<crate::store::SiteLock> {
+    let lock = Store::new(site).lock(what, run_id, wait)?;
+    lock_admin(site, lock, run_id, wait)
+}
+
+/// The admin server's half of the site's lock, taken once the store's half is held.
+fn lock_admin(
+    site: &Site,
+    mut lock: crate::store::SiteLock,
+    run_id: &str,
+    wait: Option<std::time::Duration>,
+) -> Result<crate::store::SiteLock> {
+    let rt =
+        Arc::new(Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false))));
+    let holder = lock.holder().trim().to_string();
+    let deadline = std::time::Instant::now() + wait.unwrap_or_default();
+    loop {
+        match crate::site_lock::take(&rt, run_id, &holder) {
+            Ok(()) => break,
+            Err(Error::Busy(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let run = run_id.to_string();
+    lock.also_release(move || crate::site_lock::release(&rt, &run));
     Ok(lock)
 }
 
@@ -820,7 +859,7 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
         return Ok(ExitCode::Failed);
     }
     let run_id = crate::store::new_generation();
-    let _lock = Store::new(&site).lock("abandoned", &run_id, None)?;
+    let _lock = lock_site(&site, "abandoned", &run_id, None)?;
     let dead = journal::abandoned(&site.store, None, (&site_label(&site), &site.id));
     if dead.is_empty() {
         crate::say!("no run that died left a server stopped");

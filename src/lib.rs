@@ -22,6 +22,7 @@ pub mod runtime;
 pub mod server_path;
 pub mod shell;
 pub mod site;
+pub mod site_lock;
 pub mod store;
 pub mod transport;
 

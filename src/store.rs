@@ -277,6 +277,29 @@ fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
 /// ends, so a killed run never leaves the site locked.
 pub struct SiteLock {
     _file: fs::File,
+    holder: String,
+    /// Lets go of the lock's other half (on the admin server) first.
+    release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl SiteLock {
+    /// Runs `release` when the lock goes, before the store's half is let go.
+    pub fn also_release(&mut self, release: impl FnOnce() + Send + 'static) {
+        self.release = Some(Box::new(release));
+    }
+
+    /// The holder line written beside the lock.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+}
+
+impl Drop for SiteLock {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+    }
 }
 
 impl Store {
@@ -324,7 +347,7 @@ impl Store {
                     let _ = fs::write(&staged, holder.as_bytes())
                         .and_then(|_| fs::rename(&staged, &record));
                     let _ = file.set_len(0).and_then(|_| file.write_all(holder.as_bytes()));
-                    return Ok(SiteLock { _file: file });
+                    return Ok(SiteLock { _file: file, holder, release: None });
                 }
                 Err(fs::TryLockError::WouldBlock) => {
                     if deadline.is_some_and(|d| std::time::Instant::now() < d) {

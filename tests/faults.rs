@@ -446,3 +446,61 @@ fn another_sites_backups_and_runs_are_refused_even_in_a_shared_store() {
     // A's runs are A's business: B's changing runs are not held up by them.
     b.kuroko(&["abandoned"]).success();
 }
+
+/// A second site file beside the first: the same servers, another store (a second
+/// controller of the same site).
+fn second_controller(site: &Site) -> String {
+    let path = site.dir().join("other.toml");
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    fs::write(&path, text.replace("store = \"backups\"", "store = \"backups-2\"")).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn two_controllers_with_separate_stores_exclude_each_other_through_the_admin_server() {
+    let site = Site::new();
+    let other = second_controller(&site);
+    let book = script(
+        &site,
+        "hold.rhai",
+        "stop_interstage(\"ms-01\");\npause(4);\nstart_interstage(\"ms-01\");\n",
+    );
+    let first = spawn(&site, &["run", &book]);
+    wait_for("ms-01 to stop", || site.state("ms-01") == "stopped");
+    let before = site.snapshot();
+    let second = Run::from_output(
+        Command::new(KUROKO)
+            .args(["--site", &other, "run", &script(&site, "b.rhai", "backup(\"ms-02\");\n")])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(second.code, 75, "{}", second.stderr);
+    assert!(second.stderr.contains("lock on the admin server"), "{}", second.stderr);
+    assert!(second.stderr.contains("run 2"), "{}", second.stderr);
+    // Only the second store's own lock files are new.
+    let mut after = site.snapshot();
+    after.retain(|path, _| !path.starts_with("backups-2/"));
+    assert_unchanged(&before, &after);
+    assert_eq!(site.state("ms-02"), "running");
+    finish(first).success();
+    assert!(!site.root("adm").join("var/opt/kuroko/site-lock").exists(), "released");
+    // Killed, the first controller leaves its lock on the admin server: a kuroko on this
+    // machine finds it stale (its process is gone), says so and takes it over.
+    let first = spawn(&site, &["run", &book]);
+    wait_for("ms-01 to stop", || site.state("ms-01") == "stopped");
+    signal(&first, "KILL", true);
+    let _ = finish(first);
+    assert!(site.root("adm").join("var/opt/kuroko/site-lock").exists());
+    let run = Run::from_output(
+        Command::new(KUROKO)
+            .args(["--site", &site.site_file().to_string_lossy(), "abandoned", "--start"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("that is gone"), "{}", run.stderr);
+    assert_eq!(site.state("ms-01"), "running");
+    assert!(!site.root("adm").join("var/opt/kuroko/site-lock").exists(), "released");
+}
