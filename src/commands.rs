@@ -531,6 +531,20 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let journal = journal::Journal::create(&site.store, start, &secrets, cap)?;
             let rt = runtime_with(site, &options, |rt| rt.with_journal(journal));
             let targets = batch::select(&rt, &targets)?;
+            // A batch of a runbook is planned first too, server by server: a refusal a
+            // dry run foresees ends it before any server is touched.
+            if let (false, Operation::Run, Some(runbook)) = (options.dry_run, operation, &runbook) {
+                for server in &targets {
+                    let mut params = params.clone();
+                    params.insert("server".into(), server.to_string());
+                    if let Err(error) = preflight(&rt, runbook, &params) {
+                        if let Some(journal) = rt.journal() {
+                            journal.end(end_status(&error), Some(error.to_string()));
+                        }
+                        return Err(error);
+                    }
+                }
+            }
             let mut policy = batch::Policy::new(rt.site.group_capacity);
             policy.forks = forks;
             policy.batch = batch;

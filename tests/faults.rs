@@ -504,3 +504,42 @@ fn two_controllers_with_separate_stores_exclude_each_other_through_the_admin_ser
     assert_eq!(site.state("ms-01"), "running");
     assert!(!site.root("adm").join("var/opt/kuroko/site-lock").exists(), "released");
 }
+
+#[test]
+fn over_ssh_a_run_killed_mid_backup_is_found_and_repaired_by_the_next_command() {
+    let ssh = crate::sshd::SshSite::new("");
+    let site = &ssh.site;
+    delay(site, "ms-01", "isstart", 60);
+    let book = script(site, "one.rhai", "backup(\"ms-01\");\n");
+    let child = spawn(site, &["run", &book]);
+    wait_for("the start inside backup()", || begun(site, "ms-01", "isstart"));
+    signal(&child, "KILL", true);
+    let _ = finish(child);
+    kill_stand_in(site, "ms-01", "isstart");
+    undelay(site, "ms-01", "isstart");
+    assert_eq!(site.state("ms-01"), "stopped");
+    site.kuroko(&["status"]).success().stdout_has("DIED");
+    let before = site.snapshot();
+    site.kuroko(&["run", "backup-site"]).refused("R11");
+    assert_unchanged(&before, &site.snapshot());
+    site.kuroko(&["abandoned", "--start"]).success().stdout_has("`ms-01` started again (R11)");
+    assert_eq!(site.state("ms-01"), "running");
+    site.kuroko(&["run", "backup-site"]).success();
+}
+
+#[test]
+fn a_batch_of_a_runbook_is_planned_first_and_touches_nothing_when_refused() {
+    let site = Site::new();
+    let book = script(
+        &site,
+        "both.rhai",
+        "//! param server <server>: a member\nlet server = param(\"server\");\nstop_interstage(server);\nfor m in members(\"G1\") { if m != server { stop_interstage(m); } }\n",
+    );
+    let before = site.snapshot();
+    site.kuroko(&["batch", "group:G1", "run", &book])
+        .refused("R4")
+        .stderr_has("nothing was touched");
+    assert_unchanged(&before, &site.snapshot());
+    assert_eq!(site.state("ms-01"), "running");
+    assert_eq!(site.state("ms-02"), "running");
+}
