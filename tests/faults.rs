@@ -543,3 +543,25 @@ fn a_batch_of_a_runbook_is_planned_first_and_touches_nothing_when_refused() {
     assert_eq!(site.state("ms-01"), "running");
     assert_eq!(site.state("ms-02"), "running");
 }
+
+#[test]
+fn r5_believes_the_resources_when_kuroko_s_record_is_gone() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    let id = site.backup_of("ms-01");
+    site.script(&format!("import_backup(\"{id}\", \"rs-01\");"), &[]).success();
+    // The record is lost (deleted, damaged, or a kill before it was written).
+    fs::remove_file(site.root("rs-01").join("var/opt/kuroko/provenance.json")).unwrap();
+    let before = site.snapshot();
+    site.script("start_interstage(\"rs-01\");", &[])
+        .refused("R5")
+        .stderr_has("`ms-01`'s address or host name")
+        .stderr_has("whatever kuroko's record says");
+    site.script("backup(\"rs-01\");", &[]).refused("R5");
+    assert_unchanged(&before, &site.snapshot());
+    // set_ip finds what to change from the resources themselves.
+    site.script("set_ip(\"rs-01\"); start_interstage(\"rs-01\");", &[])
+        .success()
+        .stdout_has("though kuroko has no record of it");
+    assert_eq!(site.state("rs-01"), "running");
+}

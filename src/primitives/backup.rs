@@ -42,6 +42,7 @@ impl Runtime {
             )
             .into());
         }
+        self.refuse_foreign_identity(name, "backing it up")?;
         let was_running = state.running;
         let mut rules = Vec::new();
         if let (Role::Member, Some(_), true) = (role, &group, was_running) {

@@ -71,6 +71,7 @@ impl Runtime {
             self.report.note(Some(name), "Interstage is already running");
             return Ok(());
         }
+        self.refuse_foreign_identity(name, "starting it")?;
         self.report.action(name, "start Interstage", &[Rule::R5]);
         self.start_now(name)
     }

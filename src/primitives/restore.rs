@@ -420,10 +420,43 @@ impl Runtime {
             }
         }
         let state = self.state(name)?;
-        let Some(mut provenance) = state.provenance.filter(|p| p.hostinfo_pending) else {
-            self.report
-                .note(Some(name), "its resources already hold its own address and host name");
-            return Ok(());
+        let pending = state.provenance.clone().filter(|p| p.hostinfo_pending);
+        // Without a record that says so, the resources themselves may still hold another
+        // server's identity (a record lost, damaged, or never written).
+        let found = match pending {
+            Some(_) => None,
+            None => self.foreign_identity(name)?,
+        };
+        let mut provenance = match (pending, found) {
+            (Some(provenance), _) => provenance,
+            (None, Some((other, _, file))) => {
+                let source = self.server(&other)?.clone();
+                self.report.note(
+                    Some(name),
+                    &format!("its resources hold `{other}`'s identity (in `{file}`), though kuroko has no record of it"),
+                );
+                Provenance {
+                    kind: "found".into(),
+                    backup: "-".into(),
+                    source_server: other,
+                    source_group: source.group.clone(),
+                    source_address: source.address.clone(),
+                    source_hostname: source.hostname.clone(),
+                    hostinfo_pending: true,
+                    certificate: state
+                        .provenance
+                        .as_ref()
+                        .map(|p| p.certificate.clone())
+                        .unwrap_or_else(|| "kept".into()),
+                    at: now(),
+                    complete: state.provenance.as_ref().is_none_or(|p| p.complete),
+                }
+            }
+            (None, None) => {
+                self.report
+                    .note(Some(name), "its resources already hold its own address and host name");
+                return Ok(());
+            }
         };
         if state.running {
             return Err(Error::Usage(format!(
@@ -488,6 +521,84 @@ impl Runtime {
         provenance.hostinfo_pending = false;
         provenance.at = now();
         self.write_provenance(name, Some(provenance))
+    }
+
+    /// R5 from the resources themselves, not only kuroko's record (which may be missing,
+    /// empty or damaged): another server of the site (not the admin server, which managed
+    /// servers name by design, and not on the admin server, which names them) whose address or host name is a word in `name`'s
+    /// resources, with the value and the file it is in.
+    pub fn foreign_identity(&self, name: &str) -> Result<Option<(String, String, String)>> {
+        if self.dry_run() {
+            return Ok(None);
+        }
+        let own = self.server(name)?.clone();
+        // The admin server's resources name the servers it manages, by design.
+        if own.role == Role::Admin {
+            return Ok(None);
+        }
+        let mut needles: Vec<(String, String)> = Vec::new();
+        for other in self.site.servers.values() {
+            if other.name == name || other.role == Role::Admin {
+                continue;
+            }
+            for value in [&other.address, &other.hostname] {
+                // A value this server shares says nothing about whose the resources are.
+                if !value.is_empty() && *value != own.address && *value != own.hostname {
+                    needles.push((value.clone(), other.name.clone()));
+                }
+            }
+        }
+        let words: Vec<&str> = needles.iter().map(|(v, _)| v.as_str()).collect();
+        let found = self.find_words(&own, &words)?;
+        Ok(found.into_iter().find_map(|(file, word)| {
+            needles.iter().find(|(v, _)| *v == word).map(|(v, s)| (s.clone(), v.clone(), file))
+        }))
+    }
+
+    /// R5: refuses `doing` on `name` while its resources hold another server's identity.
+    pub fn refuse_foreign_identity(&self, name: &str, doing: &str) -> Result<()> {
+        if let Some((other, value, file)) = self.foreign_identity(name)? {
+            return Err(Refusal::new(
+                Rule::R5,
+                name,
+                format!(
+                    "its resources hold `{other}`'s address or host name `{value}` (in `{file}`), whatever kuroko's record says: {doing} would give it `{other}`'s identity"
+                ),
+                format!("change the server-specific information first: set_ip(\"{name}\")"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Resource files (outside the certificate environment) with the first of `words`
+    /// each holds (as a word): one pass, the words given on stdin.
+    fn find_words(&self, server: &Server, words: &[&str]) -> Result<Vec<(String, String)>> {
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut command = Script::guarded().text("for p in");
+        for pattern in &self.site.backup.paths {
+            command = command.glob(pattern);
+        }
+        let command = command.text(
+            "; do [ -d \"$p\" ] && nolink \"$p\" 2>/dev/null && set -- \"$@\" \"$p\"; done\n\
+             [ $# -gt 0 ] || exit 0\n\
+             grep -rowFH -D skip -m 1 -f /dev/stdin -- \"$@\" 2>/dev/null; true\n",
+        );
+        let input: String = words.iter().map(|w| format!("{w}\n")).collect();
+        let out = self.run(
+            &server.name,
+            "looking for another server's identity in the resources",
+            &command,
+            Some(input.as_bytes()),
+        )?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.rsplit_once(':'))
+            .filter(|(f, _)| ServerPath::parse(f).is_ok_and(|p| !self.is_certificate(&p)))
+            .map(|(f, w)| (crate::error::sanitize(f), w.to_string()))
+            .collect())
     }
 
     /// Resource files (outside the certificate environment) that contain any of `words`.
