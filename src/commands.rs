@@ -189,7 +189,7 @@ fn take_site(
 ) -> Result<crate::store::SiteLock> {
     let lock = Store::new(site).lock(what, run_id, wait)?;
     let dead: Vec<journal::Abandoned> =
-        journal::abandoned(&site.store, None, (&site_label(site), &site.id))
+        journal::abandoned(&site.store, None, Some((&site_label(site), &site.id)))
             .into_iter()
             .filter(|a| Some(a.run.as_str()) != resumed)
             .collect();
@@ -209,6 +209,18 @@ fn take_site(
                 servers.join(", ")
             ),
             "`kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose; then run again",
+        )));
+    }
+    if let Some(path) = journal::unreadable(&site.store).first() {
+        return Err(Error::Refused(crate::rules::Refusal::new(
+            crate::rules::Rule::R11,
+            "-",
+            format!(
+                "the journal `{}` cannot be read (not a regular file, larger than {} MiB, or without a start entry): what its run left stopped cannot be told",
+                path.display(),
+                journal::MAX_READ >> 20
+            ),
+            "check that run's servers (`kuroko status`), start what it left stopped, then move the file out of the journal folder",
         )));
     }
     // Refused or not, nothing on a server was touched until here.
@@ -239,17 +251,51 @@ fn lock_admin(
         Arc::new(Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false))));
     let holder = lock.holder().trim().to_string();
     let deadline = std::time::Instant::now() + wait.unwrap_or_default();
-    loop {
-        match crate::site_lock::take(&rt, run_id, &holder) {
-            Ok(()) => break,
+    let replaced = loop {
+        match crate::site_lock::take(&rt, &holder) {
+            Ok(replaced) => break replaced,
             Err(Error::Busy(_)) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(500));
             }
             Err(e) => return Err(e),
         }
-    }
+    };
     let run = run_id.to_string();
-    lock.also_release(move || crate::site_lock::release(&rt, &run));
+    let release = rt.clone();
+    lock.also_release(move || crate::site_lock::release(&release, &run));
+    // A stale lock replaced from another store (another controller's site file on this
+    // machine): what its dead run left stopped is in that store's journal, which this
+    // run's gate does not read. It is read here, and it holds this run up the same way.
+    if let Some(stale) = replaced
+        && let Some((store, file)) = stale
+            .split_once(", store ")
+            .and_then(|(_, rest)| rest.split_once(", site file "))
+            .map(|(store, rest)| {
+                (store.to_string(), rest.split(", machine ").next().unwrap_or("").to_string())
+            })
+        && std::path::Path::new(&store) != site.store
+    {
+        // Whatever that site file calls the site: the servers are the ones this run uses.
+        let dead = journal::abandoned(std::path::Path::new(&store), None, None);
+        if let Some(first) = dead.first() {
+            let servers: Vec<String> = dead
+                .iter()
+                .flat_map(|a| a.servers.iter().map(|s| format!("`{}`", s.server)))
+                .collect();
+            return Err(Error::Refused(crate::rules::Refusal::new(
+                crate::rules::Rule::R11,
+                &first.servers[0].server,
+                crate::error::sanitize(&format!(
+                    "{} (from the site file `{file}`, store `{store}`) died and left stopped: {}",
+                    first.describe(),
+                    servers.join(", ")
+                )),
+                crate::error::sanitize(&format!(
+                    "`kuroko --site {file} abandoned --start` (or `--acknowledge`), then run again"
+                )),
+            )));
+        }
+    }
     Ok(lock)
 }
 
@@ -330,7 +376,15 @@ fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>)
             );
             Ok(())
         }
-        _ => Ok(()),
+        Err(error) => {
+            crate::tell!(
+                "note: the dry run of `{}` made first stopped at an error it may not meet for real ({}); it could not foresee the rest, and each step still checks its rules",
+                runbook.name,
+                crate::error::sanitize(error.to_string().lines().next().unwrap_or_default())
+            );
+            Ok(())
+        }
+        Ok(()) => Ok(()),
     }
 }
 
@@ -669,7 +723,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let dead = journal::abandoned(
                 &rt.site.store,
                 live.as_deref(),
-                (&site_label(&rt.site), &rt.site.id),
+                Some((&site_label(&rt.site), &rt.site.id)),
             );
             let mut stopped_by: BTreeMap<String, String> = BTreeMap::new();
             if let Some(entries) =
@@ -851,7 +905,8 @@ fn warn_abandoned(dead: &[journal::Abandoned]) {
 fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     if !start && !acknowledge {
         let live = Store::new(&site).live_run();
-        let dead = journal::abandoned(&site.store, live.as_deref(), (&site_label(&site), &site.id));
+        let dead =
+            journal::abandoned(&site.store, live.as_deref(), Some((&site_label(&site), &site.id)));
         if dead.is_empty() {
             crate::say!("no run that died left a server stopped");
             return Ok(ExitCode::Success);
@@ -873,8 +928,16 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
         return Ok(ExitCode::Failed);
     }
     let run_id = crate::store::new_generation();
-    let _lock = lock_site(&site, "abandoned", &run_id, None)?;
-    let dead = journal::abandoned(&site.store, None, (&site_label(&site), &site.id));
+    // Starting servers again cannot break R4: with the admin server out of reach, the
+    // store's half of the lock is enough.
+    let _lock = match lock_site(&site, "abandoned", &run_id, None) {
+        Err(e) if matches!(e.root(), Error::Unreachable { .. } | Error::OnServer { .. }) => {
+            crate::tell!("warning: {e}\n  going on under the store's lock alone");
+            Store::new(&site).lock("abandoned", &run_id, None)?
+        }
+        other => other?,
+    };
+    let dead = journal::abandoned(&site.store, None, Some((&site_label(&site), &site.id)));
     if dead.is_empty() {
         crate::say!("no run that died left a server stopped");
         return Ok(ExitCode::Success);

@@ -761,10 +761,10 @@ impl Abandoned {
     }
 }
 
-/// Every run of `site` (its journals' site label) in the store's journal that did not
+/// Every run of `site` (its journals' site label and id; any site for `None`) in the store's journal that did not
 /// complete and left servers stopped, except `live` (the run holding the site lock now,
 /// whose stops are its own business).
-pub fn abandoned(store: &Path, live: Option<&str>, site: (&str, &str)) -> Vec<Abandoned> {
+pub fn abandoned(store: &Path, live: Option<&str>, site: Option<(&str, &str)>) -> Vec<Abandoned> {
     let Ok(dir) = std::fs::read_dir(Journal::dir(store)) else { return Vec::new() };
     let mut found: Vec<Abandoned> = dir
         .flatten()
@@ -786,7 +786,7 @@ pub fn abandoned(store: &Path, live: Option<&str>, site: (&str, &str)) -> Vec<Ab
                 return None;
             };
             // Another site sharing this store keeps its own.
-            if !belongs(label, site_id, site) {
+            if site.is_some_and(|site| !belongs(label, site_id, site)) {
                 return None;
             }
             let servers = left_stopped(&entries);
@@ -806,6 +806,20 @@ pub fn abandoned(store: &Path, live: Option<&str>, site: (&str, &str)) -> Vec<Ab
         .collect();
     found.sort_by(|a, b| a.at.cmp(&b.at));
     found
+}
+
+/// Journals the scan for dead runs cannot read (not a regular file, over `MAX_READ`, or
+/// without a start entry): what their runs left stopped cannot be told.
+pub fn unreadable(store: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(Journal::dir(store)) else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| {
+            let run = e.file_name().to_str()?.strip_suffix(".jsonl")?.to_string();
+            let readable = read_quietly(store, &run)
+                .is_some_and(|entries| matches!(entries.first(), Some(Entry::Start { .. })));
+            (!readable).then(|| e.path())
+        })
+        .collect()
 }
 
 /// Whether a journal with this site label and id is the site's `(label, id)`: by id,

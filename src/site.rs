@@ -394,6 +394,21 @@ impl Default for Limits {
     }
 }
 
+/// The file in a store that pins the identity of the site that first used it.
+pub const SITE_ID_FILE: &str = ".kuroko-site-id";
+
+/// The identity pinned in `store` for the site called `name`, if one is.
+fn pinned_id(store: &Path, name: &str) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    crate::archive::open_regular(&store.join(SITE_ID_FILE), 4096)
+        .ok()?
+        .read_to_string(&mut text)
+        .ok()?;
+    let (id, pinned_name) = text.trim().split_once(' ')?;
+    (pinned_name == name && is_site_id(id)).then(|| id.to_string())
+}
+
 /// A `site_id`: 1 to 64 of `[A-Za-z0-9._-]`.
 pub fn is_site_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -616,6 +631,17 @@ impl Site {
                 ));
             }
         }
+        if file.limits.journal_bytes > crate::journal::MAX_READ {
+            return Err(fail(
+                "limits",
+                "journal_bytes",
+                format!(
+                    "`journal_bytes = {}` is more than kuroko reads back ({} bytes)",
+                    file.limits.journal_bytes,
+                    crate::journal::MAX_READ
+                ),
+            ));
+        }
         let admin = servers.values().find(|s| s.role == Role::Admin).expect("checked above");
         let id = match &file.site_id {
             Some(id) if is_site_id(id) => id.clone(),
@@ -628,6 +654,11 @@ impl Site {
                         crate::error::sanitize(id)
                     ),
                 ));
+            }
+            // Pinned in the store at first use: editing the admin server's address or
+            // name later (a re-IP, new hardware) must not make this another site.
+            None if pinned_id(&base.join(&file.store), &file.site).is_some() => {
+                pinned_id(&base.join(&file.store), &file.site).unwrap_or_default()
             }
             None => crate::archive::sha256_hex(
                 // The admin server's root tells rehearsal sites apart (`/` on real ones).

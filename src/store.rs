@@ -21,8 +21,10 @@ pub struct Store {
     root: PathBuf,
     /// The site's backup paths: what an archive's units must match.
     patterns: Vec<String>,
-    /// The site's identity, for the lock's holder.
+    /// The site's identity and file, for the lock's holder.
     site_id: String,
+    site_name: String,
+    site_file: PathBuf,
 }
 
 /// The largest manifest kuroko reads.
@@ -71,6 +73,8 @@ impl Store {
             root: site.store.clone(),
             patterns: site.archive_patterns(),
             site_id: site.id.clone(),
+            site_name: site.name.clone(),
+            site_file: site.file.clone(),
         }
     }
 
@@ -102,6 +106,11 @@ impl Store {
     /// Writes the manifest and checksum files, verifies the archive against them from
     /// disk, and only then gives the backup its real name.
     pub fn commit(&self, pending: Pending, manifest: &Manifest) -> Result<()> {
+        // The first backup pins the site's identity in its store (see `Site::id`).
+        let pin = self.root.join(crate::site::SITE_ID_FILE);
+        if fs::symlink_metadata(&pin).is_err() {
+            let _ = fs::write(&pin, format!("{} {}\n", self.site_id, self.site_name));
+        }
         let id = &manifest.id;
         let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
         for (name, text) in [
@@ -332,12 +341,15 @@ impl Store {
             match file.try_lock() {
                 Ok(()) => {
                     let holder = format!(
-                        "run {run}: {what} by {} on {}, pid {}, since {} (site id {})\n",
+                        "run {run}: {what} by {} on {}, pid {}, since {} (site id {}, store {}, site file {}, {})\n",
                         crate::commands::operator(),
                         crate::commands::host_name(),
                         std::process::id(),
                         now(),
-                        self.site_id
+                        self.site_id,
+                        self.root.display(),
+                        self.site_file.display(),
+                        crate::site_lock::whereabouts(std::process::id())
                     );
                     // Beside the lock, replaced whole: a reader never sees half of it, nor
                     // the previous holder's once this returns.

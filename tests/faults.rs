@@ -430,12 +430,15 @@ fn another_sites_backups_and_runs_are_refused_even_in_a_shared_store() {
     a.kuroko(&["run", "backup-site"]).success();
     a.script("stop_interstage(\"ms-01\"); throw \"stop here\";", &[]).code(1);
     let failed = last_run(&a);
-    // Site B has the same name and servers, and shares A's store.
+    // Site B has the same name and servers, and shares A's store: a shared store needs
+    // each site's own `site_id` (without one, the store's first user pins the identity
+    // for the name).
     let b = Site::new();
     let text = fs::read_to_string(b.site_file()).unwrap();
     let store = a.store().to_string_lossy().into_owned();
-    fs::write(b.site_file(), text.replace("store = \"backups\"", &format!("store = {store:?}")))
-        .unwrap();
+    let text =
+        text.replace("store = \"backups\"", &format!("site_id = \"site-b\"\nstore = {store:?}"));
+    fs::write(b.site_file(), text).unwrap();
     let id = a.backup_of("ms-01");
     let before = b.snapshot();
     b.script(&format!("import_backup(\"{id}\", \"rs-01\");"), &[])
@@ -564,4 +567,63 @@ fn r5_believes_the_resources_when_kuroko_s_record_is_gone() {
         .success()
         .stdout_has("though kuroko has no record of it");
     assert_eq!(site.state("rs-01"), "running");
+}
+
+#[test]
+fn what_a_dead_controller_left_is_found_through_the_admin_servers_lock() {
+    let site = Site::new();
+    let other = second_controller(&site);
+    let book = script(
+        &site,
+        "hold.rhai",
+        "stop_interstage(\"ms-01\");\npause(60);\nstart_interstage(\"ms-01\");\n",
+    );
+    let child = Command::new(KUROKO)
+        .args(["--site", &other, "run", &book])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    wait_for("ms-01 to stop", || site.state("ms-01") == "stopped");
+    signal(&child, "KILL", true);
+    let _ = finish(child);
+    // This controller's store knows nothing of that run; the admin server's lock does.
+    let before = site.snapshot();
+    site.kuroko(&["batch", "group:G2", "restart"])
+        .refused("R11")
+        .stderr_has("`ms-01`")
+        .stderr_has("other.toml");
+    let mut after = site.snapshot();
+    after.retain(|path, _| !path.starts_with("backups-2/"));
+    let mut before = before;
+    before.retain(|path, _| !path.starts_with("backups-2/") && !path.contains("site-lock"));
+    after.retain(|path, _| !path.contains("site-lock"));
+    assert_unchanged(&before, &after);
+    let fixed = Run::from_output(
+        Command::new(KUROKO)
+            .args(["--site", &other, "abandoned", "--start"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    assert_eq!(site.state("ms-01"), "running");
+    site.kuroko(&["batch", "group:G2", "restart"]).success();
+}
+
+#[test]
+fn a_sites_identity_survives_a_change_of_its_admin_servers_address() {
+    let site = Site::new();
+    site.kuroko(&["run", "backup-site"]).success();
+    assert!(site.store().join(".kuroko-site-id").exists(), "pinned by the first backup");
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    fs::write(
+        site.site_file(),
+        text.replace("address = \"192.0.2.10\"", "address = \"192.0.2.99\""),
+    )
+    .unwrap();
+    let id = site.backup_of("ms-01");
+    site.script(&format!("import_backup(\"{id}\", \"rs-01\"); set_ip(\"rs-01\");"), &[]).success();
 }
