@@ -69,6 +69,36 @@ pub fn check_with(
     errors
 }
 
+/// The fingerprint of `runbook` as it would run now: the sha256 of its text alone when it
+/// imports nothing (as journals have always recorded it), else the sha256 of its text's
+/// sha256 and every module it imports, directly or not, by resolved path and content.
+/// `kuroko resume` compares it, so a changed module is a changed runbook.
+pub fn fingerprint(runbook: &Runbook) -> String {
+    let own = crate::archive::sha256_hex(runbook.source.as_bytes());
+    let mut engine = Engine::new();
+    configure(&mut engine);
+    let mut errors = Vec::new();
+    let mut seen = BTreeSet::new();
+    check_source(
+        &engine,
+        &known_functions(),
+        &runbook.origin,
+        &runbook.source,
+        runbook.dir.as_deref(),
+        &mut errors,
+        &mut seen,
+    );
+    if seen.is_empty() {
+        return own;
+    }
+    let mut all = format!("{own}\n");
+    for path in &seen {
+        let content = crate::runbook::read_script(Path::new(path)).unwrap_or_default();
+        all.push_str(&format!("{path} {}\n", crate::archive::sha256_hex(content.as_bytes())));
+    }
+    crate::archive::sha256_hex(all.as_bytes())
+}
+
 fn check_source(
     engine: &Engine,
     known: &BTreeSet<String>,

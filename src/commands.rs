@@ -31,7 +31,7 @@ fn with_site_params(
     params
 }
 
-/// The first entry of a run's journal. `what` is (runbook name, origin, source).
+/// The first entry of a run's journal. `what` is (runbook name, origin, fingerprint).
 fn start_entry(
     run: &str,
     site: &Site,
@@ -45,7 +45,7 @@ fn start_entry(
         run: run.to_string(),
         runbook: runbook.to_string(),
         origin: origin.to_string(),
-        sha256: source.map(|s| crate::archive::sha256_hex(s.as_bytes())).unwrap_or_default(),
+        sha256: source.map(str::to_string).unwrap_or_default(),
         params: journal::mask_params(params),
         site: site_label(site),
         user: operator(),
@@ -109,7 +109,7 @@ fn run_runbook(
     let start = start_entry(
         &run_id,
         &site,
-        (&runbook.name, &runbook.origin, Some(&runbook.source)),
+        (&runbook.name, &runbook.origin, Some(&crate::check::fingerprint(runbook))),
         &params,
         dry_run,
         resume.as_ref().map(|(run, _)| run.clone()),
@@ -473,10 +473,10 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             } else {
                 Runbook::file(&origin)?
             };
-            let now = crate::archive::sha256_hex(runbook.source.as_bytes());
+            let now = crate::check::fingerprint(&runbook);
             if now != sha256 {
                 return Err(Error::Usage(format!(
-                    "runbook `{}` changed since run `{run}` (sha256 {} then, {} now): resuming would mix two scripts; start a new run",
+                    "runbook `{}` or a module it imports changed since run `{run}` (fingerprint {} then, {} now): resuming would mix two scripts; start a new run",
                     runbook.origin,
                     sha256.get(..12).unwrap_or(&sha256),
                     now.get(..12).unwrap_or(&now)
@@ -569,13 +569,13 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             };
             let name = format!("batch {op}");
             let (origin, source) = match &runbook {
-                Some(r) => (r.origin.clone(), Some(r.source.as_str())),
+                Some(r) => (r.origin.clone(), Some(crate::check::fingerprint(r))),
                 None => ("batch".to_string(), None),
             };
             let start = start_entry(
                 &run_id,
                 &site,
-                (&name, &origin, source),
+                (&name, &origin, source.as_deref()),
                 &params,
                 options.dry_run,
                 None,

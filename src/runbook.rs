@@ -193,6 +193,10 @@ impl Runbook {
         let path = Path::new(what);
         let source = read_script(path)
             .map_err(|e| Error::Usage(format!("cannot read the runbook `{what}`: {e}")))?;
+        // Recorded by its real path, so that `kuroko resume` finds it from any folder.
+        let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = absolute.as_path();
+        let what = &*absolute.to_string_lossy();
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Ok(Runbook {
             name,
