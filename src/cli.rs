@@ -181,6 +181,21 @@ enum BackupsAction {
     },
     /// Check archives and every file against their manifests (all backups by default)
     Verify { ids: Vec<String> },
+    /// Remove old backups as a retention policy says; keeps what restores still need
+    Prune {
+        /// Keep the N newest complete generations (and what they need)
+        #[arg(long, value_name = "N")]
+        keep_generations: Option<usize>,
+        /// Keep every backup taken in the last D days
+        #[arg(long, value_name = "D")]
+        keep_days: Option<u64>,
+        /// Say what would be removed, and remove nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Wait up to this long (`90s`, `10m`) for another run on the site to end
+        #[arg(long, value_name = "DURATION")]
+        wait: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +302,13 @@ pub enum Command {
         site: PathBuf,
         group: Option<String>,
     },
+    BackupsPrune {
+        site: PathBuf,
+        keep_generations: Option<usize>,
+        keep_days: Option<u64>,
+        dry_run: bool,
+        wait: Option<std::time::Duration>,
+    },
     BackupsVerify {
         site: PathBuf,
         ids: Vec<String>,
@@ -382,6 +404,28 @@ pub fn parse() -> Result<Command> {
         }
         Sub::Backups { action: BackupsAction::Verify { ids } } => {
             Command::BackupsVerify { site, ids }
+        }
+        Sub::Backups {
+            action: BackupsAction::Prune { keep_generations, keep_days, dry_run, wait },
+        } => {
+            if keep_generations.is_none() && keep_days.is_none() {
+                return Err(Error::Usage(
+                    "`backups prune` needs a policy: `--keep-generations N` and/or `--keep-days D`"
+                        .into(),
+                ));
+            }
+            if keep_generations == Some(0) {
+                return Err(Error::Usage(
+                    "`--keep-generations 0` would keep nothing: the newest complete generation is always kept, give at least 1".into(),
+                ));
+            }
+            Command::BackupsPrune {
+                site,
+                keep_generations,
+                keep_days,
+                dry_run,
+                wait: parse_wait(wait.as_deref())?,
+            }
         }
         Sub::Rehearsal { action } => match action {
             RehearsalAction::Create { dir, certificate_policy } => Command::RehearsalCreate {

@@ -774,6 +774,10 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let site = Site::load(&site)?;
             abandoned(site, start, acknowledge)
         }
+        Command::BackupsPrune { site, keep_generations, keep_days, dry_run, wait } => {
+            let site = Site::load(&site)?;
+            prune(site, keep_generations, keep_days, dry_run, wait)
+        }
         Command::BackupsList { site, group } => {
             let site = Site::load(&site)?;
             if let Some(group) = &group {
@@ -792,8 +796,14 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 header[5]
             );
             for m in found.iter().filter(|m| group.is_none() || m.group == group) {
+                let set = match store.generation_state(&m.generation) {
+                    crate::store::GenerationState::Incomplete => {
+                        "  INCOMPLETE generation (never offered by latest_backup)"
+                    }
+                    _ => "",
+                };
                 crate::say!(
-                    "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}",
+                    "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}{set}",
                     m.id,
                     m.server,
                     m.role.to_string(),
@@ -997,5 +1007,159 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     if let Some(journal) = rt.journal() {
         journal.end(if code == ExitCode::Success { "completed" } else { "failed" }, None);
     }
+    Ok(code)
+}
+
+/// `kuroko backups prune`: removes the backups a retention policy lets go, never the
+/// newest complete generation, a backup a kept one needs for R7 (an admin-server backup
+/// of the same definitions), nor the backup a server's resources came from (its record).
+fn prune(
+    site: Site,
+    keep_generations: Option<usize>,
+    keep_days: Option<u64>,
+    dry_run: bool,
+    wait: Option<std::time::Duration>,
+) -> Result<ExitCode> {
+    use crate::store::GenerationState;
+    use std::collections::BTreeSet;
+    let run_id = crate::store::new_generation();
+    let _lock =
+        if dry_run { None } else { Some(take_site(&site, "backups prune", &run_id, wait, None)?) };
+    let store = Store::new(&site);
+    let (found, _) = store.list();
+    // This site's backups only: another sharing the store keeps its own.
+    let ours: Vec<crate::manifest::Manifest> = found
+        .into_iter()
+        .filter(|m| if m.site_id.is_empty() { m.site == site.name } else { m.site_id == site.id })
+        .collect();
+    let now = std::time::SystemTime::now();
+    let age_days = |created: &str| {
+        humantime::parse_rfc3339_weak(created.trim_end_matches('Z'))
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .map(|d| d.as_secs() / 86_400)
+    };
+    // Generations newest first, with whether each is a whole set: marked complete, or
+    // (before markers) holding an admin-server backup and not marked begun.
+    let mut generations: Vec<(String, String)> = Vec::new();
+    for m in &ours {
+        if !generations.iter().any(|(g, _)| *g == m.generation) {
+            generations.push((m.generation.clone(), m.created.clone()));
+        }
+    }
+    generations.sort_by(|a, b| b.1.cmp(&a.1));
+    let complete: Vec<&String> = generations
+        .iter()
+        .map(|(g, _)| g)
+        .filter(|g| match store.generation_state(g) {
+            GenerationState::Complete => true,
+            GenerationState::Incomplete => false,
+            GenerationState::Loose => {
+                ours.iter().any(|m| m.generation == **g && m.role == crate::site::Role::Admin)
+            }
+        })
+        .collect();
+    let mut keep: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(newest) = complete.first() {
+        for m in ours.iter().filter(|m| m.generation == **newest) {
+            keep.insert(m.id.clone(), "the newest complete generation".into());
+        }
+    }
+    if let Some(n) = keep_generations {
+        for g in complete.iter().take(n) {
+            for m in ours.iter().filter(|m| m.generation == **g) {
+                keep.entry(m.id.clone())
+                    .or_insert_with(|| format!("one of the {n} newest complete generations"));
+            }
+        }
+    }
+    if let Some(days) = keep_days {
+        for m in &ours {
+            // A backup whose time cannot be read is kept: nothing is removed on a guess.
+            if age_days(&m.created).is_none_or(|age| age < days) {
+                keep.entry(m.id.clone())
+                    .or_insert_with(|| format!("taken in the last {days} days"));
+            }
+        }
+    }
+    // The backup each server's resources came from, from the server's own record.
+    let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
+    for name in site.names() {
+        let state = rt.state(&name).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read `{name}`'s record ({e}): prune removes nothing while it cannot tell which backup a server came from"
+            ))
+        })?;
+        if let Some(p) = state.provenance
+            && ours.iter().any(|m| m.id == p.backup)
+        {
+            keep.insert(p.backup.clone(), format!("`{name}`'s resources came from it"));
+        }
+    }
+    // R7: every kept managed backup keeps an admin-server backup of its definitions.
+    let kept_ids: BTreeSet<String> = keep.keys().cloned().collect();
+    for m in ours.iter().filter(|m| kept_ids.contains(&m.id) && m.role != crate::site::Role::Admin)
+    {
+        let admins = ours
+            .iter()
+            .filter(|a| a.role == crate::site::Role::Admin && a.definitions == m.definitions);
+        if admins.clone().any(|a| keep.contains_key(&a.id)) {
+            continue;
+        }
+        if let Some(admin) = admins.max_by(|a, b| a.created.cmp(&b.created)) {
+            keep.insert(admin.id.clone(), format!("`{}` needs it for R7", m.id));
+        }
+    }
+    let removable: Vec<&crate::manifest::Manifest> =
+        ours.iter().filter(|m| !keep.contains_key(&m.id)).collect();
+    for m in ours.iter().filter(|m| keep.contains_key(&m.id)) {
+        crate::say!("keep    {:<40} {}", m.id, keep[&m.id]);
+    }
+    if dry_run {
+        for m in &removable {
+            crate::say!("would remove {:<35} {} {}", m.id, m.server, m.created);
+        }
+        crate::say!(
+            "dry run: {} backup(s) would be removed, {} kept; nothing was removed",
+            removable.len(),
+            keep.len()
+        );
+        return Ok(ExitCode::Success);
+    }
+    let mut params = BTreeMap::new();
+    if let Some(n) = keep_generations {
+        params.insert("keep_generations".to_string(), n.to_string());
+    }
+    if let Some(d) = keep_days {
+        params.insert("keep_days".to_string(), d.to_string());
+    }
+    let start =
+        start_entry(&run_id, &site, ("backups prune", "backups prune", None), &params, false, None);
+    let journal = journal::Journal::create(&site.store, start, &[], site.limits.journal_bytes)?;
+    let mut code = ExitCode::Success;
+    for m in &removable {
+        let started = crate::store::now();
+        let result = store.remove(&m.id);
+        journal.step(journal::Entry::Step {
+            seq: journal.next_seq(),
+            server: Some(m.server.clone()),
+            primitive: "remove_backup".into(),
+            args: vec![format!("{:?}", m.id)],
+            result: if result.is_ok() { "ok".into() } else { "failed".into() },
+            value: None,
+            error: result.as_ref().err().map(|e| e.to_string()),
+            started,
+            ended: crate::store::now(),
+        });
+        match result {
+            Ok(()) => crate::say!("removed {:<40} {} {}", m.id, m.server, m.created),
+            Err(e) => {
+                crate::tell!("could not remove `{}`: {e}", m.id);
+                code = ExitCode::Failed;
+            }
+        }
+    }
+    journal.end(if code == ExitCode::Success { "completed" } else { "failed" }, None);
+    crate::say!("{} backup(s) removed, {} kept", removable.len(), keep.len());
     Ok(code)
 }

@@ -18,7 +18,6 @@ use crate::error::{Error, Result, excerpt};
 use crate::manifest::Manifest;
 use crate::runbook::Runbook;
 use crate::runtime::Runtime;
-use crate::store::new_generation;
 
 type Fallible<T> = std::result::Result<T, Box<EvalAltResult>>;
 
@@ -149,7 +148,9 @@ pub fn engine(
     bind!("status", |rt, s: &str| rt.status(s));
     bind!("mark_down", |rt, s: &str| rt.mark_down(s));
     // Backups
-    engine.register_fn("new_generation", new_generation);
+    let r = rt.clone();
+    engine.register_fn("new_generation", move || r.begin_generation());
+    bind!("complete_generation", |rt, generation: &str| rt.complete_generation(generation));
     bind!("backup", |rt, s: &str| rt.backup(s, None));
     bind!("backup", |rt, s: &str, generation: &str| rt.backup(s, Some(generation)));
     bind!("restore", |rt, id: &str, s: &str| rt.restore(id, s));

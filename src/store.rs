@@ -231,8 +231,12 @@ impl Store {
         let mut odd = Vec::new();
         let Ok(generations) = fs::read_dir(&self.root) else { return (found, odd) };
         for generation in generations.flatten() {
-            // The journal lives beside the generations.
-            if !generation.path().is_dir() || generation.file_name() == "journal" {
+            // The journal lives beside the generations, and a backup being removed is
+            // moved aside under a dotted name first.
+            if !generation.path().is_dir()
+                || generation.file_name() == "journal"
+                || generation.file_name().to_string_lossy().starts_with('.')
+            {
                 continue;
             }
             let Ok(servers) = fs::read_dir(generation.path()) else { continue };
@@ -398,6 +402,69 @@ impl Store {
                 holder.strip_prefix("run ")?.split(':').next().map(str::to_string)
             }
         }
+    }
+}
+
+/// Where generations' markers live: `STORE/journal/generations/GEN` says `started` when
+/// `new_generation()` began a set (as `backup-site` does), `complete` when
+/// `complete_generation()` finished it. Beside the journal, never among the backups.
+const GENERATION_MARKS: &str = "journal/generations";
+
+/// Where a generation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenerationState {
+    /// Backups taken one by one (a batch, a script): no set was begun.
+    Loose,
+    /// A set begun and never finished: a `backup-site` that failed part way.
+    Incomplete,
+    Complete,
+}
+
+impl Store {
+    /// Marks `generation` as `started` or `complete` (written whole, then renamed).
+    pub fn mark_generation(&self, generation: &str, state: &str) -> Result<()> {
+        if !crate::manifest::is_generation(generation) {
+            return Err(Error::Usage(format!("`{generation}` is not a generation id")));
+        }
+        let dir = self.root.join(GENERATION_MARKS);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let staged = dir.join(format!(".{generation}.{}", std::process::id()));
+        fs::write(&staged, format!("{state}\n"))
+            .and_then(|_| fs::rename(&staged, dir.join(generation)))
+            .map_err(|e| Error::io(&dir, e))
+    }
+
+    /// Where `generation` stands, from its marker.
+    pub fn generation_state(&self, generation: &str) -> GenerationState {
+        use std::io::Read;
+        let mut text = String::new();
+        if !crate::manifest::is_generation(generation) {
+            return GenerationState::Loose;
+        }
+        let read = archive::open_regular(&self.root.join(GENERATION_MARKS).join(generation), 64)
+            .ok()
+            .and_then(|mut f| f.read_to_string(&mut text).ok());
+        match (read, text.trim()) {
+            (Some(_), "complete") => GenerationState::Complete,
+            (Some(_), _) => GenerationState::Incomplete,
+            (None, _) => GenerationState::Loose,
+        }
+    }
+
+    /// Removes backup `id` (moved aside first, so a kill leaves it whole or gone), and its
+    /// generation's folder and marker once it is empty.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        let dir = self.dir_of(id)?;
+        let aside = self.root.join(format!(".removing-{}", id.replace('/', "-")));
+        fs::rename(&dir, &aside).map_err(|e| Error::io(&dir, e))?;
+        fs::remove_dir_all(&aside).map_err(|e| Error::io(&aside, e))?;
+        if let Some(generation) = dir.parent()
+            && fs::remove_dir(generation).is_ok()
+            && let Some(name) = generation.file_name()
+        {
+            let _ = fs::remove_file(self.root.join(GENERATION_MARKS).join(name));
+        }
+        Ok(())
     }
 }
 

@@ -17,6 +17,36 @@ use crate::store::{new_generation, now};
 impl Runtime {
     /// `backup(server[, generation])`: stops Interstage on the server if it runs (R4 for a
     /// group member), archives its resources, starts it again, and returns the backup id.
+    /// `new_generation()`: a new generation id, marked in the store as a set begun (it is
+    /// incomplete until `complete_generation`).
+    pub fn begin_generation(&self) -> String {
+        let generation = new_generation();
+        if !self.dry_run()
+            && let Err(e) = self.store.mark_generation(&generation, "started")
+        {
+            self.report.warn(&format!("cannot mark generation `{generation}` as begun: {e}"));
+        }
+        generation
+    }
+
+    /// `complete_generation(generation)`: the set is whole. It needs its admin-server
+    /// backup (R7); only then is it offered as a generation to restore from.
+    pub fn complete_generation(&self, generation: &str) -> Result<()> {
+        let generation = check_generation(generation)?;
+        let has_admin =
+            self.backups(None)?.iter().any(|m| m.generation == generation && m.role == Role::Admin);
+        if !has_admin {
+            return Err(Error::Usage(format!(
+                "generation `{generation}` has no admin-server backup: it cannot be complete (R7)"
+            )));
+        }
+        self.report.note(None, &format!("generation `{generation}` is complete"));
+        if !self.dry_run() {
+            self.store.mark_generation(&generation, "complete")?;
+        }
+        Ok(())
+    }
+
     pub fn backup(&self, name: &str, generation: Option<&str>) -> Result<String> {
         self.check_cancel()?;
         let server = self.server(name)?.clone();

@@ -65,8 +65,16 @@ pub const PRIMITIVES: &[Doc] = &[
         "new_generation() -> string",
         "",
         false,
-        "A new generation id, to take several backups as one consistent set.",
+        "A new generation id, to take several backups as one consistent set. The set is incomplete (never offered by `latest_backup`) until `complete_generation`.",
         r#"let g = new_generation(); backup(admin(), g); backup("ms-01", g);"#
+    ),
+    doc!(
+        "complete_generation",
+        "complete_generation(generation)",
+        "R7",
+        true,
+        "Marks a generation begun with `new_generation` as a whole set. It needs the admin server's backup in it.",
+        r#"let g = new_generation(); backup(admin(), g); backup("ms-01", g); complete_generation(g);"#
     ),
     doc!(
         "backup",

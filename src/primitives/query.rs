@@ -51,6 +51,13 @@ impl Runtime {
             if manifest.role != Role::Member {
                 continue;
             }
+            // A set begun and never finished (a backup-site that failed part way).
+            if !planned.contains(&manifest.id)
+                && self.store.generation_state(&manifest.generation)
+                    == crate::store::GenerationState::Incomplete
+            {
+                continue;
+            }
             if !planned.contains(&manifest.id)
                 && let Err(e) = self.store.verify(manifest, None)
             {
