@@ -1159,6 +1159,7 @@ fn prune(
             }
         }
     }
+    store.tidy_ledger();
     journal.end(if code == ExitCode::Success { "completed" } else { "failed" }, None);
     crate::say!("{} backup(s) removed, {} kept", removable.len(), keep.len());
     Ok(code)

@@ -405,10 +405,11 @@ impl Store {
     }
 }
 
-/// Where generations' markers live: `STORE/journal/generations/GEN` says `started` when
-/// `new_generation()` began a set (as `backup-site` does), `complete` when
-/// `complete_generation()` finished it. Beside the journal, never among the backups.
-const GENERATION_MARKS: &str = "journal/generations";
+/// The generations' ledger, one file at the store's top: lines `GEN started` when
+/// `new_generation()` began a set (as `backup-site` does) and `GEN complete` when
+/// `complete_generation()` finished it, appended (a line is written whole). Never among
+/// the backups or the journals.
+const GENERATION_LEDGER: &str = ".kuroko-generations";
 
 /// Where a generation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,48 +422,74 @@ pub enum GenerationState {
 }
 
 impl Store {
-    /// Marks `generation` as `started` or `complete` (written whole, then renamed).
+    /// Marks `generation` as `started` or `complete` (a line appended to the ledger).
     pub fn mark_generation(&self, generation: &str, state: &str) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
         if !crate::manifest::is_generation(generation) {
             return Err(Error::Usage(format!("`{generation}` is not a generation id")));
         }
-        let dir = self.root.join(GENERATION_MARKS);
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let staged = dir.join(format!(".{generation}.{}", std::process::id()));
-        fs::write(&staged, format!("{state}\n"))
-            .and_then(|_| fs::rename(&staged, dir.join(generation)))
-            .map_err(|e| Error::io(&dir, e))
+        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let path = self.root.join(GENERATION_LEDGER);
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        file.write_all(format!("{generation} {state}\n").as_bytes())
+            .and_then(|_| file.sync_data())
+            .map_err(|e| Error::io(&path, e))
     }
 
-    /// Where `generation` stands, from its marker.
-    pub fn generation_state(&self, generation: &str) -> GenerationState {
+    /// The ledger's last word on every generation it names.
+    fn ledger(&self) -> BTreeMap<String, String> {
         use std::io::Read;
         let mut text = String::new();
-        if !crate::manifest::is_generation(generation) {
-            return GenerationState::Loose;
+        let _ = archive::open_regular(&self.root.join(GENERATION_LEDGER), 64 << 20)
+            .map(|mut f| f.read_to_string(&mut text));
+        text.lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(g, _)| crate::manifest::is_generation(g))
+            .map(|(g, s)| (g.to_string(), s.trim().to_string()))
+            .collect()
+    }
+
+    /// Where `generation` stands, from the ledger.
+    pub fn generation_state(&self, generation: &str) -> GenerationState {
+        match self.ledger().get(generation).map(String::as_str) {
+            Some("complete") => GenerationState::Complete,
+            Some(_) => GenerationState::Incomplete,
+            None => GenerationState::Loose,
         }
-        let read = archive::open_regular(&self.root.join(GENERATION_MARKS).join(generation), 64)
-            .ok()
-            .and_then(|mut f| f.read_to_string(&mut text).ok());
-        match (read, text.trim()) {
-            (Some(_), "complete") => GenerationState::Complete,
-            (Some(_), _) => GenerationState::Incomplete,
-            (None, _) => GenerationState::Loose,
+    }
+
+    /// Drops generations that have no backup left from the ledger (under the site lock).
+    pub fn tidy_ledger(&self) {
+        let path = self.root.join(GENERATION_LEDGER);
+        let ledger = self.ledger();
+        if ledger.is_empty() {
+            return;
+        }
+        let kept: String = ledger
+            .iter()
+            .filter(|(g, _)| self.root.join(g).is_dir())
+            .map(|(g, s)| format!("{g} {s}\n"))
+            .collect();
+        let staged = self.root.join(format!("{GENERATION_LEDGER}.{}", std::process::id()));
+        if fs::write(&staged, kept).and_then(|_| fs::rename(&staged, &path)).is_err() {
+            let _ = fs::remove_file(&staged);
         }
     }
 
     /// Removes backup `id` (moved aside first, so a kill leaves it whole or gone), and its
-    /// generation's folder and marker once it is empty.
+    /// generation's folder once it is empty.
     pub fn remove(&self, id: &str) -> Result<()> {
         let dir = self.dir_of(id)?;
         let aside = self.root.join(format!(".removing-{}", id.replace('/', "-")));
         fs::rename(&dir, &aside).map_err(|e| Error::io(&dir, e))?;
         fs::remove_dir_all(&aside).map_err(|e| Error::io(&aside, e))?;
-        if let Some(generation) = dir.parent()
-            && fs::remove_dir(generation).is_ok()
-            && let Some(name) = generation.file_name()
-        {
-            let _ = fs::remove_file(self.root.join(GENERATION_MARKS).join(name));
+        if let Some(generation) = dir.parent() {
+            let _ = fs::remove_dir(generation);
         }
         Ok(())
     }
