@@ -106,3 +106,83 @@ fn prune_keeps_the_newest_complete_generation_what_r7_needs_and_what_servers_cam
     assert!(site.backups().iter().any(|id| id.starts_with(&complete[2])));
     site.kuroko(&["backups", "prune"]).code(2).stderr_has("needs a policy");
 }
+
+const NIGHTLY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/nightly-backup.sh");
+const UNITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/systemd");
+
+fn nightly(site: &Site, wait: &str) -> Run {
+    let bin = std::path::Path::new(KUROKO).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    Run::from_output(
+        Command::new("setsid")
+            .arg(NIGHTLY)
+            .env("PATH", path)
+            .env("KUROKO_SITE", site.site_file())
+            .env("KUROKO_WAIT", wait)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn the_nightly_backup_runs_without_a_terminal_and_says_one_line() {
+    let site = Site::new();
+    let run = nightly(&site, "30s").success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stdout);
+    assert!(lines[0].starts_with("kuroko backup-site: ok, run 2"), "{}", lines[0]);
+    let id = lines[0].split("run ").nth(1).unwrap().split(',').next().unwrap();
+    // The journal is the log.
+    site.kuroko(&["report", id]).success().stdout_has("completed");
+    // Another run holding the site past the wait: exit 75, one line that says so.
+    let book = site.temp.path().join("hold.rhai");
+    fs::write(&book, "stop_interstage(\"ms-01\");\npause(5);\nstart_interstage(\"ms-01\");\n").unwrap();
+    let mut holder = Command::new(KUROKO)
+        .arg("--site")
+        .arg(site.site_file())
+        .args(["run", book.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while site.state("ms-01") != "stopped" {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let busy = nightly(&site, "1s").code(75);
+    assert_eq!(busy.stdout.lines().count(), 1, "{}", busy.stdout);
+    assert!(busy.stdout.starts_with("kuroko backup-site: BUSY (exit 75)"), "{}", busy.stdout);
+    assert!(holder.wait().unwrap().success());
+    // Waiting long enough, it goes once the other run has ended.
+    nightly(&site, "30s").success();
+}
+
+#[test]
+fn the_systemd_units_pass_systemd_analyze_verify() {
+    if Command::new("systemd-analyze").arg("--version").output().is_err() {
+        panic!("systemd-analyze is missing: .ci/run installs the `systemd` package");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // As installed: the script where ExecStart names it.
+    let exec = dir.path().join("kuroko-nightly-backup");
+    fs::copy(NIGHTLY, &exec).unwrap();
+    for unit in ["kuroko-backup-site.service", "kuroko-backup-site.timer"] {
+        let text = fs::read_to_string(format!("{UNITS}/{unit}")).unwrap();
+        let text = text.replace("/usr/local/bin/kuroko-nightly-backup", &exec.to_string_lossy());
+        fs::write(dir.path().join(unit), text).unwrap();
+    }
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("kuroko-backup-site.timer"))
+        .arg(dir.path().join("kuroko-backup-site.service"))
+        .env("SYSTEMD_LOG_LEVEL", "warning")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ours: Vec<&str> = stderr.lines().filter(|l| l.contains("kuroko-backup-site")).collect();
+    assert!(ours.is_empty(), "{stderr}");
+}
