@@ -119,6 +119,11 @@ enum Sub {
         #[arg(long)]
         acknowledge: bool,
     },
+    /// Compare the site file with the live site
+    Site {
+        #[command(subcommand)]
+        action: SiteAction,
+    },
     /// List or verify the backups in the store
     Backups {
         #[command(subcommand)]
@@ -169,6 +174,13 @@ fn parse_wait(text: Option<&str>) -> Result<Option<std::time::Duration>> {
     parsed.map(Some).map_err(|e| {
         Error::Usage(format!("`--wait {text}`: {e} (give a duration like `90s` or `10m`)"))
     })
+}
+
+#[derive(Subcommand, Debug)]
+enum SiteAction {
+    /// List every difference between the site file and the live site (roles, groups,
+    /// servers that cannot be reached); exit 1 if there is one
+    Check,
 }
 
 #[derive(Subcommand, Debug)]
@@ -293,6 +305,9 @@ pub enum Command {
     Status {
         site: PathBuf,
     },
+    SiteCheck {
+        site: PathBuf,
+    },
     Abandoned {
         site: PathBuf,
         start: bool,
@@ -398,6 +413,7 @@ pub fn parse() -> Result<Command> {
         Sub::Reference => Command::Reference,
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },
+        Sub::Site { action: SiteAction::Check } => Command::SiteCheck { site },
         Sub::Abandoned { start, acknowledge } => Command::Abandoned { site, start, acknowledge },
         Sub::Backups { action: BackupsAction::List { group } } => {
             Command::BackupsList { site, group }

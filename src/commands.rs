@@ -770,6 +770,10 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             warn_abandoned(&dead);
             Ok(code)
         }
+        Command::SiteCheck { site } => {
+            let site = Site::load(&site)?;
+            site_check(site)
+        }
         Command::Abandoned { site, start, acknowledge } => {
             let site = Site::load(&site)?;
             abandoned(site, start, acknowledge)
@@ -1163,4 +1167,47 @@ fn prune(
     journal.end(if code == ExitCode::Success { "completed" } else { "failed" }, None);
     crate::say!("{} backup(s) removed, {} kept", removable.len(), keep.len());
     Ok(code)
+}
+
+/// `kuroko site check`: every difference between the site file and the live site.
+fn site_check(site: Site) -> Result<ExitCode> {
+    let rt = Runtime::new(site, Options::default(), Arc::new(AtomicBool::new(false)));
+    let mut differences = Vec::new();
+    let source = rt.membership_source();
+    match rt.membership() {
+        Ok(membership) => {
+            for (group, members) in &membership {
+                if !rt.site.groups.contains(group) {
+                    differences.push(format!(
+                        "group `{group}` is on the live site ({} member(s)) but not in the site file's `groups`",
+                        members.len()
+                    ));
+                }
+            }
+        }
+        Err(e) => differences.push(format!("the group list cannot be read: {e}")),
+    }
+    for name in rt.site.names() {
+        if let Ok(live) = rt.live_role_of(&name)
+            && let Some(difference) = rt.differs(&name, &live)
+        {
+            differences.push(difference);
+        }
+        if let Err(e) = rt.status(&name) {
+            differences.push(format!("`{name}` cannot be asked for its state: {e}"));
+        }
+    }
+    for difference in &differences {
+        crate::say!("difference: {}", crate::error::sanitize(difference));
+    }
+    if differences.is_empty() {
+        crate::say!("the site file matches the live site ({source})");
+        Ok(ExitCode::Success)
+    } else {
+        crate::say!(
+            "{} difference(s); the live site is taken from the {source}",
+            differences.len()
+        );
+        Ok(ExitCode::Failed)
+    }
 }

@@ -79,6 +79,8 @@ pub struct Model {
     pub planned: BTreeMap<String, Manifest>,
     /// Group deletions a dry run made: Some (deleted) or None (added back), over the store's.
     pub removed: BTreeMap<String, Option<crate::store::Removal>>,
+    /// Servers whose declared role and group this run has already said differ.
+    pub warned: BTreeSet<String>,
 }
 
 /// One connection slot per site server, shared by a run and the dry run it makes first.

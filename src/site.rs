@@ -161,6 +161,14 @@ pub struct Commands {
     pub group_remove: String,
     /// Prints `group G` and `member G SERVER` lines; empty means kuroko keeps the record.
     pub group_list: String,
+    /// How `group_list` prints: `lines` (`group G`, `member G SERVER`; the default),
+    /// `json` (`{"G1": ["ms-01", …]}` or `[{"group": "G1", "members": [...]}]`), or
+    /// `pattern` (see `group_list_pattern`).
+    pub group_list_format: String,
+    /// With `group_list_format = "pattern"`: a regular expression with the named groups
+    /// `group` and `server`. Each line it matches is one membership; other lines are
+    /// ignored (headings, blank lines).
+    pub group_list_pattern: String,
 }
 
 impl Default for Commands {
@@ -175,6 +183,8 @@ impl Default for Commands {
             group_add: String::new(),
             group_remove: String::new(),
             group_list: String::new(),
+            group_list_format: "lines".into(),
+            group_list_pattern: String::new(),
         }
     }
 }
@@ -628,6 +638,37 @@ impl Site {
                     "",
                     "servers",
                     format!("a site has exactly one admin server, found {}", admins.join(", ")),
+                ));
+            }
+        }
+        match file.commands.group_list_format.as_str() {
+            "lines" | "json" => {}
+            "pattern" => {
+                let pattern = &file.commands.group_list_pattern;
+                let named = regex::Regex::new(pattern).map_err(|e| e.to_string()).and_then(|re| {
+                    let names: Vec<&str> = re.capture_names().flatten().collect();
+                    if names.contains(&"group") && names.contains(&"server") {
+                        Ok(())
+                    } else {
+                        Err("it needs the named groups `(?P<group>…)` and `(?P<server>…)`".into())
+                    }
+                });
+                if let Err(why) = named {
+                    return Err(fail(
+                        "commands",
+                        "group_list_pattern",
+                        format!("`group_list_pattern`: {why}"),
+                    ));
+                }
+            }
+            other => {
+                return Err(fail(
+                    "commands",
+                    "group_list_format",
+                    format!(
+                        "`group_list_format = {:?}`: use `lines`, `json` or `pattern`",
+                        crate::error::sanitize(other)
+                    ),
                 ));
             }
         }

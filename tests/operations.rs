@@ -137,7 +137,8 @@ fn the_nightly_backup_runs_without_a_terminal_and_says_one_line() {
     site.kuroko(&["report", id]).success().stdout_has("completed");
     // Another run holding the site past the wait: exit 75, one line that says so.
     let book = site.temp.path().join("hold.rhai");
-    fs::write(&book, "stop_interstage(\"ms-01\");\npause(5);\nstart_interstage(\"ms-01\");\n").unwrap();
+    fs::write(&book, "stop_interstage(\"ms-01\");\npause(5);\nstart_interstage(\"ms-01\");\n")
+        .unwrap();
     let mut holder = Command::new(KUROKO)
         .arg("--site")
         .arg(site.site_file())
@@ -185,4 +186,63 @@ fn the_systemd_units_pass_systemd_analyze_verify() {
     assert!(out.status.success(), "{stderr}");
     let ours: Vec<&str> = stderr.lines().filter(|l| l.contains("kuroko-backup-site")).collect();
     assert!(ours.is_empty(), "{stderr}");
+}
+
+#[test]
+fn the_live_group_list_wins_over_a_stale_site_file_and_site_check_lists_the_differences() {
+    let site = Site::new();
+    site.kuroko(&["site", "check"]).success().stdout_has("matches the live site");
+    site.kuroko(&["run", "expand", "-p", "group=G1", "-p", "server=rs-01", "--yes"]).success();
+    // The site file still says rs-01 is a reserve server.
+    let check = site.kuroko(&["site", "check"]).code(1);
+    assert!(
+        check
+            .stdout
+            .contains("`rs-01`: the site file says reserve, the live site says member of `G1`"),
+        "{}",
+        check.stdout
+    );
+    site.kuroko(&["status"])
+        .success()
+        .stderr_has("kuroko uses the admin server's group list; update the site file");
+}
+
+#[test]
+fn the_group_list_may_be_json_or_a_pattern() {
+    for (format, command, extra) in [
+        ("json", r#"printf '%s' '{"G1": ["ms-01", "ms-02"], "G2": ["ms-03"], "G3": []}'"#, ""),
+        (
+            "pattern",
+            r#"printf 'GROUP   MEMBER\nG1      ms-01\nG1      ms-02\nG2      ms-03\n'"#,
+            r#"group_list_pattern = '^(?P<group>G[0-9]+)\s+(?P<server>\S+)$'"#,
+        ),
+    ] {
+        let site = Site::new();
+        let text = fs::read_to_string(site.site_file()).unwrap();
+        let start = text.find("group_list = ").unwrap();
+        let end = start + text[start..].find('\n').unwrap();
+        let line = format!("group_list = {:?}\ngroup_list_format = \"{format}\"\n{extra}", command);
+        let text = format!("{}{line}{}", &text[..start], &text[end..]);
+        fs::write(site.site_file(), text).unwrap();
+        let check = site.kuroko(&["site", "check"]).code(1);
+        // ms-04 is in G2 by the site file, in no group by the live list.
+        assert!(
+            check.stdout.contains("`ms-04`: the site file says member of `G2`"),
+            "{format}: {}",
+            check.stdout
+        );
+        let members = site.script("print(members(\"G1\")); print(members(\"G2\"));", &[]).success();
+        assert!(members.stdout.contains("[\"ms-01\", \"ms-02\"]"), "{format}: {}", members.stdout);
+        assert!(members.stdout.contains("[\"ms-03\"]"), "{format}: {}", members.stdout);
+    }
+    // A pattern without the named groups is a site-file error that says what is missing.
+    let site = Site::new();
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    let text = text.replacen(
+        "[commands]\n",
+        "[commands]\ngroup_list_format = \"pattern\"\ngroup_list_pattern = '^(\\S+) (\\S+)$'\n",
+        1,
+    );
+    fs::write(site.site_file(), text).unwrap();
+    site.kuroko(&["status"]).code(2).stderr_has("named groups");
 }

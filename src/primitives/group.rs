@@ -48,44 +48,39 @@ impl Runtime {
         }
         let command = self.command(admin, template, &[]);
         let text = self.run(&admin.name, "listing the server groups", &command, None)?;
-        for (number, line) in text.lines().enumerate() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
-                [] => {}
-                ["group", group] | ["member", group, _] if !crate::site::is_name(group) => {
+        let entries = parse_group_list(
+            &text,
+            &self.site.commands.group_list_format,
+            &self.site.commands.group_list_pattern,
+        )
+        .map_err(|why| {
+            Error::on_server(
+                &admin.name,
+                format!("the group list (`{}`): {why}", crate::transport::first_line(&command)),
+            )
+        })?;
+        for (group, server) in entries {
+            if !crate::site::is_name(&group) {
+                return Err(Error::on_server(
+                    &admin.name,
+                    format!(
+                        "the group list names `{}`, which is not a valid group name",
+                        crate::error::sanitize(&group)
+                    ),
+                ));
+            }
+            let members = membership.entry(group.clone()).or_default();
+            if let Some(server) = server {
+                if !self.site.servers.contains_key(&server) {
                     return Err(Error::on_server(
                         &admin.name,
                         format!(
-                            "line {} of the group list names `{}`, which is not a valid group name",
-                            number + 1,
-                            crate::error::sanitize(group)
+                            "the admin server lists `{}` in group `{group}` but the site file has no such server: add it",
+                            crate::error::sanitize(&server)
                         ),
                     ));
                 }
-                ["group", group] => {
-                    membership.entry(group.to_string()).or_default();
-                }
-                ["member", group, server] => {
-                    if !self.site.servers.contains_key(*server) {
-                        return Err(Error::on_server(
-                            &admin.name,
-                            format!(
-                                "the admin server lists `{server}` in group `{group}` but the site file has no such server: add it"
-                            ),
-                        ));
-                    }
-                    membership.entry(group.to_string()).or_default().insert(server.to_string());
-                }
-                _ => {
-                    return Err(Error::on_server(
-                        &admin.name,
-                        format!(
-                            "line {} of `{}` is neither `group G` nor `member G SERVER`: {line}",
-                            number + 1,
-                            crate::transport::first_line(&command)
-                        ),
-                    ));
-                }
+                members.insert(server);
             }
         }
         Ok(membership)
@@ -112,6 +107,51 @@ impl Runtime {
     /// The server's role now: the group list says who is a member; a member that was
     /// deleted from its group is a reserve server.
     pub fn role_of(&self, name: &str) -> Result<(Role, Option<String>)> {
+        let live = self.live_role_of(name)?;
+        if let Some(difference) = self.differs(name, &live)
+            && self.model().warned.insert(name.to_string())
+        {
+            self.report.warn(&format!(
+                "{difference}: kuroko uses the {}; update the site file",
+                self.membership_source()
+            ));
+        }
+        Ok(live)
+    }
+
+    /// Where the live membership comes from, for messages.
+    pub fn membership_source(&self) -> &'static str {
+        if self.site.templates.group_list.is_empty() {
+            "group membership kuroko recorded"
+        } else {
+            "admin server's group list"
+        }
+    }
+
+    /// How the site file's declared role and group of `name` differ from `live`, if they do.
+    pub fn differs(&self, name: &str, live: &(Role, Option<String>)) -> Option<String> {
+        let server = self.server(name).ok()?;
+        let declared = (server.role, server.group.clone());
+        let same = match (&declared, live) {
+            ((Role::Member, group), (Role::Member, live_group)) => group == live_group,
+            ((Role::Member, _), _) | (_, (Role::Member, _)) => false,
+            _ => true,
+        };
+        let show = |(role, group): &(Role, Option<String>)| match group {
+            Some(group) => format!("{role} of `{group}`"),
+            None => role.to_string(),
+        };
+        (!same).then(|| {
+            format!(
+                "`{name}`: the site file says {}, the live site says {}",
+                show(&declared),
+                show(live)
+            )
+        })
+    }
+
+    /// The server's role and group on the live site, said nothing about.
+    pub fn live_role_of(&self, name: &str) -> Result<(Role, Option<String>)> {
         let declared = self.server(name)?.role;
         if declared == Role::Admin {
             return Ok((Role::Admin, None));
@@ -379,4 +419,81 @@ impl Runtime {
             Err(Error::NeedsOperator(format!("the operator did not confirm: {text}")))
         }
     }
+}
+
+/// The admin server's group list as (group, member) entries, a group with no member as
+/// (group, None), in the site's format: `lines`, `json` or `pattern`.
+pub fn parse_group_list(
+    text: &str,
+    format: &str,
+    pattern: &str,
+) -> std::result::Result<Vec<(String, Option<String>)>, String> {
+    let mut entries = Vec::new();
+    match format {
+        "json" => {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+            let names = |v: &serde_json::Value| -> std::result::Result<Vec<String>, String> {
+                v.as_array()
+                    .ok_or("members must be a list of names")?
+                    .iter()
+                    .map(|m| {
+                        m.as_str().map(str::to_string).ok_or("a member must be a name".to_string())
+                    })
+                    .collect()
+            };
+            match &value {
+                serde_json::Value::Object(groups) => {
+                    for (group, members) in groups {
+                        entries.push((group.clone(), None));
+                        for m in names(members)? {
+                            entries.push((group.clone(), Some(m)));
+                        }
+                    }
+                }
+                serde_json::Value::Array(groups) => {
+                    for g in groups {
+                        let group = g["group"].as_str().ok_or("each entry needs a `group` name")?;
+                        entries.push((group.to_string(), None));
+                        for m in names(&g["members"])? {
+                            entries.push((group.to_string(), Some(m)));
+                        }
+                    }
+                }
+                _ => {
+                    return Err("expected an object of groups or a list of {group, members}".into());
+                }
+            }
+        }
+        "pattern" => {
+            let re = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
+            for line in text.lines() {
+                if let Some(caps) = re.captures(line)
+                    && let (Some(group), Some(server)) = (caps.name("group"), caps.name("server"))
+                {
+                    entries.push((group.as_str().to_string(), Some(server.as_str().to_string())));
+                }
+            }
+        }
+        _ => {
+            for (number, line) in text.lines().enumerate() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                match words.as_slice() {
+                    [] => {}
+                    ["group", group] => entries.push((group.to_string(), None)),
+                    ["member", group, server] => {
+                        entries.push((group.to_string(), Some(server.to_string())))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "line {} is neither `group G` nor `member G SERVER`: {}",
+                            number + 1,
+                            crate::error::sanitize(line)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(entries)
 }
