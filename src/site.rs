@@ -438,7 +438,13 @@ impl Site {
     }
 
     pub fn parse(path: &Path, source: &str) -> Result<Site> {
-        let file: SiteFile = toml::from_str(source).map_err(|e| parse_error(path, source, &e))?;
+        let file: SiteFile = match expand_ranges(source) {
+            Ok(None) => toml::from_str(source).map_err(|e| parse_error(path, source, &e))?,
+            Ok(Some(expanded)) => expanded.try_into().map_err(|e| parse_error(path, source, &e))?,
+            Err(why) => {
+                return Err(Error::Site(format!("site file `{}`: {why}", path.display())));
+            }
+        };
         // Roots and the store are relative to the site file, wherever kuroko runs from:
         // commands run inside a server's root, so a relative root would point elsewhere.
         let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -1015,4 +1021,94 @@ mod tests {
         let offset = source.find("rolee").unwrap();
         assert_eq!(key_at(source, offset).as_deref(), Some("servers.a.rolee"));
     }
+}
+
+/// The most names one range may make.
+const MAX_RANGE: u64 = 100_000;
+
+/// `PREFIX[A:B]SUFFIX` as (prefix, first, last, width, suffix): the numbers A to B, padded
+/// with zeros to A's width when A starts with a zero (`ms-[001:100]`).
+fn range_of(text: &str) -> Option<(String, u64, u64, usize, String)> {
+    let open = text.find('[')?;
+    let close = open + text[open..].find(']')?;
+    let (a, b) = text[open + 1..close].split_once(':')?;
+    if a.is_empty() || b.is_empty() || !a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (first, last) = (a.parse().ok()?, b.parse().ok()?);
+    let width = if a.starts_with('0') { a.len() } else { 0 };
+    Some((text[..open].to_string(), first, last, width, text[close + 1..].to_string()))
+}
+
+/// The names a range makes, with their numbers.
+fn range_names(text: &str) -> Result<Option<Vec<(String, u64)>>, String> {
+    let Some((prefix, first, last, width, suffix)) = range_of(text) else { return Ok(None) };
+    if first > last {
+        return Err(format!("the range `{text}` runs backwards"));
+    }
+    if last - first + 1 > MAX_RANGE {
+        return Err(format!("the range `{text}` makes more than {MAX_RANGE} names"));
+    }
+    Ok(Some((first..=last).map(|n| (format!("{prefix}{n:0width$}{suffix}"), n)).collect()))
+}
+
+/// `{n}` and `{name}` in every string of `value`, for one server of a range.
+fn fill_range(value: &toml::Value, n: u64, name: &str) -> toml::Value {
+    match value {
+        toml::Value::String(s) => {
+            toml::Value::String(s.replace("{n}", &n.to_string()).replace("{name}", name))
+        }
+        toml::Value::Array(items) => {
+            toml::Value::Array(items.iter().map(|v| fill_range(v, n, name)).collect())
+        }
+        toml::Value::Table(table) => toml::Value::Table(
+            table.iter().map(|(k, v)| (k.clone(), fill_range(v, n, name))).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A site file written once for many servers: `[servers."ms-[001:100]"]` makes ms-001 to
+/// ms-100, with `{n}` (the number) and `{name}` in its values (`address = "10.1.0.{n}"`),
+/// and `groups = ["G[1:100]"]` makes G1 to G100. `None` when the file has no range.
+fn expand_ranges(source: &str) -> Result<Option<toml::Table>, String> {
+    let Ok(mut table) = source.parse::<toml::Table>() else { return Ok(None) };
+    let mut changed = false;
+    if let Some(toml::Value::Array(groups)) = table.get("groups") {
+        let mut names = Vec::new();
+        for group in groups {
+            match group.as_str().map(range_names).transpose()?.flatten() {
+                Some(made) => {
+                    changed = true;
+                    names.extend(made.into_iter().map(|(name, _)| toml::Value::String(name)));
+                }
+                None => names.push(group.clone()),
+            }
+        }
+        table.insert("groups".into(), toml::Value::Array(names));
+    }
+    if let Some(toml::Value::Table(servers)) = table.get("servers") {
+        let mut expanded = toml::Table::new();
+        for (key, value) in servers {
+            match range_names(key)? {
+                Some(made) => {
+                    changed = true;
+                    for (name, n) in made {
+                        if expanded.contains_key(&name) {
+                            return Err(format!("server `{name}` is defined twice (by `{key}`)"));
+                        }
+                        expanded.insert(name.clone(), fill_range(value, n, &name));
+                    }
+                }
+                None => {
+                    if expanded.contains_key(key) {
+                        return Err(format!("server `{key}` is defined twice"));
+                    }
+                    expanded.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        table.insert("servers".into(), toml::Value::Table(expanded));
+    }
+    Ok(changed.then_some(table))
 }

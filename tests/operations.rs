@@ -246,3 +246,27 @@ fn the_group_list_may_be_json_or_a_pattern() {
     fs::write(site.site_file(), text).unwrap();
     site.kuroko(&["status"]).code(2).stderr_has("named groups");
 }
+
+#[test]
+fn a_large_site_is_written_once_with_server_ranges_and_templated_fields() {
+    let site = Site::new();
+    let before = site.kuroko(&["status"]).success().stdout;
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    let start = text.find("[servers.ms-01]").unwrap();
+    let end = text.find("[servers.rs-01]").unwrap();
+    let ranges = "[servers.\"ms-[01:02]\"]\nrole = \"member\"\ngroup = \"G1\"\naddress = \"192.0.2.1{n}\"\nhostname = \"{name}.rehearsal.test\"\ntransport = \"local\"\nroot = \"servers/{name}\"\n\n\
+                  [servers.\"ms-[03:04]\"]\nrole = \"member\"\ngroup = \"G2\"\naddress = \"192.0.2.1{n}\"\nhostname = \"{name}.rehearsal.test\"\ntransport = \"local\"\nroot = \"servers/{name}\"\n\n";
+    let text = format!("{}{ranges}{}", &text[..start], &text[end..])
+        .replace("groups = [\"G1\", \"G2\", \"G3\"]", "groups = [\"G[1:3]\"]");
+    fs::write(site.site_file(), &text).unwrap();
+    assert!(text.contains("G[1:3]"), "{text}");
+    // The same site: every server, role, group and address as written out by hand.
+    let after = site.kuroko(&["status"]).success().stdout;
+    assert_eq!(before, after);
+    site.kuroko(&["site", "check"]).success();
+    site.kuroko(&["run", "backup-site"]).success();
+    // A range that overlaps a server written out is refused, and says which.
+    let twice = text.replacen("[servers.rs-01]", "[servers.ms-02]\nrole = \"reserve\"\naddress = \"192.0.2.99\"\nhostname = \"x\"\ntransport = \"local\"\nroot = \"servers/rs-01\"\n\n[servers.rs-01]", 1);
+    fs::write(site.site_file(), twice).unwrap();
+    site.kuroko(&["status"]).code(2).stderr_has("`ms-02` is defined twice");
+}
