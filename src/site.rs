@@ -1004,25 +1004,6 @@ fn line_of_key(source: &str, table: &str, key: &str) -> Option<usize> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions_are_offered_only_for_near_misses() {
-        let names = ["transport", "role", "root"];
-        assert_eq!(suggest("transprt", names.into_iter()), Some("transport"));
-        assert_eq!(suggest("zzzzzzzz", names.into_iter()), None);
-    }
-
-    #[test]
-    fn the_key_of_an_error_position_includes_its_table() {
-        let source = "site = \"x\"\n[servers.a]\nrolee = \"admin\"\n";
-        let offset = source.find("rolee").unwrap();
-        assert_eq!(key_at(source, offset).as_deref(), Some("servers.a.rolee"));
-    }
-}
-
 /// The most names one range may make.
 const MAX_RANGE: u64 = 100_000;
 
@@ -1111,4 +1092,23 @@ fn expand_ranges(source: &str) -> Result<Option<toml::Table>, String> {
         table.insert("servers".into(), toml::Value::Table(expanded));
     }
     Ok(changed.then_some(table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_offered_only_for_near_misses() {
+        let names = ["transport", "role", "root"];
+        assert_eq!(suggest("transprt", names.into_iter()), Some("transport"));
+        assert_eq!(suggest("zzzzzzzz", names.into_iter()), None);
+    }
+
+    #[test]
+    fn the_key_of_an_error_position_includes_its_table() {
+        let source = "site = \"x\"\n[servers.a]\nrolee = \"admin\"\n";
+        let offset = source.find("rolee").unwrap();
+        assert_eq!(key_at(source, offset).as_deref(), Some("servers.a.rolee"));
+    }
 }
