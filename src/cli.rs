@@ -181,6 +181,24 @@ enum SiteAction {
     /// List every difference between the site file and the live site (roles, groups,
     /// servers that cannot be reached); exit 1 if there is one
     Check,
+    /// Write a new site file from a CSV list of servers or an Ansible inventory (INI)
+    Import {
+        /// The CSV file (header: name,role,address[,group,hostname,user,port])
+        #[arg(long, conflicts_with = "ansible", required_unless_present = "ansible")]
+        csv: Option<PathBuf>,
+        /// The Ansible inventory (sections admin/reserve/standalone/single, others are groups)
+        #[arg(long)]
+        ansible: Option<PathBuf>,
+        /// The site's name
+        #[arg(long)]
+        name: String,
+        /// The backup store, relative to the new site file
+        #[arg(long, default_value = "backups")]
+        store: String,
+        /// The site file to write (must not exist)
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -308,6 +326,13 @@ pub enum Command {
     SiteCheck {
         site: PathBuf,
     },
+    SiteImport {
+        source: PathBuf,
+        ansible: bool,
+        name: String,
+        store: String,
+        output: PathBuf,
+    },
     Abandoned {
         site: PathBuf,
         start: bool,
@@ -414,6 +439,14 @@ pub fn parse() -> Result<Command> {
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },
         Sub::Site { action: SiteAction::Check } => Command::SiteCheck { site },
+        Sub::Site { action: SiteAction::Import { csv, ansible, name, store, output } } => {
+            let (source, ansible) = match (csv, ansible) {
+                (Some(csv), None) => (csv, false),
+                (None, Some(inventory)) => (inventory, true),
+                _ => return Err(Error::Usage("give `--csv FILE` or `--ansible FILE`".into())),
+            };
+            Command::SiteImport { source, ansible, name, store, output }
+        }
         Sub::Abandoned { start, acknowledge } => Command::Abandoned { site, start, acknowledge },
         Sub::Backups { action: BackupsAction::List { group } } => {
             Command::BackupsList { site, group }

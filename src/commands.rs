@@ -770,6 +770,14 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             warn_abandoned(&dead);
             Ok(code)
         }
+        Command::SiteImport { source, ansible, name, store, output } => {
+            crate::say!("{}", crate::import::import(&source, ansible, &name, &store, &output)?);
+            crate::say!(
+                "check it against the live site: kuroko --site {} site check",
+                output.display()
+            );
+            Ok(ExitCode::Success)
+        }
         Command::SiteCheck { site } => {
             let site = Site::load(&site)?;
             site_check(site)

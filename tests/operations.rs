@@ -270,3 +270,90 @@ fn a_large_site_is_written_once_with_server_ranges_and_templated_fields() {
     fs::write(site.site_file(), twice).unwrap();
     site.kuroko(&["status"]).code(2).stderr_has("`ms-02` is defined twice");
 }
+
+#[test]
+fn site_import_writes_a_site_file_from_csv_or_an_ansible_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("servers.csv");
+    fs::write(
+        &csv,
+        "name,role,group,address,hostname,user,port\n\
+         adm,admin,,10.0.0.10,adm.example,ops,22\n\
+         ms-01,member,G1,10.0.0.11,ms-01.example,ops,\n\
+         ms-02,member,G1,10.0.0.12,ms-02.example,ops,\n\
+         rs-01,reserve,,10.0.0.21,rs-01.example,ops,2222\n",
+    )
+    .unwrap();
+    let out = dir.path().join("site.toml");
+    let run = |args: &[&str]| {
+        Run::from_output(Command::new(KUROKO).args(args).stdin(Stdio::null()).output().unwrap())
+    };
+    run(&[
+        "site",
+        "import",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--name",
+        "prod",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .success()
+    .stdout_has("4 server(s) written");
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.contains("[servers.\"ms-01\"]\nrole = \"member\"\ngroup = \"G1\""), "{text}");
+    assert!(text.contains("port = 2222"), "{text}");
+    // What it wrote loads: `check` resolves names through it.
+    run(&["--site", out.to_str().unwrap(), "runbooks"]).success();
+    // Never over an existing file.
+    run(&[
+        "site",
+        "import",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--name",
+        "prod",
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("exists");
+
+    let inventory = dir.path().join("hosts.ini");
+    fs::write(
+        &inventory,
+        "[admin]\nadm ansible_host=10.0.0.10 ansible_user=ops\n\n[G1]\nms-01 ansible_host=10.0.0.11\nms-02 ansible_host=10.0.0.12 ansible_port=2200\n\n\
+         [reserve]\nrs-01 ansible_host=10.0.0.21\n\n[G1:vars]\nfoo=bar\n\n[all:children]\nG1\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("site2.toml");
+    run(&[
+        "site",
+        "import",
+        "--ansible",
+        inventory.to_str().unwrap(),
+        "--name",
+        "prod",
+        "-o",
+        out2.to_str().unwrap(),
+    ])
+    .success();
+    let text = fs::read_to_string(&out2).unwrap();
+    assert!(text.contains("groups = [\"G1\"]"), "{text}");
+    assert!(text.contains("[servers.\"rs-01\"]\nrole = \"reserve\""), "{text}");
+    assert!(text.contains("port = 2200"), "{text}");
+    // A host in two groups is refused with the line.
+    fs::write(&inventory, "[admin]\nadm\n[G1]\nms-01\n[G2]\nms-01\n").unwrap();
+    run(&[
+        "site",
+        "import",
+        "--ansible",
+        inventory.to_str().unwrap(),
+        "--name",
+        "p",
+        "-o",
+        dir.path().join("x.toml").to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("is in two places");
+}

@@ -1,0 +1,196 @@
+//! `kuroko site import`: a site file written from what operators already keep, a CSV list
+//! of servers or an Ansible inventory (INI), checked by loading it before it is written.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// One server as the source describes it.
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    role: String,
+    group: Option<String>,
+    address: String,
+    hostname: String,
+    user: Option<String>,
+    port: Option<u16>,
+}
+
+const ROLES: &[&str] = &["admin", "member", "reserve", "standalone", "single"];
+
+/// Reads a CSV list: a header naming `name`, `role`, `address` (and optionally `group`,
+/// `hostname`, `user`, `port`), then one server per line.
+fn from_csv(text: &str) -> std::result::Result<BTreeMap<String, Entry>, String> {
+    let mut lines =
+        text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+    let (_, header) = lines.next().ok_or("the CSV file is empty")?;
+    let columns: Vec<String> = header.split(',').map(|c| c.trim().to_lowercase()).collect();
+    let at = |name: &str| columns.iter().position(|c| c == name);
+    let (Some(name_at), Some(role_at), Some(address_at)) = (at("name"), at("role"), at("address"))
+    else {
+        return Err("the CSV header must name the columns `name`, `role` and `address`".into());
+    };
+    let mut servers = BTreeMap::new();
+    for (number, line) in lines {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cell = |at: Option<usize>| {
+            at.and_then(|i| cells.get(i)).map(|c| c.to_string()).filter(|c| !c.is_empty())
+        };
+        let name = cell(Some(name_at)).ok_or(format!("line {}: no name", number + 1))?;
+        let entry = Entry {
+            role: cell(Some(role_at)).ok_or(format!("line {}: no role", number + 1))?,
+            group: cell(at("group")),
+            address: cell(Some(address_at)).ok_or(format!("line {}: no address", number + 1))?,
+            hostname: cell(at("hostname")).unwrap_or_else(|| name.clone()),
+            user: cell(at("user")),
+            port: cell(at("port"))
+                .map(|p| {
+                    p.parse()
+                        .map_err(|_| format!("line {}: port `{p}` is not a number", number + 1))
+                })
+                .transpose()?,
+        };
+        if servers.insert(name.clone(), entry).is_some() {
+            return Err(format!("line {}: `{name}` is listed twice", number + 1));
+        }
+    }
+    Ok(servers)
+}
+
+/// Reads an Ansible INI inventory. Sections `admin`, `reserve`, `standalone` and `single`
+/// give their hosts that role; any other section is a server group whose hosts are its
+/// members (`:vars` and `:children` sections are skipped). `ansible_host`, `ansible_user`
+/// and `ansible_port` give the address and the SSH login; `kuroko_hostname` the host name.
+fn from_ansible(text: &str) -> std::result::Result<BTreeMap<String, Entry>, String> {
+    let mut servers: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut section: Option<String> = None;
+    for (number, raw) in text.lines().enumerate() {
+        let line = raw.split([';', '#']).next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = (!name.contains(':')).then(|| name.to_string());
+            continue;
+        }
+        let Some(section) = &section else { continue };
+        let mut words = line.split_whitespace();
+        let host = words.next().unwrap_or_default().to_string();
+        let vars: BTreeMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
+        let (role, group) = if ROLES.contains(&section.as_str()) && section != "member" {
+            (section.clone(), None)
+        } else {
+            ("member".to_string(), Some(section.clone()))
+        };
+        let entry = Entry {
+            role,
+            group,
+            address: vars
+                .get("ansible_host")
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| host.clone()),
+            hostname: vars
+                .get("kuroko_hostname")
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| host.clone()),
+            user: vars.get("ansible_user").map(|s| s.to_string()),
+            port: vars
+                .get("ansible_port")
+                .map(|p| {
+                    p.parse().map_err(|_| {
+                        format!("line {}: ansible_port `{p}` is not a number", number + 1)
+                    })
+                })
+                .transpose()?,
+        };
+        if let Some(earlier) = servers.get(&host)
+            && (earlier.role != entry.role || earlier.group != entry.group)
+        {
+            return Err(format!(
+                "line {}: `{host}` is in two places ({} and {}): a server has one role and at most one group",
+                number + 1,
+                earlier.group.clone().unwrap_or(earlier.role.clone()),
+                entry.group.clone().unwrap_or(entry.role.clone())
+            ));
+        }
+        servers.insert(host, entry);
+    }
+    Ok(servers)
+}
+
+/// TOML text for a string value.
+fn quoted(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// Writes the site file for `servers`, reached over SSH as installed servers (root `/`).
+fn site_text(name: &str, store: &str, servers: &BTreeMap<String, Entry>) -> String {
+    let mut groups: Vec<&str> = servers.values().filter_map(|e| e.group.as_deref()).collect();
+    groups.sort();
+    groups.dedup();
+    let mut text = format!(
+        "# Written by `kuroko site import`. Check it with `kuroko site check`.\nsite = {}\nstore = {}\ngroups = [{}]\n",
+        quoted(name),
+        quoted(store),
+        groups.iter().map(|g| quoted(g)).collect::<Vec<_>>().join(", ")
+    );
+    for (host, entry) in servers {
+        text.push_str(&format!("\n[servers.{}]\nrole = {}\n", quoted(host), quoted(&entry.role)));
+        if let Some(group) = &entry.group {
+            text.push_str(&format!("group = {}\n", quoted(group)));
+        }
+        text.push_str(&format!(
+            "address = {}\nhostname = {}\ntransport = \"ssh\"\nroot = \"/\"\n",
+            quoted(&entry.address),
+            quoted(&entry.hostname)
+        ));
+        // Reached at its address; the login as the source says (else `[ssh]` defaults).
+        text.push_str(&format!(
+            "\n[servers.{}.ssh]\nhost = {}\n",
+            quoted(host),
+            quoted(&entry.address)
+        ));
+        if let Some(user) = &entry.user {
+            text.push_str(&format!("user = {}\n", quoted(user)));
+        }
+        if let Some(port) = entry.port {
+            text.push_str(&format!("port = {port}\n"));
+        }
+    }
+    text
+}
+
+/// `kuroko site import`: reads `source` (CSV or an Ansible inventory), writes `output` (a
+/// new file; never over an existing one), after checking that kuroko loads it.
+pub fn import(
+    source: &Path,
+    ansible: bool,
+    name: &str,
+    store: &str,
+    output: &Path,
+) -> Result<String> {
+    let text = crate::runbook::read_script(source)
+        .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", source.display())))?;
+    let servers = if ansible { from_ansible(&text) } else { from_csv(&text) }
+        .map_err(|e| Error::Usage(format!("`{}`: {e}", source.display())))?;
+    if servers.is_empty() {
+        return Err(Error::Usage(format!("`{}` lists no server", source.display())));
+    }
+    let site = site_text(name, store, &servers);
+    // Whatever kuroko would refuse to load is refused here, before anything is written.
+    crate::site::Site::parse(output, &site)?;
+    if std::fs::symlink_metadata(output).is_ok() {
+        return Err(Error::Usage(format!(
+            "`{}` exists: kuroko site import writes a new file only",
+            output.display()
+        )));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(output)
+        .map_err(|e| Error::io(output, e))?;
+    std::io::Write::write_all(&mut file, site.as_bytes()).map_err(|e| Error::io(output, e))?;
+    Ok(format!("{} server(s) written to `{}`", servers.len(), output.display()))
+}
