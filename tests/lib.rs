@@ -16,4 +16,5 @@ mod runbooks;
 mod site_file;
 mod ssh;
 mod sshd;
+mod static_build;
 mod support;
