@@ -1032,12 +1032,19 @@ fn prune(
     dry_run: bool,
     wait: Option<std::time::Duration>,
 ) -> Result<ExitCode> {
-    use crate::store::GenerationState;
     use std::collections::BTreeSet;
     let run_id = crate::store::new_generation();
     let _lock =
         if dry_run { None } else { Some(take_site(&site, "backups prune", &run_id, wait, None)?) };
     let store = Store::new(&site);
+    if !dry_run {
+        store.finish_removals();
+    }
+    let ledger = store.ledger().map_err(|e| {
+        Error::Usage(format!(
+            "{e}: prune removes nothing while it cannot tell complete generations from incomplete ones"
+        ))
+    })?;
     let (found, _) = store.list();
     // This site's backups only: another sharing the store keeps its own.
     let ours: Vec<crate::manifest::Manifest> = found
@@ -1045,37 +1052,94 @@ fn prune(
         .filter(|m| if m.site_id.is_empty() { m.site == site.name } else { m.site_id == site.id })
         .collect();
     let now = std::time::SystemTime::now();
-    let age_days = |created: &str| {
-        humantime::parse_rfc3339_weak(created.trim_end_matches('Z'))
+    // When a backup was taken, if that can be believed: a time that cannot be read, or
+    // that lies ahead (a wrong clock, an edited manifest), never counts as newest.
+    let taken = |m: &crate::manifest::Manifest| {
+        humantime::parse_rfc3339_weak(m.created.trim_end_matches('Z'))
             .ok()
-            .and_then(|t| now.duration_since(t).ok())
-            .map(|d| d.as_secs() / 86_400)
+            .filter(|t| *t <= now + std::time::Duration::from_secs(3600))
     };
-    // Generations newest first, with whether each is a whole set: marked complete, or
-    // (before markers) holding an admin-server backup and not marked begun.
-    let mut generations: Vec<(String, String)> = Vec::new();
+    let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
+    let membership = rt.membership().map_err(|e| {
+        Error::Usage(format!("cannot read the group list ({e}): prune removes nothing"))
+    })?;
+    // Generations newest first (by the latest believable time of their backups).
+    let mut generations: Vec<(String, Option<std::time::SystemTime>)> = Vec::new();
     for m in &ours {
-        if !generations.iter().any(|(g, _)| *g == m.generation) {
-            generations.push((m.generation.clone(), m.created.clone()));
+        let time = taken(m);
+        match generations.iter_mut().find(|(g, _)| *g == m.generation) {
+            Some((_, t)) => *t = if t.is_none() || time.is_none() { None } else { (*t).max(time) },
+            None => generations.push((m.generation.clone(), time)),
         }
     }
     generations.sort_by(|a, b| b.1.cmp(&a.1));
+    // A whole set: marked complete, or (unmarked: backups taken one by one, or before the
+    // ledger) holding the admin server, every group that has members, and every
+    // single-operation server.
+    let covers = |g: &str| {
+        let of: Vec<&crate::manifest::Manifest> =
+            ours.iter().filter(|m| m.generation == g).collect();
+        of.iter().any(|m| m.role == crate::site::Role::Admin)
+            && membership
+                .iter()
+                .filter(|(_, members)| !members.is_empty())
+                .all(|(group, _)| of.iter().any(|m| m.group.as_deref() == Some(group.as_str())))
+            && rt
+                .site
+                .servers
+                .values()
+                .filter(|s| s.role == crate::site::Role::Single)
+                .all(|s| of.iter().any(|m| m.server == s.name))
+    };
     let complete: Vec<&String> = generations
         .iter()
+        .filter(|(_, time)| time.is_some())
         .map(|(g, _)| g)
-        .filter(|g| match store.generation_state(g) {
-            GenerationState::Complete => true,
-            GenerationState::Incomplete => false,
-            GenerationState::Loose => {
-                ours.iter().any(|m| m.generation == **g && m.role == crate::site::Role::Admin)
-            }
+        .filter(|g| match ledger.get(g.as_str()).map(String::as_str) {
+            Some("complete") => true,
+            Some(_) => false,
+            None => covers(g),
         })
         .collect();
+    let Some(newest) = complete.first() else {
+        return Err(Error::Usage(
+            "the store holds no complete generation of this site: prune removes nothing (take one with `kuroko run backup-site`)".into(),
+        ));
+    };
+    // The newest complete set must be usable (R8) before anything older goes.
+    for m in ours.iter().filter(|m| m.generation == **newest) {
+        store.verify(m, None).map_err(|e| {
+            Error::Usage(format!(
+                "the newest complete generation `{newest}` does not verify ({e}): prune removes nothing"
+            ))
+        })?;
+    }
     let mut keep: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(newest) = complete.first() {
-        for m in ours.iter().filter(|m| m.generation == **newest) {
-            keep.insert(m.id.clone(), "the newest complete generation".into());
+    for m in ours.iter().filter(|m| m.generation == **newest) {
+        keep.insert(m.id.clone(), "the newest complete generation".into());
+    }
+    for m in ours.iter().filter(|m| taken(m).is_none()) {
+        keep.insert(m.id.clone(), "its time cannot be read or lies ahead".into());
+    }
+    // Whatever the policy, the newest backup of the admin server, of each group and of
+    // each single-operation server stays.
+    // (A set begun and never finished is no candidate: it was marked as failed.)
+    let mut newest_of: BTreeMap<String, &crate::manifest::Manifest> = BTreeMap::new();
+    for m in
+        ours.iter().filter(|m| ledger.get(&m.generation).is_none_or(|state| state == "complete"))
+    {
+        let key = match (&m.role, &m.group) {
+            (crate::site::Role::Admin, _) => "the admin server".to_string(),
+            (_, Some(group)) => format!("group `{group}`"),
+            _ => format!("`{}`", m.server),
+        };
+        let newer = newest_of.get(&key).is_none_or(|n| taken(m) > taken(n));
+        if newer {
+            newest_of.insert(key, m);
         }
+    }
+    for (what, m) in newest_of {
+        keep.entry(m.id.clone()).or_insert_with(|| format!("the newest backup of {what}"));
     }
     if let Some(n) = keep_generations {
         for g in complete.iter().take(n) {
@@ -1087,15 +1151,15 @@ fn prune(
     }
     if let Some(days) = keep_days {
         for m in &ours {
-            // A backup whose time cannot be read is kept: nothing is removed on a guess.
-            if age_days(&m.created).is_none_or(|age| age < days) {
+            let age =
+                taken(m).and_then(|t| now.duration_since(t).ok()).map(|d| d.as_secs() / 86_400);
+            if age.is_none_or(|age| age < days) {
                 keep.entry(m.id.clone())
                     .or_insert_with(|| format!("taken in the last {days} days"));
             }
         }
     }
     // The backup each server's resources came from, from the server's own record.
-    let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
     for name in site.names() {
         let state = rt.state(&name).map_err(|e| {
             Error::Usage(format!(

@@ -76,45 +76,56 @@ fn from_ansible(text: &str) -> std::result::Result<BTreeMap<String, Entry>, Stri
         }
         let Some(section) = &section else { continue };
         let mut words = line.split_whitespace();
-        let host = words.next().unwrap_or_default().to_string();
-        let vars: BTreeMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
-        let (role, group) = if ROLES.contains(&section.as_str()) && section != "member" {
-            (section.clone(), None)
-        } else {
-            ("member".to_string(), Some(section.clone()))
-        };
-        let entry = Entry {
-            role,
-            group,
-            address: vars
-                .get("ansible_host")
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| host.clone()),
-            hostname: vars
-                .get("kuroko_hostname")
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| host.clone()),
-            user: vars.get("ansible_user").map(|s| s.to_string()),
-            port: vars
-                .get("ansible_port")
-                .map(|p| {
-                    p.parse().map_err(|_| {
-                        format!("line {}: ansible_port `{p}` is not a number", number + 1)
-                    })
-                })
-                .transpose()?,
-        };
-        if let Some(earlier) = servers.get(&host)
-            && (earlier.role != entry.role || earlier.group != entry.group)
+        let pattern = words.next().unwrap_or_default().to_string();
+        // Ansible's own host ranges (`web[01:03]`) name one host each.
+        let hosts = match crate::site::range_names(&pattern)
+            .map_err(|e| format!("line {}: {e}", number + 1))?
         {
-            return Err(format!(
-                "line {}: `{host}` is in two places ({} and {}): a server has one role and at most one group",
-                number + 1,
-                earlier.group.clone().unwrap_or(earlier.role.clone()),
-                entry.group.clone().unwrap_or(entry.role.clone())
-            ));
+            Some(made) => made.into_iter().map(|(name, _)| name).collect(),
+            None => vec![pattern.clone()],
+        };
+        let rest: Vec<&str> = words.collect();
+        for host in hosts {
+            let words = rest.iter().copied();
+            let vars: BTreeMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
+            let (role, group) = if ROLES.contains(&section.as_str()) && section != "member" {
+                (section.clone(), None)
+            } else {
+                ("member".to_string(), Some(section.clone()))
+            };
+            let entry = Entry {
+                role,
+                group,
+                address: vars
+                    .get("ansible_host")
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| host.clone()),
+                hostname: vars
+                    .get("kuroko_hostname")
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| host.clone()),
+                user: vars.get("ansible_user").map(|s| s.to_string()),
+                port: vars
+                    .get("ansible_port")
+                    .map(|p| {
+                        p.parse().map_err(|_| {
+                            format!("line {}: ansible_port `{p}` is not a number", number + 1)
+                        })
+                    })
+                    .transpose()?,
+            };
+            if let Some(earlier) = servers.get(&host)
+                && (earlier.role != entry.role || earlier.group != entry.group)
+            {
+                return Err(format!(
+                    "line {}: `{host}` is in two places ({} and {}): a server has one role and at most one group",
+                    number + 1,
+                    earlier.group.clone().unwrap_or(earlier.role.clone()),
+                    entry.group.clone().unwrap_or(entry.role.clone())
+                ));
+            }
+            servers.insert(host, entry);
         }
-        servers.insert(host, entry);
     }
     Ok(servers)
 }

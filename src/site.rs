@@ -556,7 +556,10 @@ impl Site {
                 if !is_host_value(value) {
                     return Err(fail(&table, what, format!("`{value}` is not a valid {what}")));
                 }
-                if let Some(other) = addresses.insert(value.clone(), name.clone()) {
+                // A server may be known by one name for both (a DNS name as its address).
+                if let Some(other) = addresses.insert(value.clone(), name.clone())
+                    && other != *name
+                {
                     return Err(fail(
                         &table,
                         what,
@@ -891,10 +894,13 @@ fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
 /// An IP address or host name as kuroko writes it into `ismodifyhostinfo`'s file and
 /// searches for it: letters, digits and `.-_:%[]` only (IPv4, IPv6, DNS names).
 pub fn is_host_value(value: &str) -> bool {
+    // What looks like an IPv4 address must be one (`192.0.2.256` is not).
+    let dotted = value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     !value.is_empty()
         && value.len() <= 253
         && value.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:%[]".contains(c))
         && !value.starts_with('-')
+        && (!dotted || value.parse::<std::net::Ipv4Addr>().is_ok())
 }
 
 /// A server, group, site or generation name.
@@ -1022,12 +1028,12 @@ fn range_of(text: &str) -> Option<(String, u64, u64, usize, String)> {
 }
 
 /// The names a range makes, with their numbers.
-fn range_names(text: &str) -> Result<Option<Vec<(String, u64)>>, String> {
+pub(crate) fn range_names(text: &str) -> Result<Option<Vec<(String, u64)>>, String> {
     let Some((prefix, first, last, width, suffix)) = range_of(text) else { return Ok(None) };
     if first > last {
         return Err(format!("the range `{text}` runs backwards"));
     }
-    if last - first + 1 > MAX_RANGE {
+    if last.checked_sub(first).is_none_or(|span| span >= MAX_RANGE) {
         return Err(format!("the range `{text}` makes more than {MAX_RANGE} names"));
     }
     Ok(Some((first..=last).map(|n| (format!("{prefix}{n:0width$}{suffix}"), n)).collect()))

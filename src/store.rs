@@ -430,43 +430,72 @@ impl Store {
         }
         fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
         let path = self.root.join(GENERATION_LEDGER);
+        // Never through a link, never blocking on a FIFO: a regular file or nothing.
         let mut file = fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .custom_flags(nix::libc::O_NOFOLLOW)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(Error::Other(anyhow::anyhow!(
+                "`{}` is not a regular file: move it away",
+                path.display()
+            )));
+        }
         file.write_all(format!("{generation} {state}\n").as_bytes())
             .and_then(|_| file.sync_data())
             .map_err(|e| Error::io(&path, e))
     }
 
-    /// The ledger's last word on every generation it names.
-    fn ledger(&self) -> BTreeMap<String, String> {
+    /// The ledger's last word on every generation it names: empty when there is no
+    /// ledger, an error when there is one that cannot be read (a link, a FIFO, too big).
+    pub fn ledger(&self) -> Result<BTreeMap<String, String>> {
         use std::io::Read;
-        let mut text = String::new();
-        let _ = archive::open_regular(&self.root.join(GENERATION_LEDGER), 64 << 20)
-            .map(|mut f| f.read_to_string(&mut text));
-        text.lines()
-            .filter_map(|l| l.split_once(' '))
+        let path = self.root.join(GENERATION_LEDGER);
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(BTreeMap::new());
+        }
+        let mut bytes = Vec::new();
+        archive::open_regular(&path, 64 << 20)
+            .map_err(|e| Error::Other(anyhow::anyhow!("the generations' ledger: {e}")))?
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(bytes
+            .split(|b| *b == b'\n')
+            .map(String::from_utf8_lossy)
+            .filter_map(|l| l.split_once(' ').map(|(g, s)| (g.to_string(), s.trim().to_string())))
             .filter(|(g, _)| crate::manifest::is_generation(g))
-            .map(|(g, s)| (g.to_string(), s.trim().to_string()))
-            .collect()
+            .collect())
     }
 
-    /// Where `generation` stands, from the ledger.
+    /// Where `generation` stands, from the ledger (as `Loose` when it cannot be read:
+    /// `backups list` says so, and `prune` refuses).
     pub fn generation_state(&self, generation: &str) -> GenerationState {
-        match self.ledger().get(generation).map(String::as_str) {
+        match self.ledger().unwrap_or_default().get(generation).map(String::as_str) {
             Some("complete") => GenerationState::Complete,
             Some(_) => GenerationState::Incomplete,
             None => GenerationState::Loose,
         }
     }
 
+    /// Finishes removals a kill cut short (under the site lock): what was moved aside was
+    /// on its way out already.
+    pub fn finish_removals(&self) {
+        let Ok(entries) = fs::read_dir(&self.root) else { return };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".removing-")
+                && entry.file_type().is_ok_and(|t| t.is_dir())
+            {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
     /// Drops generations that have no backup left from the ledger (under the site lock).
     pub fn tidy_ledger(&self) {
         let path = self.root.join(GENERATION_LEDGER);
-        let ledger = self.ledger();
+        let Ok(ledger) = self.ledger() else { return };
         if ledger.is_empty() {
             return;
         }
@@ -476,7 +505,10 @@ impl Store {
             .map(|(g, s)| format!("{g} {s}\n"))
             .collect();
         let staged = self.root.join(format!("{GENERATION_LEDGER}.{}", std::process::id()));
-        if fs::write(&staged, kept).and_then(|_| fs::rename(&staged, &path)).is_err() {
+        let written = fs::File::create(&staged)
+            .and_then(|mut f| f.write_all(kept.as_bytes()).and_then(|_| f.sync_all()))
+            .and_then(|_| fs::rename(&staged, &path));
+        if written.is_err() {
             let _ = fs::remove_file(&staged);
         }
     }
@@ -485,7 +517,8 @@ impl Store {
     /// generation's folder once it is empty.
     pub fn remove(&self, id: &str) -> Result<()> {
         let dir = self.dir_of(id)?;
-        let aside = self.root.join(format!(".removing-{}", id.replace('/', "-")));
+        // `+` is in no generation id or server name: one aside name per backup.
+        let aside = self.root.join(format!(".removing-{}", id.replace('/', "+")));
         fs::rename(&dir, &aside).map_err(|e| Error::io(&dir, e))?;
         fs::remove_dir_all(&aside).map_err(|e| Error::io(&aside, e))?;
         if let Some(generation) = dir.parent() {

@@ -86,6 +86,7 @@ fn prune_keeps_the_newest_complete_generation_what_r7_needs_and_what_servers_cam
     assert!(plan.stdout.contains("would remove"), "{}", plan.stdout);
     assert_eq!(site.backups(), before, "a dry run removes nothing");
 
+    let batch_generation = generations(&site)[3].clone();
     let pruned = site.kuroko(&["backups", "prune", "--keep-generations", "1"]).success();
     let after = site.backups();
     for id in &before {
@@ -93,10 +94,18 @@ fn prune_keeps_the_newest_complete_generation_what_r7_needs_and_what_servers_cam
         let kept = after.contains(id);
         if generation == complete[2] || *id == oldest {
             assert!(kept, "{id} must be kept:\n{}", pruned.stdout);
-        } else {
+        } else if generation != batch_generation {
             assert!(!kept, "{id} should have gone:\n{}", pruned.stdout);
         }
     }
+    // Of the backups taken one by one, the newest of G2 stays whatever the policy.
+    assert_eq!(
+        after.iter().filter(|id| id.starts_with(&batch_generation)).count(),
+        1,
+        "{}",
+        pruned.stdout
+    );
+    assert!(pruned.stdout.contains("the newest backup of group `G2`"), "{}", pruned.stdout);
     assert!(pruned.stdout.contains("`rs-01`'s resources came from it"), "{}", pruned.stdout);
     // What is left is whole, and the removals are journalled.
     site.kuroko(&["backups", "verify"]).success();
@@ -105,6 +114,27 @@ fn prune_keeps_the_newest_complete_generation_what_r7_needs_and_what_servers_cam
     site.kuroko(&["backups", "prune", "--keep-days", "0"]).success();
     assert!(site.backups().iter().any(|id| id.starts_with(&complete[2])));
     site.kuroko(&["backups", "prune"]).code(2).stderr_has("needs a policy");
+    // A ledger that cannot be read: prune removes nothing, and a backup-site fails cleanly
+    // (a FIFO never blocks it).
+    let ledger = site.store().join(".kuroko-generations");
+    fs::remove_file(&ledger).unwrap();
+    assert!(Command::new("mkfifo").arg(&ledger).status().unwrap().success());
+    let before = site.backups();
+    site.kuroko(&["backups", "prune", "--keep-generations", "1"]).code(2).stderr_has("ledger");
+    assert_eq!(site.backups(), before);
+    site.kuroko(&["run", "backup-site"]).code(1).stderr_has(".kuroko-generations");
+    assert_eq!(site.state("ms-01"), "running");
+}
+
+#[test]
+fn prune_refuses_when_no_complete_generation_exists() {
+    let site = Site::new();
+    site.kuroko(&["batch", "group:G1", "backup"]).success();
+    let before = site.backups();
+    site.kuroko(&["backups", "prune", "--keep-generations", "3"])
+        .code(2)
+        .stderr_has("no complete generation");
+    assert_eq!(site.backups(), before);
 }
 
 const NIGHTLY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/nightly-backup.sh");
@@ -269,6 +299,22 @@ fn a_large_site_is_written_once_with_server_ranges_and_templated_fields() {
     let twice = text.replacen("[servers.rs-01]", "[servers.ms-02]\nrole = \"reserve\"\naddress = \"192.0.2.99\"\nhostname = \"x\"\ntransport = \"local\"\nroot = \"servers/rs-01\"\n\n[servers.rs-01]", 1);
     fs::write(site.site_file(), twice).unwrap();
     site.kuroko(&["status"]).code(2).stderr_has("`ms-02` is defined twice");
+    // Ranges too large, or making addresses that are none, are site-file errors (never a
+    // panic, never a runaway).
+    for (range, address) in [
+        ("x[0:18446744073709551615]", "10.0.0.{n}"),
+        ("x[0:99999999999999999999]", "10.0.0.{n}"),
+        ("x[250:258]", "192.0.2.{n}"),
+    ] {
+        let bad = text.replacen(
+            "[servers.rs-01]",
+            &format!("[servers.\"{range}\"]\nrole = \"reserve\"\naddress = \"{address}\"\nhostname = \"{{name}}.example\"\ntransport = \"local\"\nroot = \"servers/rs-01\"\n\n[servers.rs-01]"),
+            1,
+        );
+        fs::write(site.site_file(), bad).unwrap();
+        let run = site.kuroko(&["status"]);
+        assert_eq!(run.code, 2, "{range}: {}", run.stderr);
+    }
 }
 
 #[test]
@@ -342,6 +388,27 @@ fn site_import_writes_a_site_file_from_csv_or_an_ansible_inventory() {
     assert!(text.contains("groups = [\"G1\"]"), "{text}");
     assert!(text.contains("[servers.\"rs-01\"]\nrole = \"reserve\""), "{text}");
     assert!(text.contains("port = 2200"), "{text}");
+    // The usual inventory: hosts by DNS name (address = host name), Ansible ranges.
+    fs::write(
+        &inventory,
+        "[admin]\nadm.example\n[G1]\nms-[01:03].example\n[reserve]\nrs-01.example\n",
+    )
+    .unwrap();
+    let out3 = dir.path().join("site3.toml");
+    run(&[
+        "site",
+        "import",
+        "--ansible",
+        inventory.to_str().unwrap(),
+        "--name",
+        "p",
+        "-o",
+        out3.to_str().unwrap(),
+    ])
+    .success()
+    .stdout_has("5 server(s) written");
+    let text = fs::read_to_string(&out3).unwrap();
+    assert!(text.contains("[servers.\"ms-03.example\"]"), "{text}");
     // A host in two groups is refused with the line.
     fs::write(&inventory, "[admin]\nadm\n[G1]\nms-01\n[G2]\nms-01\n").unwrap();
     run(&[
