@@ -1072,7 +1072,7 @@ fn prune(
             None => generations.push((m.generation.clone(), time)),
         }
     }
-    generations.sort_by(|a, b| b.1.cmp(&a.1));
+    generations.sort_by_key(|g| std::cmp::Reverse(g.1));
     // A whole set: marked complete, or (unmarked: backups taken one by one, or before the
     // ledger) holding the admin server, every group that has members, and every
     // single-operation server.
