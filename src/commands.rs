@@ -193,6 +193,7 @@ fn take_site(
             .into_iter()
             .filter(|a| Some(a.run.as_str()) != resumed)
             .collect();
+    let dead = settle(site, dead);
     if let Some(first) = dead.first() {
         let servers: Vec<String> = dead
             .iter()
@@ -297,6 +298,35 @@ fn lock_admin(
         }
     }
     Ok(lock)
+}
+
+/// What dead runs left stopped and is still stopped now: a server started again since
+/// (by hand, by another tool) is recorded as started in that run's journal, and a run
+/// whose servers all run again is closed. A server that cannot be asked still counts.
+fn settle(site: &Site, dead: Vec<journal::Abandoned>) -> Vec<journal::Abandoned> {
+    if dead.is_empty() {
+        return dead;
+    }
+    let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
+    let mut left = Vec::new();
+    for mut run in dead {
+        let (running, stopped): (Vec<_>, Vec<_>) = run.servers.into_iter().partition(|s| {
+            site.server(&s.server).is_ok() && rt.read_running(&s.server).unwrap_or(false)
+        });
+        let events: Vec<(String, String)> =
+            running.iter().map(|s| (s.server.clone(), "started".to_string())).collect();
+        if !events.is_empty() {
+            let end = stopped.is_empty().then_some("abandoned");
+            if let Err(e) = journal::close_for(&site.store, &run.run, &events, end) {
+                crate::tell!("warning: cannot record in run `{}`'s journal: {e}", run.run);
+            }
+        }
+        if !stopped.is_empty() {
+            run.servers = stopped;
+            left.push(run);
+        }
+    }
+    left
 }
 
 /// A resumed run takes over what the run it resumes left stopped, if that run died: a
@@ -745,11 +775,14 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     );
                 }
             }
+            let mut up: Vec<String> = Vec::new();
             crate::say!("SERVER     ROLE        GROUP  STATE    ADDRESS");
             for name in rt.site.names() {
                 let server = rt.site.server(&name)?.clone();
+                let mut running = false;
                 let line = rt.role_of(&name).and_then(|(role, group)| {
                     let state = rt.status(&name)?;
+                    running = state == "running";
                     Ok(format!(
                         "{role:<11} {:<6} {state:<8} {}",
                         group.unwrap_or_else(|| "-".into()),
@@ -763,10 +796,20 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                         code = ExitCode::Failed;
                     }
                 }
-                if let Some(note) = stopped_by.get(&name) {
+                if running {
+                    up.push(name.clone());
+                } else if let Some(note) = stopped_by.get(&name) {
                     crate::say!("{:<10} ^ {}", "", crate::error::sanitize(note));
                 }
             }
+            // A server started again since (by hand) is no longer left stopped.
+            let dead: Vec<journal::Abandoned> = dead
+                .into_iter()
+                .filter_map(|mut run| {
+                    run.servers.retain(|s| !up.contains(&s.server));
+                    (!run.servers.is_empty()).then_some(run)
+                })
+                .collect();
             warn_abandoned(&dead);
             Ok(code)
         }

@@ -627,3 +627,20 @@ fn a_sites_identity_survives_a_change_of_its_admin_servers_address() {
     let id = site.backup_of("ms-01");
     site.script(&format!("import_backup(\"{id}\", \"rs-01\"); set_ip(\"rs-01\");"), &[]).success();
 }
+
+#[test]
+fn a_server_started_again_by_hand_no_longer_holds_runs_up() {
+    let site = Site::new();
+    let dead = killed_mid_backup(&site);
+    // The operator starts ms-01 with Interstage's own command, not with kuroko.
+    let isstart = site.root("ms-01").join("opt/FJSVisas/bin/isstart");
+    assert!(Command::new(&isstart).status().unwrap().success());
+    assert_eq!(site.state("ms-01"), "running");
+    let status = site.kuroko(&["status"]).success();
+    assert!(!status.stdout.contains("DIED"), "{}", status.stdout);
+    assert!(!status.stderr.contains("WARNING"), "{}", status.stderr);
+    // The next changing run finds it running, says so in the dead run's journal, and goes.
+    site.kuroko(&["run", "backup-site"]).success();
+    let journal = fs::read_to_string(site.store().join(format!("journal/{dead}.jsonl"))).unwrap();
+    assert!(journal.lines().last().unwrap().contains("\"status\":\"abandoned\""), "{journal}");
+}
