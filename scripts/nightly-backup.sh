@@ -20,11 +20,17 @@ trap ':' HUP INT TERM
 "$kuroko" --site "$site" run backup-site --yes --wait "$wait" </dev/null >"$out" 2>&1
 code=$?
 run=$(sed -n 's/^run `\([^`]*\)` of .*/\1/p; s/.*this run is `\([^`]*\)`.*/\1/p' "$out" | head -n 1)
-generation=$(sed -n 's/^generation \([^ ]*\) is complete.*/\1/p' "$out" | head -n 1)
+generation=$(sed -n 's/^generation `*\([^ `]*\)`* is complete.*/\1/p' "$out" | head -n 1)
 first_error=$(grep -m 1 '^error: ' "$out" | cut -c 8-200)
+# Success is kuroko saying so, not only an exit code of 0.
+if [ "$code" -eq 0 ] && ! grep -q '^runbook `backup-site` completed' "$out"; then
+  code=1
+  first_error="kuroko ended without saying the runbook completed"
+fi
 case $code in
   0) echo "kuroko backup-site: ok, run ${run:--}, generation ${generation:--}" ;;
   75) echo "kuroko backup-site: BUSY (exit 75): the site stayed locked past ${wait}: ${first_error}" ;;
-  *) echo "kuroko backup-site: FAILED (exit $code), run ${run:--}: ${first_error:-see kuroko report ${run:--}}" ;;
+  *) if [ -n "$run" ]; then hint="see kuroko report $run"; else hint="no run was journalled"; fi
+     echo "kuroko backup-site: FAILED (exit $code), run ${run:--}: ${first_error:-$hint}" ;;
 esac
 exit "$code"

@@ -167,15 +167,15 @@ fn check_source(
         }
         true
     });
+    // A module's imports resolve where the run resolves them: in the same folder as the
+    // runbook's own (or the site folder), not beside the module.
     for (path, position) in imports {
         match resolve_import(dir, &path) {
             Ok(file) => {
                 let key = file.to_string_lossy().into_owned();
                 if seen.insert(key.clone()) {
                     match std::fs::read_to_string(&file) {
-                        Ok(text) => {
-                            check_source(engine, known, &key, &text, file.parent(), errors, seen)
-                        }
+                        Ok(text) => check_source(engine, known, &key, &text, dir, errors, seen),
                         Err(e) => errors.push(fail(position, format!("cannot read `{key}`: {e}"))),
                     }
                 }

@@ -81,6 +81,8 @@ pub struct Model {
     pub removed: BTreeMap<String, Option<crate::store::Removal>>,
     /// Servers whose declared role and group this run has already said differ.
     pub warned: BTreeSet<String>,
+    /// Generations begun with `new_generation()` whose first backup is still to come.
+    pub sets: BTreeSet<String>,
 }
 
 /// One connection slot per site server, shared by a run and the dry run it makes first.

@@ -162,6 +162,7 @@ fn the_nightly_backup_runs_without_a_terminal_and_says_one_line() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{}", run.stdout);
     assert!(lines[0].starts_with("kuroko backup-site: ok, run 2"), "{}", lines[0]);
+    assert!(lines[0].contains(", generation 2") && !lines[0].contains('`'), "{}", lines[0]);
     let id = lines[0].split("run ").nth(1).unwrap().split(',').next().unwrap();
     // The journal is the log.
     site.kuroko(&["report", id]).success().stdout_has("completed");
@@ -423,4 +424,40 @@ fn site_import_writes_a_site_file_from_csv_or_an_ansible_inventory() {
     ])
     .code(2)
     .stderr_has("is in two places");
+}
+
+#[test]
+fn a_group_list_that_puts_a_server_in_two_groups_or_the_admin_in_one_is_refused() {
+    for line in ["member G2 ms-01", "member G1 adm"] {
+        let site = Site::new();
+        let conf = site.root("adm").join("etc/opt/FJSVisgui/site/groups.conf");
+        let mut text = fs::read_to_string(&conf).unwrap();
+        text.push_str(&format!("{line}\n"));
+        fs::write(&conf, text).unwrap();
+        let check = site.kuroko(&["site", "check"]).code(1);
+        assert!(
+            check.stdout.contains("two groups") || check.stdout.contains("no member"),
+            "{line}: {}",
+            check.stdout
+        );
+        let before = site.snapshot();
+        site.kuroko(&["run", "backup-site"]).code(1);
+        crate::support::assert_unchanged(&before, &site.snapshot());
+    }
+}
+
+#[test]
+fn the_nightly_backup_never_reports_success_that_kuroko_did_not_say() {
+    let site = Site::new();
+    let run = Run::from_output(
+        Command::new(NIGHTLY)
+            .env("KUROKO", "/bin/true")
+            .env("KUROKO_SITE", site.site_file())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.starts_with("kuroko backup-site: FAILED (exit 1)"), "{}", run.stdout);
+    assert!(run.stdout.contains("without saying the runbook completed"), "{}", run.stdout);
 }

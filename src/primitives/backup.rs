@@ -21,11 +21,9 @@ impl Runtime {
     /// incomplete until `complete_generation`).
     pub fn begin_generation(&self) -> String {
         let generation = new_generation();
-        if !self.dry_run()
-            && let Err(e) = self.store.mark_generation(&generation, "started")
-        {
-            self.report.warn(&format!("cannot mark generation `{generation}` as begun: {e}"));
-        }
+        // Written to the ledger with the set's first backup: a run that fails before any
+        // leaves nothing behind.
+        self.model().sets.insert(generation.clone());
         generation
     }
 
@@ -234,6 +232,16 @@ impl Runtime {
         })?;
         let manifest = self.manifest_for(origin, Some(scan));
         self.store.commit(pending, &manifest)?;
+        // A set begun with new_generation() is in the ledger from its first backup on.
+        let first_of_set = {
+            let mut model = self.model();
+            model.sets.remove(&manifest.generation)
+        };
+        if first_of_set && let Err(e) = self.store.mark_generation(&manifest.generation, "started")
+        {
+            self.report
+                .warn(&format!("cannot mark generation `{}` as begun: {e}", manifest.generation));
+        }
         if !self.site.templates.backup.is_empty() {
             let clean = Script::guarded()
                 .set("s", SERVICE_DIR)

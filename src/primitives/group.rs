@@ -48,6 +48,15 @@ impl Runtime {
         }
         let command = self.command(admin, template, &[]);
         let text = self.run(&admin.name, "listing the server groups", &command, None)?;
+        if text.len() > MAX_GROUP_LIST {
+            return Err(Error::on_server(
+                &admin.name,
+                format!(
+                    "the group list is larger than {} MiB: kuroko does not read it",
+                    MAX_GROUP_LIST >> 20
+                ),
+            ));
+        }
         let entries = parse_group_list(
             &text,
             &self.site.commands.group_list_format,
@@ -66,6 +75,28 @@ impl Runtime {
                     format!(
                         "the group list names `{}`, which is not a valid group name",
                         crate::error::sanitize(&group)
+                    ),
+                ));
+            }
+            if let Some(server) = &server
+                && let Some((other, _)) =
+                    membership.iter().find(|(g, m)| **g != group && m.contains(server))
+            {
+                return Err(Error::on_server(
+                    &admin.name,
+                    format!(
+                        "the group list puts `{}` in two groups, `{other}` and `{group}`: a server is a member of one group at most",
+                        crate::error::sanitize(server)
+                    ),
+                ));
+            }
+            if let Some(server) = &server
+                && self.site.servers.get(server).is_some_and(|s| s.role == Role::Admin)
+            {
+                return Err(Error::on_server(
+                    &admin.name,
+                    format!(
+                        "the group list puts the admin server `{server}` in group `{group}`: the admin server is no member"
                     ),
                 ));
             }
@@ -421,6 +452,9 @@ impl Runtime {
     }
 }
 
+/// The largest group list kuroko reads (100 groups of 100 servers take far less).
+const MAX_GROUP_LIST: usize = 16 << 20;
+
 /// The admin server's group list as (group, member) entries, a group with no member as
 /// (group, None), in the site's format: `lines`, `json` or `pattern`.
 pub fn parse_group_list(
@@ -485,10 +519,11 @@ pub fn parse_group_list(
                         entries.push((group.to_string(), Some(server.to_string())))
                     }
                     _ => {
+                        let shown: String = line.chars().take(200).collect();
                         return Err(format!(
                             "line {} is neither `group G` nor `member G SERVER`: {}",
                             number + 1,
-                            crate::error::sanitize(line)
+                            crate::error::sanitize(&shown)
                         ));
                     }
                 }
