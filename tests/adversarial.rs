@@ -864,21 +864,11 @@ fn sigterm_during_a_pause_starts_again_what_the_run_stopped() {
 // ---------------------------------------------------------------------------------------
 // The journal, hooks and the terminal, tried the same way.
 
-fn last_run(site: &Site) -> String {
-    let mut runs: Vec<_> = fs::read_dir(site.store().join("journal"))
-        .unwrap()
-        .flatten()
-        .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
-        .collect();
-    runs.sort();
-    runs.last().unwrap().1.file_stem().unwrap().to_string_lossy().into_owned()
-}
-
 #[test]
 fn a_tampered_or_torn_journal_never_panics() {
     let site = Site::new();
     site.script(r#"stop_interstage("ms-01"); throw "stop here";"#, &[]).code(1);
-    let run = last_run(&site);
+    let run = site.last_run();
     let path = site.store().join("journal").join(format!("{run}.jsonl"));
     let text = fs::read_to_string(&path).unwrap();
     // A start entry whose sha256 is two characters.

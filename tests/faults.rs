@@ -52,17 +52,6 @@ fn finish(child: Child) -> Run {
     Run::from_output(child.wait_with_output().unwrap())
 }
 
-/// The newest journal's run id.
-fn last_run(site: &Site) -> String {
-    let mut runs: Vec<_> = fs::read_dir(site.store().join("journal"))
-        .unwrap()
-        .flatten()
-        .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
-        .collect();
-    runs.sort();
-    runs.last().unwrap().1.file_stem().unwrap().to_string_lossy().into_owned()
-}
-
 fn delay(site: &Site, server: &str, command: &str, seconds: u32) {
     fs::write(site.root(server).join(format!("run/{command}.delay")), seconds.to_string()).unwrap();
 }
@@ -100,7 +89,7 @@ fn killed_mid_backup(site: &Site) -> String {
     kill_stand_in(site, "ms-01", "isstart");
     undelay(site, "ms-01", "isstart");
     assert_eq!(site.state("ms-01"), "stopped");
-    last_run(site)
+    site.last_run()
 }
 
 #[test]
@@ -157,7 +146,7 @@ fn a_stop_the_runbook_made_is_taken_over_by_the_resumed_run_or_acknowledged() {
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "KILL", true);
     let _ = finish(child);
-    let dead = last_run(&site);
+    let dead = site.last_run();
     site.kuroko(&["abandoned"]).code(1).stdout_has("by a stop_interstage step");
     // R4 counts the adopted stop: the resumed run owns ms-01's outage.
     let resumed = site.kuroko(&["resume", &dead]).success();
@@ -277,7 +266,7 @@ fn a_runbook_that_would_be_refused_touches_nothing_first() {
         .refused("R1")
         .stderr_has("nothing was touched");
     assert_unchanged(&before, &site.snapshot());
-    let run = last_run(&site);
+    let run = site.last_run();
     let journal = fs::read_to_string(site.store().join(format!("journal/{run}.jsonl"))).unwrap();
     assert!(journal.contains("\"status\":\"refused\""), "{journal}");
     assert!(!journal.contains("\"kind\":\"outage\""), "{journal}");
@@ -290,7 +279,7 @@ fn the_journal_records_a_stop_before_the_stop_command_runs() {
     let book = script(&site, "one.rhai", "backup(\"ms-01\");\n");
     let child = spawn(&site, &["run", &book]);
     wait_for("the stop command", || begun(&site, "ms-01", "isstop"));
-    let run = last_run(&site);
+    let run = site.last_run();
     let journal = fs::read_to_string(site.store().join(format!("journal/{run}.jsonl"))).unwrap();
     signal(&child, "KILL", true);
     let _ = finish(child);
@@ -376,7 +365,7 @@ fn a_stop_that_fails_after_stopping_counts_as_a_stop_for_r4_and_r11() {
         assert_eq!(site.state("ms-01"), "running", "{}", run.stderr);
         assert_eq!(site.state("ms-02"), "running", "{}", run.stderr);
         let journal =
-            fs::read_to_string(site.store().join(format!("journal/{}.jsonl", last_run(&site))))
+            fs::read_to_string(site.store().join(format!("journal/{}.jsonl", site.last_run())))
                 .unwrap();
         assert_eq!(most_down_at_once(&journal), 1, "{journal}");
         site.kuroko(&["abandoned"]).success();
@@ -411,7 +400,7 @@ fn secrets_and_damaged_lines_never_hide_a_stop_from_the_next_command() {
     let _ = finish(child);
     kill_stand_in(&site, "ms-01", "isstart");
     undelay(&site, "ms-01", "isstart");
-    let dead = last_run(&site);
+    let dead = site.last_run();
     let path = site.store().join(format!("journal/{dead}.jsonl"));
     let mut text = fs::read_to_string(&path).unwrap();
     text.insert_str(text.find('\n').unwrap() + 1, "{not json at all\n");
@@ -429,7 +418,7 @@ fn another_sites_backups_and_runs_are_refused_even_in_a_shared_store() {
     let a = Site::new();
     a.kuroko(&["run", "backup-site"]).success();
     a.script("stop_interstage(\"ms-01\"); throw \"stop here\";", &[]).code(1);
-    let failed = last_run(&a);
+    let failed = a.last_run();
     // Site B has the same name and servers, and shares A's store: a shared store needs
     // each site's own `site_id` (without one, the store's first user pins the identity
     // for the name).

@@ -167,6 +167,17 @@ impl Site {
         snapshot
     }
 
+    /// The newest run's id, by its journal's modification time.
+    pub fn last_run(&self) -> String {
+        let mut runs: Vec<_> = fs::read_dir(self.store().join("journal"))
+            .unwrap()
+            .flatten()
+            .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
+            .collect();
+        runs.sort();
+        runs.last().unwrap().1.file_stem().unwrap().to_string_lossy().into_owned()
+    }
+
     /// The backup ids in the store, oldest generation first.
     pub fn backups(&self) -> Vec<String> {
         let mut ids = Vec::new();
