@@ -532,10 +532,11 @@ impl Store {
 /// brief probe by `kuroko status` never turns it away.
 const PROBE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// A new generation id: UTC time to the second plus a few random hex digits.
+/// A new generation id: UTC time to the millisecond plus a few random hex digits, so that
+/// ids sort in the order they were made (two sets begun in one second included).
 pub fn new_generation() -> String {
     let now = SystemTime::now();
-    let stamp = humantime::format_rfc3339_seconds(now).to_string();
+    let stamp = humantime::format_rfc3339_millis(now).to_string();
     let compact: String = stamp.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let nanos = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let noise = archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
