@@ -726,15 +726,29 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Trust { site, servers, replace } => {
             let site = Site::load(&site)?;
+            // Jump hosts first, nearest first: a server behind one is reached through it.
+            let mut jumps: Vec<(&String, &crate::site::Ssh)> = site.jumps.iter().collect();
+            jumps.sort_by_key(|(_, ssh)| ssh.via.len());
             let names: Vec<String> = if servers.is_empty() {
-                site.servers.values().filter(|s| s.ssh.is_some()).map(|s| s.name.clone()).collect()
+                jumps
+                    .iter()
+                    .map(|(name, _)| name.to_string())
+                    .chain(
+                        site.servers.values().filter(|s| s.ssh.is_some()).map(|s| s.name.clone()),
+                    )
+                    .collect()
             } else {
                 servers
             };
             let mut code = ExitCode::Success;
             for name in names {
-                match site.server(&name).and_then(|server| crate::transport::trust(server, replace))
-                {
+                let pinned = match site.jumps.get(&name) {
+                    Some(ssh) => crate::transport::trust_host(&name, ssh, replace),
+                    None => site
+                        .server(&name)
+                        .and_then(|server| crate::transport::trust(server, replace)),
+                };
+                match pinned {
                     Ok(line) => crate::say!("{line}"),
                     Err(e) => {
                         crate::tell!("error: {}", crate::error::sanitize(&e.to_string()));

@@ -89,6 +89,28 @@ struct SshFile {
     idle_timeout: Option<u64>,
     #[serde(default)]
     keepalive: Option<u64>,
+    /// The jump hosts to go through, in order from the controller: a name of `[jumps]`,
+    /// `"a,b"`, or `["a", "b"]`; `""` or `[]` to go direct where `[ssh]` names one.
+    #[serde(default)]
+    jump: Option<JumpList>,
+}
+
+/// `jump = "bastion"`, `jump = "outer,bastion"` or `jump = ["outer", "bastion"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum JumpList {
+    One(String),
+    Chain(Vec<String>),
+}
+
+impl JumpList {
+    fn names(&self) -> Vec<String> {
+        let names: Vec<String> = match self {
+            JumpList::One(text) => text.split(',').map(|n| n.trim().to_string()).collect(),
+            JumpList::Chain(names) => names.iter().map(|n| n.trim().to_string()).collect(),
+        };
+        names.into_iter().filter(|n| !n.is_empty()).collect()
+    }
 }
 
 impl SshFile {
@@ -104,6 +126,7 @@ impl SshFile {
             command_timeout: self.command_timeout.or(defaults.command_timeout),
             idle_timeout: self.idle_timeout.or(defaults.idle_timeout),
             keepalive: self.keepalive.or(defaults.keepalive),
+            jump: self.jump.or_else(|| defaults.jump.clone()),
         }
     }
 }
@@ -121,7 +144,20 @@ pub struct Ssh {
     pub command_timeout: Duration,
     pub idle_timeout: Duration,
     pub keepalive: Duration,
+    /// The jump hosts to go through, first hop first (each hop's own `via` is empty:
+    /// the chain is flat). Empty: connect directly.
+    pub via: Vec<Hop>,
 }
+
+/// One jump host on the way to a server: a `[jumps.NAME]` table.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    pub name: String,
+    pub ssh: Ssh,
+}
+
+/// The most jump hosts on the way to one server.
+pub const MAX_HOPS: usize = 8;
 
 /// What must match between the source and target of an import (R9).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -270,6 +306,9 @@ struct SiteFile {
     backup: BackupSpec,
     #[serde(default)]
     ssh: SshFile,
+    /// Jump hosts (bastions) on the management LAN, named by `jump` keys.
+    #[serde(default)]
+    jumps: BTreeMap<String, SshFile>,
     /// Members of one group a batch may work on at once (R4, generalised).
     #[serde(default = "one")]
     group_capacity: usize,
@@ -364,6 +403,8 @@ pub struct Site {
     pub limits: Limits,
     pub files: Files,
     pub servers: BTreeMap<String, Server>,
+    /// The jump hosts, each with the chain that reaches it in its `via`.
+    pub jumps: BTreeMap<String, Ssh>,
 }
 
 /// Where runbooks may write with `write_file`: folders (patterns) the operator names.
@@ -518,6 +559,8 @@ impl Site {
             ));
         }
         let default_facts = file.facts.unwrap_or_default();
+        let jumps = resolve_jumps(&file.jumps, &file.ssh, &base)
+            .map_err(|(table, key, m)| fail(&table, &key, m))?;
 
         let mut servers = BTreeMap::new();
         let mut addresses = BTreeMap::new();
@@ -592,8 +635,12 @@ impl Site {
                         ));
                     }
                     let ssh = ssh.unwrap_or_default().or(&file.ssh);
-                    let ssh = ssh_spec(ssh, &base)
+                    let chain = ssh.jump.as_ref().map(JumpList::names).unwrap_or_default();
+                    let via = chain_of(&chain, &jumps)
+                        .map_err(|m| fail(&format!("{table}.ssh"), "jump", m))?;
+                    let mut ssh = ssh_spec(ssh, &base)
                         .map_err(|(key, m)| fail(&format!("{table}.ssh"), key, m))?;
+                    ssh.via = via;
                     (PathBuf::from(&def.root), Some(ssh))
                 }
             };
@@ -692,6 +739,13 @@ impl Site {
                 ),
             ));
         }
+        if let Some(name) = jumps.keys().find(|name| servers.contains_key(*name)) {
+            return Err(fail(
+                "jumps",
+                name,
+                format!("`{name}` names a server and a jump host: give the jump host another name"),
+            ));
+        }
         let admin = servers.values().find(|s| s.role == Role::Admin).expect("checked above");
         let id = match &file.site_id {
             Some(id) if is_site_id(id) => id.clone(),
@@ -740,6 +794,7 @@ impl Site {
             limits: file.limits,
             files: file.files,
             servers,
+            jumps,
         })
     }
 
@@ -888,7 +943,98 @@ fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
         command_timeout: seconds(file.command_timeout, 6 * 3600, "command_timeout")?,
         idle_timeout: seconds(file.idle_timeout, 300, "idle_timeout")?,
         keepalive: seconds(file.keepalive, 15, "keepalive")?,
+        via: Vec::new(),
     })
+}
+
+/// Every `[jumps.NAME]` table, validated, each with the flat chain of hops that reaches
+/// it. A jump table takes its defaults from `[ssh]` except `jump`: a jump host is reached
+/// directly unless its own table names one. Errors are (table, key, message).
+fn resolve_jumps(
+    tables: &BTreeMap<String, SshFile>,
+    defaults: &SshFile,
+    base: &Path,
+) -> Result<BTreeMap<String, Ssh>, (String, String, String)> {
+    let mut specs = BTreeMap::new();
+    for (name, table) in tables {
+        let key = format!("jumps.{name}");
+        check_name(name).map_err(|m| ("jumps".to_string(), name.clone(), m))?;
+        let mut merged = SshFile { jump: None, ..defaults.clone() };
+        merged = SshFile { jump: table.jump.clone(), ..table.clone().or(&merged) };
+        let spec = ssh_spec(merged, base).map_err(|(k, m)| (key.clone(), k.to_string(), m))?;
+        specs.insert(name.clone(), spec);
+    }
+    // Flatten each jump's own chain, refusing loops and overlong chains.
+    fn flatten(
+        name: &str,
+        tables: &BTreeMap<String, SshFile>,
+        specs: &BTreeMap<String, Ssh>,
+        path: &mut Vec<String>,
+    ) -> Result<Vec<Hop>, String> {
+        if path.iter().any(|p| p == name) {
+            path.push(name.to_string());
+            return Err(format!("the jump hosts form a loop: {}", path.join(" → ")));
+        }
+        let Some(spec) = specs.get(name) else {
+            let hint = suggest(name, specs.keys().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("; define it in a `[jumps.{name}]` table"));
+            return Err(format!("unknown jump host `{name}`{hint}"));
+        };
+        path.push(name.to_string());
+        let mut hops = Vec::new();
+        for before in tables[name].jump.as_ref().map(JumpList::names).unwrap_or_default() {
+            hops.extend(flatten(&before, tables, specs, path)?);
+        }
+        path.pop();
+        hops.push(Hop { name: name.to_string(), ssh: spec.clone() });
+        check_chain(&hops)?;
+        Ok(hops)
+    }
+    let mut jumps = BTreeMap::new();
+    for name in specs.keys() {
+        let mut hops = flatten(name, tables, &specs, &mut Vec::new())
+            .map_err(|m| (format!("jumps.{name}"), "jump".to_string(), m))?;
+        let mut own = hops.pop().expect("a chain ends with the jump itself").ssh;
+        own.via = hops;
+        jumps.insert(name.clone(), own);
+    }
+    Ok(jumps)
+}
+
+/// The flat chain of hops for a `jump` list naming jump hosts in order.
+fn chain_of(names: &[String], jumps: &BTreeMap<String, Ssh>) -> Result<Vec<Hop>, String> {
+    let mut via = Vec::new();
+    for name in names {
+        let Some(jump) = jumps.get(name) else {
+            let hint = suggest(name, jumps.keys().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("; define it in a `[jumps.{name}]` table"));
+            return Err(format!("unknown jump host `{name}`{hint}"));
+        };
+        via.extend(jump.via.iter().cloned());
+        via.push(Hop { name: name.clone(), ssh: Ssh { via: Vec::new(), ..jump.clone() } });
+    }
+    check_chain(&via)?;
+    Ok(via)
+}
+
+/// A chain passes each jump host once and has at most `MAX_HOPS` of them.
+fn check_chain(hops: &[Hop]) -> Result<(), String> {
+    if hops.len() > MAX_HOPS {
+        return Err(format!("more than {MAX_HOPS} jump hosts on the way"));
+    }
+    for (index, hop) in hops.iter().enumerate() {
+        if hops[..index].iter().any(|h| h.name == hop.name) {
+            let names: Vec<&str> = hops.iter().map(|h| h.name.as_str()).collect();
+            return Err(format!(
+                "the way passes jump host `{}` twice ({}): list each once",
+                hop.name,
+                names.join(" → ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An IP address or host name as kuroko writes it into `ismodifyhostinfo`'s file and

@@ -8,6 +8,7 @@ mod check;
 mod customise;
 mod faults;
 mod journal;
+mod jump;
 mod operations;
 mod procedures;
 mod repl;

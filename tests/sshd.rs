@@ -26,6 +26,23 @@ pub struct Sshd {
 
 impl Sshd {
     fn start(dir: &Path, name: &str, address: &str, authorized: &Path, ecdsa: bool) -> Sshd {
+        let port = free_port(address);
+        Sshd::start_in(None, dir, name, address, port, authorized, ecdsa, "")
+    }
+
+    /// An sshd inside network namespace `netns` (None: this machine's), with `extra`
+    /// config lines.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_in(
+        netns: Option<&str>,
+        dir: &Path,
+        name: &str,
+        address: &str,
+        port: u16,
+        authorized: &Path,
+        ecdsa: bool,
+        extra: &str,
+    ) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: install openssh-server (.ci/run does)"
@@ -40,20 +57,27 @@ impl Sshd {
             keygen_type(&ecdsa_key, "ecdsa");
             host_keys.push_str(&format!("HostKey {}\n", ecdsa_key.display()));
         }
-        let port = free_port(address);
         let config = dir.join("sshd_config");
         fs::write(
             &config,
             format!(
                 "ListenAddress {address}\nPort {port}\n{host_keys}PidFile {}\nAuthorizedKeysFile {}\n\
                  UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-                 PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel INFO\n",
+                 PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\nLogLevel INFO\n{extra}",
                 dir.join("sshd.pid").display(),
                 authorized.display()
             ),
         )
         .unwrap();
-        let child = Command::new(SSHD)
+        let mut command = match netns {
+            Some(netns) => {
+                let mut command = Command::new("ip");
+                command.args(["netns", "exec", netns, SSHD]);
+                command
+            }
+            None => Command::new(SSHD),
+        };
+        let child = command
             .args(["-D", "-e", "-f"])
             .arg(&config)
             .stdin(Stdio::null())
@@ -76,8 +100,22 @@ impl Sshd {
             ecdsa_key_line,
             config,
         };
-        sshd.wait_for_banner();
+        if netns.is_some() {
+            sshd.wait_for_log("Server listening");
+        } else {
+            sshd.wait_for_banner();
+        }
         sshd
+    }
+
+    /// Waits until the log shows `text` (for an sshd this machine cannot reach).
+    fn wait_for_log(&self, text: &str) {
+        let log = self.config.parent().unwrap().join("sshd.log");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !fs::read_to_string(&log).unwrap_or_default().contains(text) {
+            assert!(Instant::now() < deadline, "sshd never said `{text}`: see {}", log.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn wait_for_banner(&self) {
@@ -194,6 +232,14 @@ impl SshSite {
     /// With `ecdsa`, every sshd offers an ECDSA host key besides its ed25519 one; the
     /// known_hosts file still pins the ed25519 keys only.
     pub fn with_host_keys(ssh_settings: &str, ecdsa: bool) -> SshSite {
+        SshSite::build(ssh_settings, |index, name, dir, authorized| {
+            let address = format!("127.0.0.{}", 2 + index);
+            Sshd::start(dir, name, &address, authorized, ecdsa)
+        })
+    }
+
+    /// `start` starts the sshd of the `index`th server `name` in folder `dir`.
+    pub fn build(ssh_settings: &str, start: impl Fn(usize, &str, &Path, &Path) -> Sshd) -> SshSite {
         let site = Site::new();
         let base = site.temp.path().join("ssh");
         fs::create_dir_all(&base).unwrap();
@@ -210,8 +256,8 @@ impl SshSite {
             .map(str::to_string)
             .collect();
         for (index, name) in names.iter().enumerate() {
-            let address = format!("127.0.0.{}", 2 + index);
-            let server = Sshd::start(&base.join(name), name, &address, &authorized, ecdsa);
+            let server = start(index, name, &base.join(name), &authorized);
+            let address = server.address.clone();
             known.push_str(&server.host_key_line);
             known.push('\n');
             let root = site.root(name);

@@ -2,13 +2,14 @@
 //! optional input and streamed output, so one small trait covers the rehearsal folders
 //! (`local`) and, later, real servers over SSH.
 
+mod jump;
 mod local;
 mod ssh;
 
 use std::io::{Read, Write};
 
 pub use local::LocalTransport;
-pub use ssh::{SshTransport, trust};
+pub use ssh::{SshTransport, trust, trust_host};
 
 use crate::error::{Error, Result, sanitize};
 use crate::shell::Script;

@@ -5,13 +5,12 @@
 //! hanging the run.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ssh2::{BlockDirections, MethodType, Session};
 
+use super::jump::Link;
 use super::{Exit, Transport, first_line, wrap};
 use crate::error::{Error, Result};
 use crate::known_hosts::{self, KnownHosts, Status};
@@ -27,7 +26,7 @@ pub struct SshTransport {
     server: Server,
     ssh: Ssh,
     session: Session,
-    stream: TcpStream,
+    link: Link,
 }
 
 fn spec(server: &Server) -> &Ssh {
@@ -37,12 +36,9 @@ fn spec(server: &Server) -> &Ssh {
 impl SshTransport {
     pub fn open(server: &Server) -> Result<SshTransport> {
         let ssh = spec(server).clone();
-        let known = read_known_hosts(&server.name, &ssh)?;
-        let (session, stream) = handshake(&server.name, &ssh, &known)?;
-        check_host_key(&server.name, &ssh, &session, &known)?;
-        authenticate(&server.name, &ssh, &session)?;
-        session.set_keepalive(true, ssh.keepalive.as_secs().max(1) as u32);
-        Ok(SshTransport { name: server.name.clone(), server: server.clone(), ssh, session, stream })
+        let link = Link::open(&server.name, &ssh)?;
+        let session = login(&server.name, &ssh, &link)?;
+        Ok(SshTransport { name: server.name.clone(), server: server.clone(), ssh, session, link })
     }
 
     fn lost(&self, what: &str, error: impl std::fmt::Display) -> Error {
@@ -55,11 +51,8 @@ impl SshTransport {
         )
     }
 
-    /// Asks the kernel to acknowledge what arrives at once. sshd sends small packets back
-    /// to back without TCP_NODELAY; with delayed ACKs each exchange would wait 40 ms.
-    /// Linux forgets the setting, so it is renewed before every wait.
     fn quickack(&self) {
-        let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
+        self.link.quickack();
     }
 
     /// Waits until the socket can make progress in the direction libssh2 needs, or
@@ -78,27 +71,26 @@ impl SshTransport {
         }
         self.quickack();
         let millis = limit.as_millis().clamp(1, 100) as u16;
-        let mut fds = [PollFd::new(self.stream.as_fd(), flags)];
+        let mut fds = [PollFd::new(self.link.fd(), flags)];
         let _ = poll(&mut fds, PollTimeout::from(millis));
     }
 }
 
-fn handshake(name: &str, ssh: &Ssh, known: &KnownHosts) -> Result<(Session, TcpStream)> {
+/// A logged-in session over `link`: the handshake, the host key checked against
+/// known_hosts, and authentication, for a server or a jump host alike.
+pub(super) fn login(name: &str, ssh: &Ssh, link: &Link) -> Result<Session> {
+    let known = read_known_hosts(name, ssh)?;
+    let session = handshake(name, ssh, &known, link)?;
+    check_host_key(name, ssh, &session, &known)?;
+    authenticate(name, ssh, &session)?;
+    session.set_keepalive(true, ssh.keepalive.as_secs().max(1) as u32);
+    Ok(session)
+}
+
+fn handshake(name: &str, ssh: &Ssh, known: &KnownHosts, link: &Link) -> Result<Session> {
     let target = format!("{}:{}", ssh.host, ssh.port);
-    let address = (ssh.host.as_str(), ssh.port)
-        .to_socket_addrs()
-        .map_err(|e| Error::unreachable(name, format!("cannot resolve `{target}`: {e}")))?
-        .next()
-        .ok_or_else(|| Error::unreachable(name, format!("`{target}` resolves to no address")))?;
-    let stream = TcpStream::connect_timeout(&address, ssh.connect_timeout).map_err(|e| {
-        Error::unreachable(
-            name,
-            format!("cannot connect to {target} within {}s: {e} (is sshd running there? check `host`/`port`)", ssh.connect_timeout.as_secs()),
-        )
-    })?;
-    let _ = stream.set_nodelay(true);
     let mut session = Session::new().map_err(|e| Error::unreachable(name, e.to_string()))?;
-    let socket = stream.try_clone().map_err(|e| Error::unreachable(name, e.to_string()))?;
+    let socket = link.session_stream().map_err(|e| Error::unreachable(name, e.to_string()))?;
     session.set_tcp_stream(socket);
     session.set_timeout(ssh.connect_timeout.as_millis() as u32);
     // As OpenSSH does: offer first the key types pinned for this host, so a host with
@@ -113,7 +105,7 @@ fn handshake(name: &str, ssh: &Ssh, known: &KnownHosts) -> Result<(Session, TcpS
     })?;
     // From here on a blocking call waits at most the idle timeout.
     session.set_timeout(ssh.idle_timeout.as_millis() as u32);
-    Ok((session, stream))
+    Ok(session)
 }
 
 /// The host key libssh2 negotiated, with its key type and fingerprint.
@@ -447,8 +439,15 @@ pub fn trust(server: &Server, replace: bool) -> Result<String> {
             "`{name}` is not reached over SSH: there is no host key to trust"
         )));
     };
+    trust_host(name, ssh, replace)
+}
+
+/// `kuroko trust NAME` for a server or a jump host: reaches it (through its jump hosts,
+/// whose keys must already be trusted) and pins its key.
+pub fn trust_host(name: &str, ssh: &Ssh, replace: bool) -> Result<String> {
     let known = read_known_hosts(name, ssh)?;
-    let (session, _stream) = handshake(name, ssh, &known)?;
+    let link = Link::open(name, ssh)?;
+    let session = handshake(name, ssh, &known, &link)?;
     let key = host_key(name, &session)?;
     let lookup = known.lookup(&ssh.host, ssh.port, key.blob);
     let file = ssh.known_hosts.display();
