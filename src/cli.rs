@@ -198,6 +198,17 @@ enum SiteAction {
         /// The site file to write (must not exist)
         #[arg(long, short = 'o')]
         output: PathBuf,
+        /// The admin server's group list, saved from its `group_list` command (`-`: stdin);
+        /// it decides every server's role and group
+        #[arg(long)]
+        membership: Option<PathBuf>,
+        /// How that list is written: lines (`group G` / `member G S`), json or pattern
+        #[arg(long, default_value = "lines", value_parser = ["lines", "json", "pattern"])]
+        membership_format: String,
+        /// With `--membership-format pattern`: a regular expression with the named groups
+        /// `(?P<group>…)` and `(?P<server>…)`
+        #[arg(long)]
+        membership_pattern: Option<String>,
     },
 }
 
@@ -332,6 +343,8 @@ pub enum Command {
         name: String,
         store: String,
         output: PathBuf,
+        /// (file, format, pattern)
+        membership: Option<(PathBuf, String, String)>,
     },
     Abandoned {
         site: PathBuf,
@@ -439,13 +452,41 @@ pub fn parse() -> Result<Command> {
         Sub::Trust { servers, replace } => Command::Trust { site, servers, replace },
         Sub::Status => Command::Status { site },
         Sub::Site { action: SiteAction::Check } => Command::SiteCheck { site },
-        Sub::Site { action: SiteAction::Import { csv, ansible, name, store, output } } => {
+        Sub::Site {
+            action:
+                SiteAction::Import {
+                    csv,
+                    ansible,
+                    name,
+                    store,
+                    output,
+                    membership,
+                    membership_format,
+                    membership_pattern,
+                },
+        } => {
             let (source, ansible) = match (csv, ansible) {
                 (Some(csv), None) => (csv, false),
                 (None, Some(inventory)) => (inventory, true),
                 _ => return Err(Error::Usage("give `--csv FILE` or `--ansible FILE`".into())),
             };
-            Command::SiteImport { source, ansible, name, store, output }
+            let membership = match (membership, membership_format.as_str(), membership_pattern) {
+                (None, _, Some(_)) => {
+                    return Err(Error::Usage(
+                        "`--membership-pattern` reads a `--membership` file: give one".into(),
+                    ));
+                }
+                (None, _, None) => None,
+                (Some(_), "pattern", None) => {
+                    return Err(Error::Usage(
+                        "`--membership-format pattern` needs `--membership-pattern REGEX`".into(),
+                    ));
+                }
+                (Some(file), format, pattern) => {
+                    Some((file, format.to_string(), pattern.unwrap_or_default()))
+                }
+            };
+            Command::SiteImport { source, ansible, name, store, output, membership }
         }
         Sub::Abandoned { start, acknowledge } => Command::Abandoned { site, start, acknowledge },
         Sub::Backups { action: BackupsAction::List { group } } => {

@@ -827,8 +827,19 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             warn_abandoned(&dead);
             Ok(code)
         }
-        Command::SiteImport { source, ansible, name, store, output } => {
-            crate::say!("{}", crate::import::import(&source, ansible, &name, &store, &output)?);
+        Command::SiteImport { source, ansible, name, store, output, membership } => {
+            let membership = match membership {
+                Some((file, format, pattern)) => Some(crate::import::Membership {
+                    text: crate::import::read_membership(&file)?,
+                    format,
+                    pattern,
+                }),
+                None => None,
+            };
+            crate::say!(
+                "{}",
+                crate::import::import(&source, ansible, &name, &store, &output, membership)?
+            );
             crate::say!(
                 "check it against the live site: kuroko --site {} site check",
                 output.display()

@@ -135,17 +135,135 @@ fn quoted(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-/// Writes the site file for `servers`, reached over SSH as installed servers (root `/`).
-fn site_text(name: &str, store: &str, servers: &BTreeMap<String, Entry>) -> String {
-    let mut groups: Vec<&str> = servers.values().filter_map(|e| e.group.as_deref()).collect();
+/// The admin server's group list, saved by the operator (`--membership`), in the format
+/// its `group_list` command prints.
+pub struct Membership {
+    pub text: String,
+    pub format: String,
+    pub pattern: String,
+}
+
+/// The largest group list read (as from the admin server).
+const MAX_MEMBERSHIP: u64 = 16 << 20;
+
+/// Reads a saved group list, `-` from stdin, bounded.
+pub fn read_membership(file: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = if file == Path::new("-") {
+        std::io::stdin().lock().take(MAX_MEMBERSHIP + 1).read_to_end(&mut bytes)
+    } else {
+        // A regular file only: a FIFO or a device is refused without blocking.
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(file)
+            .and_then(|f| {
+                if f.metadata()?.is_file() {
+                    Ok(f)
+                } else {
+                    Err(std::io::Error::other("not a regular file"))
+                }
+            })
+            .and_then(|f| f.take(MAX_MEMBERSHIP + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", file.display())))?;
+    if bytes.len() as u64 > MAX_MEMBERSHIP {
+        return Err(Error::Usage(format!(
+            "`{}` is larger than {} MiB: that is no group list",
+            file.display(),
+            MAX_MEMBERSHIP >> 20
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Usage(format!("`{}` is not UTF-8 text", file.display())))
+}
+
+/// Makes the admin server's group list the truth about roles and groups: a server it
+/// lists in a group is that group's member, a server the inventory calls a member but it
+/// lists nowhere is a reserve server. Returns what changed, one line each.
+fn merge(
+    servers: &mut BTreeMap<String, Entry>,
+    groups: &mut Vec<String>,
+    membership: &Membership,
+) -> std::result::Result<Vec<String>, String> {
+    let entries = crate::primitives::group::parse_group_list(
+        &membership.text,
+        &membership.format,
+        &membership.pattern,
+    )?;
+    let live = crate::primitives::group::membership_of(
+        entries,
+        |name| servers.get(name).is_some_and(|e| e.role == "admin"),
+        |name| servers.contains_key(name),
+        "the inventory does not list it: add it there",
+    )?;
+    let mut notes = Vec::new();
+    let mut group_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for (group, members) in &live {
+        for member in members {
+            group_of.insert(member, group);
+        }
+    }
+    for (name, entry) in servers.iter_mut() {
+        let said = match &entry.group {
+            Some(group) => format!("{} of `{group}`", entry.role),
+            None => entry.role.clone(),
+        };
+        match group_of.get(name.as_str()) {
+            Some(group) => {
+                if entry.role != "member" || entry.group.as_deref() != Some(group) {
+                    notes.push(format!(
+                        "`{name}`: the inventory says {said}, the admin server lists it in `{group}`: written as member of `{group}`"
+                    ));
+                }
+                entry.role = "member".into();
+                entry.group = Some(group.to_string());
+            }
+            None if entry.role == "member" => {
+                notes.push(format!(
+                    "`{name}`: the inventory says {said}, the admin server lists it in no group: written as reserve"
+                ));
+                entry.role = "reserve".into();
+                entry.group = None;
+            }
+            None => {}
+        }
+    }
+    *groups = live.keys().cloned().collect();
+    for entry in servers.values() {
+        if let Some(group) = &entry.group
+            && !groups.contains(group)
+        {
+            groups.push(group.clone());
+        }
+    }
     groups.sort();
-    groups.dedup();
+    Ok(notes)
+}
+
+/// Writes the site file for `servers`, reached over SSH as installed servers (root `/`).
+fn site_text(
+    name: &str,
+    store: &str,
+    groups: &[String],
+    membership: Option<&Membership>,
+    servers: &BTreeMap<String, Entry>,
+) -> String {
     let mut text = format!(
         "# Written by `kuroko site import`. Check it with `kuroko site check`.\nsite = {}\nstore = {}\ngroups = [{}]\n",
         quoted(name),
         quoted(store),
         groups.iter().map(|g| quoted(g)).collect::<Vec<_>>().join(", ")
     );
+    // The admin server's list was read in this format: the live one is read the same way.
+    if let Some(m) = membership.filter(|m| m.format != "lines") {
+        text.push_str(&format!("\n[commands]\ngroup_list_format = {}\n", quoted(&m.format)));
+        if m.format == "pattern" {
+            text.push_str(&format!("group_list_pattern = {}\n", quoted(&m.pattern)));
+        }
+    }
     for (host, entry) in servers {
         text.push_str(&format!("\n[servers.{}]\nrole = {}\n", quoted(host), quoted(&entry.role)));
         if let Some(group) = &entry.group {
@@ -180,15 +298,24 @@ pub fn import(
     name: &str,
     store: &str,
     output: &Path,
+    membership: Option<Membership>,
 ) -> Result<String> {
     let text = crate::runbook::read_script(source)
         .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", source.display())))?;
-    let servers = if ansible { from_ansible(&text) } else { from_csv(&text) }
+    let mut servers = if ansible { from_ansible(&text) } else { from_csv(&text) }
         .map_err(|e| Error::Usage(format!("`{}`: {e}", source.display())))?;
     if servers.is_empty() {
         return Err(Error::Usage(format!("`{}` lists no server", source.display())));
     }
-    let site = site_text(name, store, &servers);
+    let mut groups: Vec<String> = servers.values().filter_map(|e| e.group.clone()).collect();
+    groups.sort();
+    groups.dedup();
+    let mut notes = Vec::new();
+    if let Some(membership) = &membership {
+        notes = merge(&mut servers, &mut groups, membership)
+            .map_err(|e| Error::Usage(format!("the admin server's group list: {e}")))?;
+    }
+    let site = site_text(name, store, &groups, membership.as_ref(), &servers);
     // Whatever kuroko would refuse to load is refused here, before anything is written.
     crate::site::Site::parse(output, &site)?;
     if std::fs::symlink_metadata(output).is_ok() {
@@ -203,5 +330,7 @@ pub fn import(
         .open(output)
         .map_err(|e| Error::io(output, e))?;
     std::io::Write::write_all(&mut file, site.as_bytes()).map_err(|e| Error::io(output, e))?;
-    Ok(format!("{} server(s) written to `{}`", servers.len(), output.display()))
+    let mut said: Vec<String> = notes.into_iter().map(|n| format!("note: {n}")).collect();
+    said.push(format!("{} server(s) written to `{}`", servers.len(), output.display()));
+    Ok(said.join("\n"))
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -1173,8 +1174,9 @@ fn range_of(text: &str) -> Option<(String, u64, u64, usize, String)> {
     Some((text[..open].to_string(), first, last, width, text[close + 1..].to_string()))
 }
 
-/// The names a range makes, with their numbers.
-pub(crate) fn range_names(text: &str) -> Result<Option<Vec<(String, u64)>>, String> {
+/// The names a range makes, with their numbers, one per range in the name:
+/// `ms-[1:100]-[01:100]` makes `ms-1-01` … `ms-100-100`, 10,000 names.
+pub(crate) fn range_names(text: &str) -> Result<Option<Vec<(String, Vec<u64>)>>, String> {
     let Some((prefix, first, last, width, suffix)) = range_of(text) else { return Ok(None) };
     if first > last {
         return Err(format!("the range `{text}` runs backwards"));
@@ -1182,23 +1184,66 @@ pub(crate) fn range_names(text: &str) -> Result<Option<Vec<(String, u64)>>, Stri
     if last.checked_sub(first).is_none_or(|span| span >= MAX_RANGE) {
         return Err(format!("the range `{text}` makes more than {MAX_RANGE} names"));
     }
-    Ok(Some((first..=last).map(|n| (format!("{prefix}{n:0width$}{suffix}"), n)).collect()))
+    // The rest of the name may hold further ranges: each name of this one is combined
+    // with each of theirs.
+    let rest = match range_names(&suffix)? {
+        Some(rest) => rest,
+        None => vec![(suffix, Vec::new())],
+    };
+    let count = (last - first + 1).checked_mul(rest.len() as u64);
+    if count.is_none_or(|count| count > MAX_RANGE) {
+        return Err(format!("the range `{text}` makes more than {MAX_RANGE} names"));
+    }
+    let mut names = Vec::new();
+    for n in first..=last {
+        for (tail, numbers) in &rest {
+            let mut all = vec![n];
+            all.extend(numbers);
+            names.push((format!("{prefix}{n:0width$}{tail}"), all));
+        }
+    }
+    Ok(Some(names))
 }
 
-/// `{n}` and `{name}` in every string of `value`, for one server of a range.
-fn fill_range(value: &toml::Value, n: u64, name: &str) -> toml::Value {
-    match value {
+/// `{n}`, `{n1}`, `{n2}`… (the numbers of the name's ranges, `{n}` the first; `{n2:03}`
+/// padded to 3 digits) and `{name}` in every string of `value`, for one server of a range.
+fn fill_range(value: &toml::Value, numbers: &[u64], name: &str) -> Result<toml::Value, String> {
+    static FIELD: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"\{n([1-9])?(?::0?([1-9]))?\}").expect("a valid pattern")
+    });
+    Ok(match value {
         toml::Value::String(s) => {
-            toml::Value::String(s.replace("{n}", &n.to_string()).replace("{name}", name))
+            let mut bad = None;
+            let filled = FIELD.replace_all(s, |caps: &regex::Captures| {
+                let index = caps.get(1).map_or(1, |m| m.as_str().parse::<usize>().unwrap_or(1));
+                let width = caps.get(2).map_or(0, |m| m.as_str().parse::<usize>().unwrap_or(0));
+                match numbers.get(index - 1) {
+                    Some(n) => format!("{n:0width$}"),
+                    None => {
+                        bad = Some(caps[0].to_string());
+                        String::new()
+                    }
+                }
+            });
+            if let Some(field) = bad {
+                return Err(format!(
+                    "`{field}` in `{s}`: `{name}`'s name has {} range(s)",
+                    numbers.len()
+                ));
+            }
+            toml::Value::String(filled.replace("{name}", name))
         }
-        toml::Value::Array(items) => {
-            toml::Value::Array(items.iter().map(|v| fill_range(v, n, name)).collect())
-        }
+        toml::Value::Array(items) => toml::Value::Array(
+            items.iter().map(|v| fill_range(v, numbers, name)).collect::<Result<_, _>>()?,
+        ),
         toml::Value::Table(table) => toml::Value::Table(
-            table.iter().map(|(k, v)| (k.clone(), fill_range(v, n, name))).collect(),
+            table
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), fill_range(v, numbers, name)?)))
+                .collect::<Result<_, String>>()?,
         ),
         other => other.clone(),
-    }
+    })
 }
 
 /// A site file written once for many servers: `[servers."ms-[001:100]"]` makes ms-001 to
@@ -1226,11 +1271,13 @@ fn expand_ranges(source: &str) -> Result<Option<toml::Table>, String> {
             match range_names(key)? {
                 Some(made) => {
                     changed = true;
-                    for (name, n) in made {
+                    for (name, numbers) in made {
                         if expanded.contains_key(&name) {
                             return Err(format!("server `{name}` is defined twice (by `{key}`)"));
                         }
-                        expanded.insert(name.clone(), fill_range(value, n, &name));
+                        let filled = fill_range(value, &numbers, &name)
+                            .map_err(|why| format!("[servers.\"{key}\"]: {why}"))?;
+                        expanded.insert(name.clone(), filled);
                     }
                 }
                 None => {
@@ -1249,6 +1296,42 @@ fn expand_ranges(source: &str) -> Result<Option<toml::Table>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_of_ranges_writes_groups_of_members_once() {
+        let text = r#"
+site = "big"
+store = "backups"
+groups = ["G[1:3]"]
+[servers.adm]
+role = "admin"
+address = "10.0.0.1"
+hostname = "adm"
+root = "servers/adm"
+[servers."ms-[1:3]-[01:04]"]
+role = "member"
+group = "G{n1}"
+address = "10.{n1}.0.{n2}"
+hostname = "ms-{n1:02}-{n2:03}.example"
+root = "servers/{name}"
+"#;
+        let site = Site::parse(Path::new("/tmp/site.toml"), text).expect("loads");
+        assert_eq!(site.groups, ["G1", "G2", "G3"]);
+        assert_eq!(site.servers.len(), 1 + 12);
+        let server = &site.servers["ms-2-03"];
+        assert_eq!(server.group.as_deref(), Some("G2"));
+        assert_eq!(server.address, "10.2.0.3");
+        assert_eq!(server.hostname, "ms-02-003.example");
+        assert!(server.root.ends_with("servers/ms-2-03"));
+        // A field for a range the name does not have is an error that says so.
+        let bad = text.replace("10.{n1}.0.{n2}", "10.{n3}.0.1");
+        let error = Site::parse(Path::new("/tmp/site.toml"), &bad).unwrap_err().to_string();
+        assert!(error.contains("`{n3}`") && error.contains("2 range(s)"), "{error}");
+        // The product of the ranges is bounded as one range is.
+        let huge = text.replace("ms-[1:3]-[01:04]", "ms-[1:1000]-[1:1000]");
+        let error = Site::parse(Path::new("/tmp/site.toml"), &huge).unwrap_err().to_string();
+        assert!(error.contains("more than 100000 names"), "{error}");
+    }
 
     #[test]
     fn suggestions_are_offered_only_for_near_misses() {

@@ -430,6 +430,93 @@ fn site_import_writes_a_site_file_from_csv_or_an_ansible_inventory() {
 }
 
 #[test]
+fn site_import_takes_roles_and_groups_from_the_admin_servers_group_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("hosts.ini");
+    // The inventory is stale: `expand` added rs-01 to G1, and ms-02 was taken out of it.
+    fs::write(
+        &inventory,
+        "[admin]\nadm ansible_host=10.0.0.10\n[G1]\nms-01 ansible_host=10.0.0.11\nms-02 ansible_host=10.0.0.12\n\
+         [reserve]\nrs-01 ansible_host=10.0.0.21\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(KUROKO)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            std::io::Write::write_all(&mut input, text.as_bytes()).unwrap();
+        }
+        drop(input);
+        Run::from_output(child.wait_with_output().unwrap())
+    };
+    let import = |out: &str, membership: &[&str], stdin: Option<&str>| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "site",
+            "import",
+            "--ansible",
+            inventory.to_str().unwrap(),
+            "--name",
+            "prod",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(membership);
+        (run(&args, stdin), out)
+    };
+    // The list as the admin server's group_list prints it, read from stdin.
+    let (done, out) = import(
+        "a.toml",
+        &["--membership", "-"],
+        Some("group G1\nmember G1 ms-01\nmember G1 rs-01\ngroup G9\n"),
+    );
+    let done = done.success();
+    assert!(
+        done.stdout
+            .contains("`rs-01`: the inventory says reserve, the admin server lists it in `G1`"),
+        "{}",
+        done.stdout
+    );
+    assert!(done.stdout.contains("`ms-02`: the inventory says member of `G1`, the admin server lists it in no group: written as reserve"), "{}", done.stdout);
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.contains("groups = [\"G1\", \"G9\"]"), "{text}");
+    assert!(text.contains("[servers.\"rs-01\"]\nrole = \"member\"\ngroup = \"G1\""), "{text}");
+    assert!(text.contains("[servers.\"ms-02\"]\nrole = \"reserve\"\naddress"), "{text}");
+    // JSON, kept as the site's format for the live list.
+    let json = dir.path().join("groups.json");
+    fs::write(&json, r#"{"G1": ["ms-01", "ms-02", "rs-01"]}"#).unwrap();
+    let (done, out) = import(
+        "b.toml",
+        &["--membership", json.to_str().unwrap(), "--membership-format", "json"],
+        None,
+    );
+    done.success();
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.contains("group_list_format = \"json\""), "{text}");
+    assert!(text.contains("[servers.\"ms-02\"]\nrole = \"member\""), "{text}");
+    // A list that cannot be the truth writes nothing.
+    for (list, why) in [
+        ("member G1 ms-01\nmember G2 ms-01\n", "two groups"),
+        ("member G1 adm\n", "no member"),
+        ("member G1 ms-77\n", "the inventory does not list it"),
+        ("member G1 ms-01 extra\n", "line 1"),
+    ] {
+        let (refused, out) = import("c.toml", &["--membership", "-"], Some(list));
+        refused.code(2).stderr_has(why);
+        assert!(!out.exists(), "{list}");
+    }
+    let (refused, _) =
+        import("c.toml", &["--membership-format", "pattern", "--membership", "-"], Some(""));
+    refused.code(2).stderr_has("--membership-pattern");
+}
+
+#[test]
 fn a_group_list_that_puts_a_server_in_two_groups_or_the_admin_in_one_is_refused() {
     for line in ["member G2 ms-01", "member G1 adm"] {
         let site = Site::new();

@@ -2,7 +2,7 @@
 //! members (R2, R5, R10). Where the site has no group command, the step is done by the
 //! operator in the management console and confirmed, never skipped.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::archive::sha256_hex;
@@ -57,63 +57,26 @@ impl Runtime {
                 ),
             ));
         }
+        let why = |why: String| {
+            Error::on_server(
+                &admin.name,
+                format!("the group list (`{}`): {why}", crate::transport::first_line(&command)),
+            )
+        };
         let entries = parse_group_list(
             &text,
             &self.site.commands.group_list_format,
             &self.site.commands.group_list_pattern,
         )
-        .map_err(|why| {
-            Error::on_server(
-                &admin.name,
-                format!("the group list (`{}`): {why}", crate::transport::first_line(&command)),
-            )
-        })?;
-        for (group, server) in entries {
-            if !crate::site::is_name(&group) {
-                return Err(Error::on_server(
-                    &admin.name,
-                    format!(
-                        "the group list names `{}`, which is not a valid group name",
-                        crate::error::sanitize(&group)
-                    ),
-                ));
-            }
-            if let Some(server) = &server
-                && let Some((other, _)) =
-                    membership.iter().find(|(g, m)| **g != group && m.contains(server))
-            {
-                return Err(Error::on_server(
-                    &admin.name,
-                    format!(
-                        "the group list puts `{}` in two groups, `{other}` and `{group}`: a server is a member of one group at most",
-                        crate::error::sanitize(server)
-                    ),
-                ));
-            }
-            if let Some(server) = &server
-                && self.site.servers.get(server).is_some_and(|s| s.role == Role::Admin)
-            {
-                return Err(Error::on_server(
-                    &admin.name,
-                    format!(
-                        "the group list puts the admin server `{server}` in group `{group}`: the admin server is no member"
-                    ),
-                ));
-            }
-            let members = membership.entry(group.clone()).or_default();
-            if let Some(server) = server {
-                if !self.site.servers.contains_key(&server) {
-                    return Err(Error::on_server(
-                        &admin.name,
-                        format!(
-                            "the admin server lists `{}` in group `{group}` but the site file has no such server: add it",
-                            crate::error::sanitize(&server)
-                        ),
-                    ));
-                }
-                members.insert(server);
-            }
-        }
+        .map_err(why)?;
+        let servers = &self.site.servers;
+        membership = membership_of(
+            entries,
+            |name| servers.get(name).is_some_and(|s| s.role == Role::Admin),
+            |name| servers.contains_key(name),
+            "the site file has no such server: add it",
+        )
+        .map_err(|why| Error::on_server(&admin.name, why))?;
         Ok(membership)
     }
 
@@ -454,6 +417,52 @@ impl Runtime {
 
 /// The largest group list kuroko reads (100 groups of 100 servers take far less).
 const MAX_GROUP_LIST: usize = 16 << 20;
+
+/// Membership from group-list entries: every group a valid name, a server in one group
+/// at most, never the admin server (`is_admin`), only servers that `known` knows
+/// (`unknown` says what to do about another).
+pub fn membership_of(
+    entries: Vec<(String, Option<String>)>,
+    is_admin: impl Fn(&str) -> bool,
+    known: impl Fn(&str) -> bool,
+    unknown: &str,
+) -> std::result::Result<BTreeMap<String, BTreeSet<String>>, String> {
+    let mut membership: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (group, server) in entries {
+        if !crate::site::is_name(&group) {
+            return Err(format!(
+                "the group list names `{}`, which is not a valid group name",
+                crate::error::sanitize(&group)
+            ));
+        }
+        if let Some(server) = &server {
+            if let Some((other, _)) =
+                membership.iter().find(|(g, m)| **g != group && m.contains(server))
+            {
+                return Err(format!(
+                    "the group list puts `{}` in two groups, `{other}` and `{group}`: a server is a member of one group at most",
+                    crate::error::sanitize(server)
+                ));
+            }
+            if is_admin(server) {
+                return Err(format!(
+                    "the group list puts the admin server `{server}` in group `{group}`: the admin server is no member"
+                ));
+            }
+            if !known(server) {
+                return Err(format!(
+                    "the admin server lists `{}` in group `{group}` but {unknown}",
+                    crate::error::sanitize(server)
+                ));
+            }
+        }
+        let members = membership.entry(group).or_default();
+        if let Some(server) = server {
+            members.insert(server);
+        }
+    }
+    Ok(membership)
+}
 
 /// The admin server's group list as (group, member) entries, a group with no member as
 /// (group, None), in the site's format: `lines`, `json` or `pattern`.
