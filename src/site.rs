@@ -1174,9 +1174,12 @@ fn range_of(text: &str) -> Option<(String, u64, u64, usize, String)> {
     Some((text[..open].to_string(), first, last, width, text[close + 1..].to_string()))
 }
 
+/// A name a range made, with the number of each of its ranges.
+pub(crate) type Ranged = (String, Vec<u64>);
+
 /// The names a range makes, with their numbers, one per range in the name:
 /// `ms-[1:100]-[01:100]` makes `ms-1-01` … `ms-100-100`, 10,000 names.
-pub(crate) fn range_names(text: &str) -> Result<Option<Vec<(String, Vec<u64>)>>, String> {
+pub(crate) fn range_names(text: &str) -> Result<Option<Vec<Ranged>>, String> {
     let Some((prefix, first, last, width, suffix)) = range_of(text) else { return Ok(None) };
     if first > last {
         return Err(format!("the range `{text}` runs backwards"));
