@@ -157,6 +157,9 @@ pub struct Hop {
     pub ssh: Ssh,
 }
 
+/// The longest SSH timeout or keepalive interval: a week.
+const MAX_SECONDS: u64 = 7 * 24 * 3600;
+
 /// The most jump hosts on the way to one server.
 pub const MAX_HOPS: usize = 8;
 
@@ -930,6 +933,10 @@ fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
      -> Result<Duration, (&'static str, String)> {
         match value.unwrap_or(default) {
             0 => Err((key, "a timeout of 0 seconds would never wait: give at least 1".to_string())),
+            n if n > MAX_SECONDS => Err((
+                key,
+                format!("{n} seconds is more than a week ({MAX_SECONDS}): give at most that"),
+            )),
             n => Ok(Duration::from_secs(n)),
         }
     };

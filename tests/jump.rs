@@ -306,6 +306,47 @@ fn a_chain_of_jump_hosts_reaches_servers_two_networks_away() {
         .stdout_has("a `jump` host may be needed");
 }
 
+#[test]
+fn servers_that_never_answer_the_jump_host_hold_up_no_other_server() {
+    let js = JumpSite::new(false);
+    let site = js.site();
+    // ms-03 and ms-04 point at addresses nobody has on the servers' network: the jump
+    // host's connect to them hangs until ARP gives up. libssh2 opens one channel at a
+    // time, so without care every server queued behind them would wait and fail too.
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    let mut text = text.replace("connect_timeout = 5", "connect_timeout = 6");
+    for (name, dead) in [("ms-03", 98), ("ms-04", 99)] {
+        let port = js.ssh.sshd(name).port;
+        let old = format!("host = \"{}\"\nport = {port}\n", js.spaces.server_address());
+        assert!(text.contains(&old), "{old}");
+        text = text
+            .replace(&old, &format!("host = \"198.19.{}.{dead}\"\nport = {port}\n", js.spaces.n));
+    }
+    fs::write(site.site_file(), text).unwrap();
+    // With a connect timeout shorter than ARP's, the two time out instead of failing.
+    for timeout in ["6", "2"] {
+        let text = fs::read_to_string(site.site_file()).unwrap();
+        let text = text.replace("connect_timeout = 6", &format!("connect_timeout = {timeout}"));
+        fs::write(
+            site.site_file(),
+            text.replace("connect_timeout = 2", &format!("connect_timeout = {timeout}")),
+        )
+        .unwrap();
+        let run = site.kuroko(&["batch", "all", "status", "--forks", "8"]);
+        let out = format!("{}{}", run.stdout, run.stderr);
+        for name in ["adm", "ms-01", "ms-02", "rs-01", "ss-01"] {
+            let line = out.lines().find(|l| l.contains(name) && l.contains("succeeded"));
+            assert!(line.is_some(), "{name} was not asked:\n{out}");
+        }
+        for name in ["ms-03", "ms-04"] {
+            assert!(
+                out.lines().any(|l| l.contains(name) && l.contains("jump host `bastion`")),
+                "{name}:\n{out}"
+            );
+        }
+    }
+}
+
 fn site_error(site: &Site, tables: &str, expected: &str) {
     let text = fs::read_to_string(site.site_file()).unwrap();
     let broken = site.temp.path().join("broken.toml");
@@ -345,6 +386,11 @@ fn jump_settings_that_cannot_work_are_refused_with_where_and_why() {
     );
     site_error(&site, "[jumps.ms-01]\nhost = \"127.0.0.1\"\n", "names a server and a jump host");
     site_error(&site, "[jumps.x]\nport = 22\n", "jumps.x.host");
+    site_error(
+        &site,
+        "[jumps.x]\nhost = \"127.0.0.1\"\nkeepalive = 9223372036854775807\n",
+        "more than a week",
+    );
 }
 
 #[test]

@@ -39,32 +39,10 @@ impl Link {
         if ssh.via.is_empty() {
             return tcp(name, ssh).map(Link::Tcp);
         }
-        let hop = ssh.via.last().expect("not empty");
-        // A jump connection retired by a channel that never opened is left to finish its
-        // work; the second try takes a fresh one.
-        for _ in 0..2 {
-            let jump = Jump::get(&ssh.via).map_err(|e| through(name, e))?;
-            match jump.tunnel(&ssh.host, ssh.port, ssh.connect_timeout) {
-                Ok(stream) => return Ok(Link::Tunnel { stream, _via: jump }),
-                Err(Open::Retired) => continue,
-                Err(Open::Failed(why)) => {
-                    return Err(Error::unreachable(
-                        name,
-                        format!(
-                            "jump host `{}` cannot reach {}:{}: {why} (is sshd running there? check `host`/`port`)",
-                            jump.name, ssh.host, ssh.port
-                        ),
-                    ));
-                }
-            }
-        }
-        Err(Error::unreachable(
-            name,
-            format!(
-                "jump host `{}` did not open a channel to {}:{} in time",
-                hop.name, ssh.host, ssh.port
-            ),
-        ))
+        let deadline = Instant::now() + ssh.connect_timeout;
+        let (stream, jump) = through_jumps(&ssh.via, &ssh.host, ssh.port, deadline)
+            .map_err(|e| e.said_for(name, &ssh.host, ssh.port))?;
+        Ok(Link::Tunnel { stream, _via: jump })
     }
 
     /// A second handle on the same socket, for libssh2.
@@ -125,7 +103,45 @@ fn tcp(name: &str, ssh: &Ssh) -> Result<TcpStream> {
         )
     })?;
     let _ = stream.set_nodelay(true);
+    // A peer that vanishes without a reset (a cable pulled, a firewall that drops the
+    // state) is found by the kernel: probes while idle, and no data may stay
+    // unacknowledged longer than three keepalive intervals.
+    let socket = socket2::SockRef::from(&stream);
+    let _ = socket.set_tcp_keepalive(
+        &socket2::TcpKeepalive::new().with_time(ssh.keepalive).with_interval(ssh.keepalive),
+    );
+    let _ = socket.set_tcp_user_timeout(Some(ssh.keepalive.saturating_mul(3)));
     Ok(stream)
+}
+
+/// Why a way through jump hosts did not open.
+enum Way {
+    /// A hop failed (its error names it).
+    Hop(Error),
+    /// The last hop could not reach the target: (jump name, why).
+    Refused(String, String),
+    /// No channel opened before the deadline.
+    TimedOut(String),
+}
+
+impl Way {
+    fn said_for(self, name: &str, host: &str, port: u16) -> Error {
+        match self {
+            Way::Hop(error) => through(name, error),
+            Way::Refused(jump, why) => Error::unreachable(
+                name,
+                format!(
+                    "jump host `{jump}` cannot reach {host}:{port}: {why} (is sshd running there? check `host`/`port`)"
+                ),
+            ),
+            Way::TimedOut(jump) => Error::unreachable(
+                name,
+                format!(
+                    "jump host `{jump}` opened no channel to {host}:{port} within the connect timeout (does the server answer the jump host?)"
+                ),
+            ),
+        }
+    }
 }
 
 /// An error met on the way, said as the server's: which hop failed (the error's own
@@ -142,19 +158,49 @@ fn through(name: &str, error: Error) -> Error {
     }
 }
 
+/// The most jump connections one way may try: each retired connection is replaced once.
+const MAX_TRIES: usize = 16;
+
+/// A socket that reaches `host:port` through `via`, and the jump connection it uses. A
+/// connection that retires (one of its channel opens hangs, or it broke) hands the
+/// request back, and it is asked again on a fresh one until `deadline`.
+fn through_jumps(
+    via: &[Hop],
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> std::result::Result<(UnixStream, Arc<Jump>), Way> {
+    let last = &via.last().expect("a way has a hop").name;
+    for _ in 0..MAX_TRIES {
+        let jump = Jump::get(via).map_err(Way::Hop)?;
+        match jump.tunnel(host, port, deadline) {
+            Ok(stream) => return Ok((stream, jump)),
+            Err(Open::Retired) if Instant::now() < deadline => continue,
+            Err(Open::Retired) => break,
+            Err(Open::Failed(why)) => return Err(Way::Refused(jump.name.clone(), why)),
+            Err(Open::TimedOut) => break,
+        }
+    }
+    Err(Way::TimedOut(last.clone()))
+}
+
 /// Why a channel did not open.
 pub enum Open {
     /// This jump connection takes no more channels: ask again for a fresh one.
     Retired,
+    /// The jump host refused it (the target refused the connection, or forwarding is off).
     Failed(String),
+    /// The deadline passed.
+    TimedOut,
 }
 
 struct Request {
     host: String,
     port: u16,
-    asked: Instant,
+    deadline: Instant,
+    /// The whole time the requester gives a channel to open (its connect timeout).
     limit: Duration,
-    reply: mpsc::Sender<Result<UnixStream, Open>>,
+    reply: mpsc::Sender<std::result::Result<UnixStream, Open>>,
 }
 
 /// One logged-in connection to a jump host, shared by every server behind it.
@@ -162,7 +208,7 @@ pub struct Jump {
     pub name: String,
     requests: Mutex<mpsc::Sender<Request>>,
     wake: UnixStream,
-    /// The connection broke, or a channel never opened: new servers get a fresh one.
+    /// The connection broke, or a channel open hangs on it: new servers get a fresh one.
     retired: Arc<AtomicBool>,
 }
 
@@ -170,12 +216,16 @@ pub struct Jump {
 /// each waiting for its connect timeout.
 const FAILURE_MEMORY: Duration = Duration::from_secs(30);
 
-enum Known {
-    Live(Weak<Jump>),
-    Failed(Instant, String, bool),
+/// What is known about one chain of jump hosts. Connecting holds only this slot's lock,
+/// so a jump host that hangs holds up only the servers behind it.
+#[derive(Default)]
+struct Slot {
+    live: Weak<Jump>,
+    /// When this hop itself failed, and how (`true`: on the server; else unreachable).
+    failed: Option<(Instant, bool, String)>,
 }
 
-static JUMPS: LazyLock<Mutex<HashMap<String, Known>>> =
+static JUMPS: LazyLock<Mutex<HashMap<String, Arc<Mutex<Slot>>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// What tells two chains apart: every hop's name, address, login and key files.
@@ -202,33 +252,75 @@ impl Jump {
     /// The live connection to the last hop of `chain`, logged in through the hops before
     /// it; made when there is none. Errors name the hop that failed.
     pub fn get(chain: &[Hop]) -> Result<Arc<Jump>> {
-        let mut jumps = JUMPS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        get_locked(&mut jumps, chain)
+        let slot = {
+            let mut jumps = JUMPS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            jumps.entry(key(chain)).or_default().clone()
+        };
+        let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(jump) = slot.live.upgrade()
+            && !jump.retired.load(Ordering::SeqCst)
+        {
+            return Ok(jump);
+        }
+        let hop = &chain.last().expect("a chain has a hop").name;
+        if let Some((when, on_server, message)) = &slot.failed
+            && when.elapsed() < FAILURE_MEMORY
+        {
+            let message = format!("{message} (tried {}s ago)", when.elapsed().as_secs());
+            return Err(if *on_server {
+                Error::on_server(hop, message)
+            } else {
+                Error::unreachable(hop, message)
+            });
+        }
+        match connect(chain) {
+            Ok(jump) => {
+                slot.live = Arc::downgrade(&jump);
+                slot.failed = None;
+                Ok(jump)
+            }
+            // Only what this hop itself did is remembered: a failure on the way to it
+            // is remembered (or not) by the hop it belongs to.
+            Err((error, own)) => {
+                if own {
+                    match &error {
+                        Error::OnServer { message, .. } => {
+                            slot.failed = Some((Instant::now(), true, message.clone()));
+                        }
+                        Error::Unreachable { message, .. } => {
+                            slot.failed = Some((Instant::now(), false, message.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+                Err(error)
+            }
+        }
     }
 
-    /// A socket that reaches `host:port` from the jump host.
-    pub fn tunnel(
+    /// A socket that reaches `host:port` from the jump host, opened before `deadline`.
+    fn tunnel(
         &self,
         host: &str,
         port: u16,
-        limit: Duration,
+        deadline: Instant,
     ) -> std::result::Result<UnixStream, Open> {
         if self.retired.load(Ordering::SeqCst) {
             return Err(Open::Retired);
         }
         let (reply, answer) = mpsc::channel();
-        let request = Request { host: host.to_string(), port, asked: Instant::now(), limit, reply };
+        let limit = deadline.saturating_duration_since(Instant::now());
+        let request = Request { host: host.to_string(), port, deadline, limit, reply };
         let sent = self.requests.lock().unwrap_or_else(|p| p.into_inner()).send(request);
         if sent.is_err() {
             return Err(Open::Retired);
         }
         let _ = (&self.wake).write(&[1]);
-        match answer.recv_timeout(limit + Duration::from_secs(2)) {
+        // The relay answers by the deadline; this bound is only a backstop.
+        let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
+        match answer.recv_timeout(wait) {
             Ok(result) => result,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                self.retired.store(true, Ordering::SeqCst);
-                Err(Open::Failed(format!("no channel opened within {}s", limit.as_secs())))
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Open::TimedOut),
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(Open::Retired),
         }
     }
@@ -241,73 +333,28 @@ impl Drop for Jump {
     }
 }
 
-fn get_locked(jumps: &mut HashMap<String, Known>, chain: &[Hop]) -> Result<Arc<Jump>> {
-    let id = key(chain);
-    let hop = chain.last().expect("a chain has a hop");
-    match jumps.get(&id) {
-        Some(Known::Live(weak)) => {
-            if let Some(jump) = weak.upgrade()
-                && !jump.retired.load(Ordering::SeqCst)
-            {
-                return Ok(jump);
-            }
-        }
-        Some(Known::Failed(when, message, on_server)) if when.elapsed() < FAILURE_MEMORY => {
-            let message = format!("{message} (tried {}s ago)", when.elapsed().as_secs());
-            return Err(if *on_server {
-                Error::on_server(&hop.name, message)
-            } else {
-                Error::unreachable(&hop.name, message)
-            });
-        }
-        _ => {}
-    }
-    let made = connect(jumps, chain);
-    match &made {
-        Ok(jump) => {
-            jumps.insert(id, Known::Live(Arc::downgrade(jump)));
-        }
-        Err(Error::OnServer { message, .. }) => {
-            jumps.insert(id, Known::Failed(Instant::now(), message.clone(), true));
-        }
-        Err(Error::Unreachable { message, .. }) => {
-            jumps.insert(id, Known::Failed(Instant::now(), message.clone(), false));
-        }
-        Err(_) => {}
-    }
-    made
-}
-
-/// Logs in to the last hop of `chain` and starts its relay thread.
-fn connect(jumps: &mut HashMap<String, Known>, chain: &[Hop]) -> Result<Arc<Jump>> {
+/// Logs in to the last hop of `chain` and starts its relay thread. The flag says whether
+/// the error is this hop's own (else it was met on the way to it).
+fn connect(chain: &[Hop]) -> std::result::Result<Arc<Jump>, (Error, bool)> {
     let (hop, before) = chain.split_last().expect("a chain has a hop");
     let name = &hop.name;
     let link = if before.is_empty() {
-        Link::Tcp(tcp(name, &hop.ssh)?)
+        Link::Tcp(tcp(name, &hop.ssh).map_err(|e| (e, true))?)
     } else {
-        let parent = get_locked(jumps, before)?;
-        match parent.tunnel(&hop.ssh.host, hop.ssh.port, hop.ssh.connect_timeout) {
-            Ok(stream) => Link::Tunnel { stream, _via: parent },
-            Err(Open::Retired) => {
-                return Err(Error::unreachable(
-                    name,
-                    format!("jump host `{}` went away while reaching it", parent.name),
-                ));
-            }
-            Err(Open::Failed(why)) => {
-                return Err(Error::unreachable(
-                    name,
-                    format!(
-                        "jump host `{}` cannot reach {}:{}: {why}",
-                        parent.name, hop.ssh.host, hop.ssh.port
-                    ),
-                ));
+        let deadline = Instant::now() + hop.ssh.connect_timeout;
+        match through_jumps(before, &hop.ssh.host, hop.ssh.port, deadline) {
+            Ok((stream, parent)) => Link::Tunnel { stream, _via: parent },
+            Err(Way::Hop(error)) => return Err((error, false)),
+            Err(way) => {
+                return Err((way.said_for(name, &hop.ssh.host, hop.ssh.port), false));
             }
         }
     };
-    let session = super::ssh::login(name, &hop.ssh, &link)?;
+    let own = |e: Error| (e, true);
+    let session = super::ssh::login(name, &hop.ssh, &link).map_err(own)?;
     session.set_blocking(false);
-    let (wake, woken) = UnixStream::pair().map_err(|e| Error::unreachable(name, e.to_string()))?;
+    let (wake, woken) =
+        UnixStream::pair().map_err(|e| own(Error::unreachable(name, e.to_string())))?;
     let _ = wake.set_nonblocking(true);
     let _ = woken.set_nonblocking(true);
     let (requests, incoming) = mpsc::channel();
@@ -321,23 +368,31 @@ fn connect(jumps: &mut HashMap<String, Known>, chain: &[Hop]) -> Result<Arc<Jump
         queue: VecDeque::new(),
         opening: None,
         tunnels: Vec::new(),
+        closing: Vec::new(),
+        sender: None,
+        next_id: 0,
         retired: retired.clone(),
-        keepalive: hop.ssh.keepalive,
         closed: false,
+        peer_gone: false,
     };
     std::thread::Builder::new()
         .name(format!("jump-{name}"))
         .spawn(move || relay.run())
-        .map_err(|e| Error::unreachable(name, format!("cannot start its relay: {e}")))?;
+        .map_err(|e| own(Error::unreachable(name, format!("cannot start its relay: {e}"))))?;
     Ok(Arc::new(Jump { name: name.clone(), requests: Mutex::new(requests), wake, retired }))
 }
 
-const BUFFER: usize = 64 * 1024;
-/// How long a channel whose server side stays open may linger after kuroko closed its end.
+const BUFFER: usize = 32 * 1024;
+/// How long a channel may take to close once kuroko is done with it.
 const LINGER: Duration = Duration::from_secs(5);
+/// A channel open that takes longer than this hangs (a jump host on the same LAN as its
+/// servers answers in milliseconds): this connection retires, and the requests behind
+/// it go to a fresh one, because libssh2 opens one channel at a time.
+const STUCK: Duration = Duration::from_secs(2);
 
 /// One channel and its socket end.
 struct Tunnel {
+    id: u64,
     channel: Channel,
     local: UnixStream,
     up: Vec<u8>,
@@ -348,100 +403,26 @@ struct Tunnel {
     eof_sent: bool,
     remote_eof: bool,
     local_shut: bool,
-    closing_since: Option<Instant>,
 }
 
 enum Step {
     Moved(bool),
+    /// Finished (both ends done) or failed on its own: close it.
     Done,
+    /// The jump connection itself failed.
+    Lost,
 }
 
-impl Tunnel {
-    /// Moves what can move now, both ways, without blocking.
-    fn pump(&mut self, buf: &mut [u8]) -> Step {
-        let mut moved = false;
-        // kuroko → server
-        if self.up_sent == self.up.len() && !self.local_eof {
-            match self.local.read(buf) {
-                Ok(0) => {
-                    self.local_eof = true;
-                    moved = true;
-                }
-                Ok(n) => {
-                    self.up.clear();
-                    self.up.extend_from_slice(&buf[..n]);
-                    self.up_sent = 0;
-                    moved = true;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => return Step::Done,
-            }
+/// Whether a libssh2 error after a failed channel call belongs to the whole connection
+/// (socket, key exchange, protocol) rather than to that channel alone.
+fn connection_error(session: &Session) -> bool {
+    match ssh2::Error::last_session_error(session).map(|e| e.code()) {
+        Some(ssh2::ErrorCode::Session(code)) => {
+            // LIBSSH2_ERROR_CHANNEL_* (-20 to -27), WINDOW_FULL (-47) and EAGAIN (-37)
+            // are one channel's business.
+            !((-27..=-20).contains(&code) || code == -47 || code == -37)
         }
-        if self.up_sent < self.up.len() {
-            match self.channel.write(&self.up[self.up_sent..]) {
-                Ok(n) => {
-                    self.up_sent += n;
-                    moved |= n > 0;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => return Step::Done,
-            }
-        }
-        if self.local_eof && self.up_sent == self.up.len() && !self.eof_sent {
-            match self.channel.send_eof() {
-                Ok(()) => {
-                    self.eof_sent = true;
-                    self.closing_since = Some(Instant::now());
-                    moved = true;
-                }
-                Err(e) if would_block(&e) => {}
-                Err(_) => return Step::Done,
-            }
-        }
-        // server → kuroko
-        if self.down_sent == self.down.len() && !self.remote_eof {
-            match self.channel.read(buf) {
-                Ok(0) if self.channel.eof() => {
-                    self.remote_eof = true;
-                    moved = true;
-                }
-                Ok(0) => {}
-                Ok(n) => {
-                    self.down.clear();
-                    self.down.extend_from_slice(&buf[..n]);
-                    self.down_sent = 0;
-                    moved = true;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    if self.channel.eof() {
-                        self.remote_eof = true;
-                        moved = true;
-                    }
-                }
-                Err(_) => return Step::Done,
-            }
-        }
-        if self.down_sent < self.down.len() {
-            match self.local.write(&self.down[self.down_sent..]) {
-                Ok(n) => {
-                    self.down_sent += n;
-                    moved |= n > 0;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                // kuroko's end is gone: nobody is left to read.
-                Err(_) => return Step::Done,
-            }
-        }
-        if self.remote_eof && self.down_sent == self.down.len() && !self.local_shut {
-            let _ = self.local.shutdown(Shutdown::Write);
-            self.local_shut = true;
-            moved = true;
-        }
-        let lingered = self.closing_since.is_some_and(|since| since.elapsed() > LINGER);
-        if (self.eof_sent && self.local_shut) || lingered {
-            return Step::Done;
-        }
-        Step::Moved(moved)
+        _ => false,
     }
 }
 
@@ -457,55 +438,56 @@ struct Relay {
     incoming: mpsc::Receiver<Request>,
     woken: UnixStream,
     queue: VecDeque<Request>,
-    /// The request whose channel libssh2 is opening (one at a time per session).
-    opening: Option<Request>,
+    /// The request whose channel libssh2 is opening (one at a time per session), since
+    /// when, and whether its requester still waits.
+    opening: Option<(Request, Instant, bool)>,
     tunnels: Vec<Tunnel>,
+    /// Tunnels kuroko is done with, closing (their channel's CLOSE sent and answered).
+    closing: Vec<(Tunnel, Instant)>,
+    /// libssh2 finishes a packet it began to send only for the same caller and buffer:
+    /// the tunnel whose write is half sent, which alone may write until it is through.
+    sender: Option<u64>,
+    next_id: u64,
     retired: Arc<AtomicBool>,
-    keepalive: Duration,
     /// Every `Jump` handle is gone: no request can come any more.
     closed: bool,
+    /// The jump host closed the connection (or it failed).
+    peer_gone: bool,
 }
 
 impl Relay {
     fn run(mut self) {
         let mut buf = vec![0u8; BUFFER];
-        let mut next_keepalive = Instant::now() + self.keepalive;
         loop {
             let mut moved = self.take_requests();
-            moved |= self.open_channels();
-            let mut index = 0;
-            while index < self.tunnels.len() {
-                match self.tunnels[index].pump(&mut buf) {
-                    Step::Moved(m) => {
-                        moved |= m;
-                        index += 1;
-                    }
-                    Step::Done => {
-                        let mut tunnel = self.tunnels.swap_remove(index);
-                        let _ = tunnel.channel.close();
-                        moved = true;
-                    }
-                }
-            }
-            if self.closed && self.tunnels.is_empty() && self.opening.is_none() {
-                break;
-            }
-            if Instant::now() >= next_keepalive {
-                if let Err(e) = self.session.keepalive_send()
-                    && !would_block(&e)
-                {
-                    self.fail(&format!("the connection to jump host `{}` broke: {e}", self.name));
+            match self.open_channels() {
+                Ok(m) => moved |= m,
+                Err(why) => {
+                    self.fail(&why);
                     break;
                 }
-                next_keepalive = Instant::now() + self.keepalive;
+            }
+            match self.pump_all(&mut buf) {
+                Ok(m) => moved |= m,
+                Err(()) => {
+                    let why = format!("the connection to jump host `{}` broke", self.name);
+                    self.fail(&why);
+                    break;
+                }
+            }
+            self.finish_closing();
+            if self.closed && self.tunnels.is_empty() && self.closing.is_empty() {
+                break;
             }
             if moved {
                 continue;
             }
-            if !self.wait() {
-                self.fail(&format!("the connection to jump host `{}` closed", self.name));
+            if self.peer_gone {
+                let why = format!("jump host `{}` closed the connection", self.name);
+                self.fail(&why);
                 break;
             }
+            self.wait();
         }
         self.session.set_blocking(true);
         self.session.set_timeout(2000);
@@ -518,6 +500,9 @@ impl Relay {
         let mut moved = false;
         loop {
             match self.incoming.try_recv() {
+                Ok(request) if self.retired.load(Ordering::SeqCst) => {
+                    let _ = request.reply.send(Err(Open::Retired));
+                }
                 Ok(request) => {
                     self.queue.push_back(request);
                     moved = true;
@@ -532,65 +517,52 @@ impl Relay {
         moved
     }
 
-    fn open_channels(&mut self) -> bool {
+    /// Opens the channels asked for, one at a time. Err: the connection failed.
+    fn open_channels(&mut self) -> std::result::Result<bool, String> {
         let mut moved = false;
         loop {
             if self.opening.is_none() {
                 match self.queue.pop_front() {
-                    Some(request) => self.opening = Some(request),
-                    None => return moved,
+                    Some(request) => self.opening = Some((request, Instant::now(), true)),
+                    None => return Ok(moved),
                 }
             }
-            let request = self.opening.as_ref().expect("set above");
+            let (request, since, waiting) = self.opening.as_mut().expect("set above");
+            // The CHANNEL_OPEN is a small packet from a buffer libssh2 does not keep: it
+            // is sent only when no other packet is half sent and the socket has room.
+            if self.sender.is_some() || !link_writable(&self.link) {
+                return Ok(moved);
+            }
             match self.session.channel_direct_tcpip(&request.host, request.port, None) {
                 Ok(channel) => {
-                    let request = self.opening.take().expect("set above");
+                    let (request, _, waiting) = self.opening.take().expect("set above");
                     moved = true;
-                    match UnixStream::pair() {
-                        Ok((ours, theirs)) => {
-                            let _ = ours.set_nonblocking(true);
-                            if request.reply.send(Ok(theirs)).is_ok() {
-                                self.tunnels.push(Tunnel {
-                                    channel,
-                                    local: ours,
-                                    up: Vec::new(),
-                                    up_sent: 0,
-                                    down: Vec::new(),
-                                    down_sent: 0,
-                                    local_eof: false,
-                                    eof_sent: false,
-                                    remote_eof: false,
-                                    local_shut: false,
-                                    closing_since: None,
-                                });
-                            } else {
-                                let mut channel = channel;
-                                let _ = channel.close();
-                            }
-                        }
-                        Err(e) => {
-                            let _ = request.reply.send(Err(Open::Failed(e.to_string())));
-                        }
-                    }
+                    self.start_tunnel(channel, request, waiting);
                 }
                 Err(e) if would_block(&e) => {
-                    // libssh2 opens one channel at a time: one that hangs (a server that
-                    // never answers the jump host) would hold every later one up, so past
-                    // its limit this connection retires and the rest go to a fresh one.
-                    if request.asked.elapsed() > request.limit {
-                        self.retired.store(true, Ordering::SeqCst);
+                    // A third of the connect timeout at most, so that those handed on
+                    // still have time on a fresh connection.
+                    let stuck = STUCK.min(request.limit / 3);
+                    if since.elapsed() > stuck && !self.retired.swap(true, Ordering::SeqCst) {
+                        // Later requests would wait behind this one: they go to a fresh
+                        // connection, and this one serves what it has until it is done.
                         for waiting in self.queue.drain(..) {
                             let _ = waiting.reply.send(Err(Open::Retired));
                         }
-                        let _ = request.reply.send(Err(Open::Failed(format!(
-                            "no channel opened within {}s",
-                            request.limit.as_secs()
-                        ))));
                     }
-                    return moved;
+                    if *waiting && Instant::now() >= request.deadline {
+                        let _ = request.reply.send(Err(Open::TimedOut));
+                        *waiting = false;
+                    }
+                    return Ok(moved);
                 }
                 Err(e) => {
-                    let request = self.opening.take().expect("set above");
+                    let (request, _, _) = self.opening.take().expect("set above");
+                    if connection_error(&self.session) {
+                        let why = format!("jump host `{}`: {}", self.name, e.message());
+                        let _ = request.reply.send(Err(Open::Retired));
+                        return Err(why);
+                    }
                     let _ = request.reply.send(Err(Open::Failed(e.message().to_string())));
                     moved = true;
                 }
@@ -598,14 +570,123 @@ impl Relay {
         }
     }
 
+    fn start_tunnel(&mut self, channel: Channel, request: Request, waiting: bool) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let tunnel = |local: UnixStream| Tunnel {
+            id,
+            channel,
+            local,
+            up: Vec::new(),
+            up_sent: 0,
+            down: Vec::new(),
+            down_sent: 0,
+            local_eof: false,
+            eof_sent: false,
+            remote_eof: false,
+            local_shut: false,
+        };
+        let pair = UnixStream::pair();
+        match pair {
+            Ok((ours, theirs)) if waiting => {
+                let _ = ours.set_nonblocking(true);
+                if request.reply.send(Ok(theirs)).is_ok() {
+                    self.tunnels.push(tunnel(ours));
+                } else {
+                    self.closing.push((tunnel(ours), Instant::now()));
+                }
+            }
+            Ok((ours, _)) => self.closing.push((tunnel(ours), Instant::now())),
+            Err(e) => {
+                let _ = request.reply.send(Err(Open::Failed(e.to_string())));
+                let (ours, _) = match UnixStream::pair() {
+                    Ok(pair) => pair,
+                    Err(_) => return,
+                };
+                self.closing.push((tunnel(ours), Instant::now()));
+            }
+        }
+    }
+
+    /// Moves data on every tunnel. Err: the connection failed.
+    fn pump_all(&mut self, buf: &mut [u8]) -> std::result::Result<bool, ()> {
+        let mut moved = false;
+        let mut index = 0;
+        while index < self.tunnels.len() {
+            let step = {
+                let tunnel = &mut self.tunnels[index];
+                pump(tunnel, buf, &self.session, &mut self.sender, &self.link)
+            };
+            match step {
+                Step::Moved(m) => {
+                    moved |= m;
+                    index += 1;
+                }
+                Step::Done => {
+                    let tunnel = self.tunnels.swap_remove(index);
+                    self.closing.push((tunnel, Instant::now()));
+                    moved = true;
+                }
+                Step::Lost => return Err(()),
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Closes channels kuroko is done with: a half-sent write is finished first, then
+    /// the CLOSE is sent and its answer awaited, so that libssh2 can free the channel.
+    fn finish_closing(&mut self) {
+        let mut index = 0;
+        while index < self.closing.len() {
+            let (tunnel, since) = &mut self.closing[index];
+            let mut done = since.elapsed() > LINGER;
+            if self.sender == Some(tunnel.id) {
+                match tunnel.channel.write(&tunnel.up[tunnel.up_sent..]) {
+                    Ok(n) => {
+                        tunnel.up_sent += n;
+                        self.sender = None;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(_) => self.sender = None,
+                }
+            } else if self.sender.is_none() && link_writable(&self.link) {
+                match tunnel.channel.close() {
+                    Ok(()) => done = true,
+                    Err(e) if would_block(&e) => {}
+                    Err(_) => done = true,
+                }
+            }
+            if done {
+                if self.sender == Some(tunnel.id) {
+                    self.sender = None;
+                }
+                self.closing.swap_remove(index);
+            } else {
+                index += 1;
+            }
+        }
+    }
+
     /// Waits until a socket can move data, a request comes, or a short time passes.
-    /// False when the jump host's connection is gone.
-    fn wait(&mut self) -> bool {
-        let mut link_flags = PollFlags::POLLIN;
-        if matches!(
-            self.session.block_directions(),
-            BlockDirections::Outbound | BlockDirections::Both
-        ) {
+    fn wait(&mut self) {
+        // The link is read only when something will take what libssh2 reads: otherwise a
+        // reader slower than the network would leave it readable and this loop spinning.
+        let reads = self.opening.is_some()
+            || !self.closing.is_empty()
+            || self
+                .tunnels
+                .iter()
+                .any(|t| (t.down_sent == t.down.len() && !t.remote_eof) || t.up_sent < t.up.len());
+        let mut link_flags = rdhup();
+        if reads {
+            link_flags |= PollFlags::POLLIN;
+        }
+        if self.sender.is_some()
+            || matches!(
+                self.session.block_directions(),
+                BlockDirections::Outbound | BlockDirections::Both
+            )
+        {
             link_flags |= PollFlags::POLLOUT;
         }
         self.link.quickack();
@@ -625,24 +706,26 @@ impl Relay {
         }
         // libssh2 may hold data it read for one channel while serving another, which no
         // socket shows: with channels open, look again soon.
-        let millis: u16 = if self.tunnels.is_empty() && self.opening.is_none() { 500 } else { 10 };
+        let busy = !self.tunnels.is_empty() || self.opening.is_some() || !self.closing.is_empty();
+        let millis: u16 = if busy { 10 } else { 1000 };
         if poll(&mut fds, PollTimeout::from(millis)).is_err() {
-            return true;
+            return;
         }
-        let hung = fds[0].revents().is_some_and(|r| {
-            r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
-                && !r.contains(PollFlags::POLLIN)
+        let gone = fds[0].revents().is_some_and(|r| {
+            r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL | rdhup())
         });
-        !hung
+        self.peer_gone |= gone;
     }
 
     /// The connection is gone: every channel closes (its session sees the end), and
-    /// waiting requests are told.
-    fn fail(&mut self, why: &str) {
+    /// waiting requests are told to try a fresh connection.
+    fn fail(&mut self, _why: &str) {
         self.retired.store(true, Ordering::SeqCst);
         self.tunnels.clear();
-        if let Some(request) = self.opening.take() {
-            let _ = request.reply.send(Err(Open::Failed(why.to_string())));
+        self.closing.clear();
+        self.sender = None;
+        if let Some((request, _, true)) = self.opening.take() {
+            let _ = request.reply.send(Err(Open::Retired));
         }
         for request in self.queue.drain(..) {
             let _ = request.reply.send(Err(Open::Retired));
@@ -651,4 +734,133 @@ impl Relay {
             let _ = request.reply.send(Err(Open::Retired));
         }
     }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // However the thread ends (a panic included), new servers get a fresh connection.
+        self.retired.store(true, Ordering::SeqCst);
+    }
+}
+
+/// POLLRDHUP: the peer closed its end.
+fn rdhup() -> PollFlags {
+    PollFlags::from_bits_retain(nix::libc::POLLRDHUP)
+}
+
+/// Whether the socket has room to send now (a small packet then goes out whole).
+fn link_writable(link: &Link) -> bool {
+    let mut fds = [PollFd::new(link.fd(), PollFlags::POLLOUT)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLOUT))
+}
+
+/// Moves what can move now on one tunnel, both ways, without blocking.
+fn pump(
+    tunnel: &mut Tunnel,
+    buf: &mut [u8],
+    session: &Session,
+    sender: &mut Option<u64>,
+    link: &Link,
+) -> Step {
+    let mut moved = false;
+    let lost_or_done = |session: &Session| {
+        if connection_error(session) { Step::Lost } else { Step::Done }
+    };
+    // kuroko → server
+    if tunnel.up_sent == tunnel.up.len() && !tunnel.local_eof {
+        match tunnel.local.read(buf) {
+            Ok(0) => {
+                tunnel.local_eof = true;
+                moved = true;
+            }
+            Ok(n) => {
+                tunnel.up.clear();
+                tunnel.up.extend_from_slice(&buf[..n]);
+                tunnel.up_sent = 0;
+                moved = true;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(_) => return Step::Done,
+        }
+    }
+    let may_send = sender.is_none_or(|id| id == tunnel.id);
+    if tunnel.up_sent < tunnel.up.len() && may_send {
+        match tunnel.channel.write(&tunnel.up[tunnel.up_sent..]) {
+            Ok(n) => {
+                tunnel.up_sent += n;
+                moved |= n > 0;
+                *sender = None;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                // Half sent: only this buffer may finish the packet.
+                if matches!(
+                    session.block_directions(),
+                    BlockDirections::Outbound | BlockDirections::Both
+                ) {
+                    *sender = Some(tunnel.id);
+                }
+            }
+            Err(_) => return lost_or_done(session),
+        }
+    }
+    if tunnel.local_eof
+        && tunnel.up_sent == tunnel.up.len()
+        && !tunnel.eof_sent
+        && sender.is_none()
+        && link_writable(link)
+    {
+        match tunnel.channel.send_eof() {
+            Ok(()) => {
+                tunnel.eof_sent = true;
+                moved = true;
+            }
+            Err(e) if would_block(&e) => {}
+            Err(_) => return lost_or_done(session),
+        }
+    }
+    // server → kuroko
+    if tunnel.down_sent == tunnel.down.len() && !tunnel.remote_eof {
+        match tunnel.channel.read(buf) {
+            Ok(0) => {
+                if tunnel.channel.eof() {
+                    tunnel.remote_eof = true;
+                    moved = true;
+                }
+            }
+            Ok(n) => {
+                tunnel.down.clear();
+                tunnel.down.extend_from_slice(&buf[..n]);
+                tunnel.down_sent = 0;
+                moved = true;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if tunnel.channel.eof() {
+                    tunnel.remote_eof = true;
+                    moved = true;
+                }
+            }
+            Err(_) => return lost_or_done(session),
+        }
+    }
+    if tunnel.down_sent < tunnel.down.len() {
+        match tunnel.local.write(&tunnel.down[tunnel.down_sent..]) {
+            Ok(n) => {
+                tunnel.down_sent += n;
+                moved |= n > 0;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            // kuroko's end is gone: nobody is left to read.
+            Err(_) => return Step::Done,
+        }
+    }
+    if tunnel.remote_eof && tunnel.down_sent == tunnel.down.len() && !tunnel.local_shut {
+        let _ = tunnel.local.shutdown(Shutdown::Write);
+        tunnel.local_shut = true;
+        moved = true;
+    }
+    if tunnel.eof_sent && tunnel.local_shut {
+        return Step::Done;
+    }
+    Step::Moved(moved)
 }

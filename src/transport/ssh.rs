@@ -82,7 +82,11 @@ pub(super) fn login(name: &str, ssh: &Ssh, link: &Link) -> Result<Session> {
     let known = read_known_hosts(name, ssh)?;
     let session = handshake(name, ssh, &known, link)?;
     check_host_key(name, ssh, &session, &known)?;
+    // Authentication too must finish within the connect timeout (an agent or a server's
+    // directory lookup that hangs fails the login, not the run).
     authenticate(name, ssh, &session)?;
+    // From here on a blocking call waits at most the idle timeout.
+    session.set_timeout(ssh.idle_timeout.as_millis() as u32);
     session.set_keepalive(true, ssh.keepalive.as_secs().max(1) as u32);
     Ok(session)
 }
@@ -103,8 +107,6 @@ fn handshake(name: &str, ssh: &Ssh, known: &KnownHosts, link: &Link) -> Result<S
     session.handshake().map_err(|e| {
         Error::unreachable(name, format!("the SSH handshake with {target} failed: {e}"))
     })?;
-    // From here on a blocking call waits at most the idle timeout.
-    session.set_timeout(ssh.idle_timeout.as_millis() as u32);
     Ok(session)
 }
 
