@@ -231,6 +231,29 @@ fn servers_behind_a_jump_host_are_reached_through_it_over_one_shared_connection(
 }
 
 #[test]
+fn a_jump_connection_cut_in_the_middle_of_a_backup_fails_at_once_and_the_server_runs_again() {
+    let js = JumpSite::new(false);
+    let text = fs::read_to_string(js.site().site_file()).unwrap();
+    fs::write(
+        js.site().site_file(),
+        text.replace("connect_timeout = 5", "connect_timeout = 5\nidle_timeout = 120"),
+    )
+    .unwrap();
+    crate::ssh::big_resources(&js.ssh);
+    let started = std::time::Instant::now();
+    // The bastion's connection dies (its session processes are killed; it still listens).
+    let run =
+        crate::ssh::kill_during_backup(&js.ssh, || js.jump("bastion").signal_sessions("KILL"))
+            .code(1);
+    assert!(run.stderr.contains("broke"), "{}", run.stderr);
+    // Found at once, not after the idle timeout of 120 s; and R11 started ms-01 again over
+    // a fresh connection through the jump host.
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert_eq!(js.site().state("ms-01"), "running", "{}", run.stderr);
+    assert!(js.jump("bastion").logins() >= 2);
+}
+
+#[test]
 fn every_hops_host_key_is_checked_like_a_servers_and_trust_pins_it() {
     let js = JumpSite::new(false);
     let site = js.site();

@@ -202,7 +202,7 @@ fn a_server_that_stops_answering_fails_its_step_within_the_idle_timeout() {
 }
 
 /// Gives ms-01 a resource big enough that its backup takes a while to stream.
-fn big_resources(ssh: &SshSite) {
+pub fn big_resources(ssh: &SshSite) {
     let path = ssh.site.root("ms-01").join("var/opt/FJSVisas/big.dat");
     let status = std::process::Command::new("head")
         .args(["-c", "400M", "/dev/urandom"])
@@ -212,7 +212,7 @@ fn big_resources(ssh: &SshSite) {
     assert!(status.success());
 }
 
-fn kill_during_backup(ssh: &SshSite, kill: impl FnOnce()) -> crate::support::Run {
+pub fn kill_during_backup(ssh: &SshSite, kill: impl FnOnce()) -> crate::support::Run {
     let site = &ssh.site;
     let script = site.temp.path().join("one.rhai");
     fs::write(&script, "backup(\"ms-01\");").unwrap();

@@ -374,6 +374,7 @@ fn connect(chain: &[Hop]) -> std::result::Result<Arc<Jump>, (Error, bool)> {
         retired: retired.clone(),
         closed: false,
         peer_gone: false,
+        failed: false,
     };
     std::thread::Builder::new()
         .name(format!("jump-{name}"))
@@ -453,6 +454,8 @@ struct Relay {
     closed: bool,
     /// The jump host closed the connection (or it failed).
     peer_gone: bool,
+    /// The connection failed: nothing more is said on it.
+    failed: bool,
 }
 
 impl Relay {
@@ -489,9 +492,13 @@ impl Relay {
             }
             self.wait();
         }
-        self.session.set_blocking(true);
-        self.session.set_timeout(2000);
-        let _ = self.session.disconnect(None, "kuroko is done", None);
+        // A goodbye waits on the socket in blocking mode: only on a healthy connection,
+        // and for two seconds at most. A failed one is dropped as it is.
+        if !self.peer_gone && !self.failed {
+            self.session.set_blocking(true);
+            self.session.set_timeout(2000);
+            let _ = self.session.disconnect(None, "kuroko is done", None);
+        }
     }
 
     fn take_requests(&mut self) -> bool {
@@ -720,6 +727,7 @@ impl Relay {
     /// The connection is gone: every channel closes (its session sees the end), and
     /// waiting requests are told to try a fresh connection.
     fn fail(&mut self, _why: &str) {
+        self.failed = true;
         self.retired.store(true, Ordering::SeqCst);
         self.tunnels.clear();
         self.closing.clear();

@@ -27,6 +27,21 @@ pub struct SshTransport {
     ssh: Ssh,
     session: Session,
     link: Link,
+    /// A command's connection broke or stopped answering: nothing more is said on it.
+    broken: std::cell::Cell<bool>,
+}
+
+impl Drop for SshTransport {
+    fn drop(&mut self) {
+        // libssh2 says goodbye in blocking mode, waiting up to the session's timeout for
+        // a socket that may be dead: a broken connection is left without a goodbye, and
+        // a healthy one gets two seconds.
+        if self.broken.get() {
+            self.session.set_blocking(false);
+        } else {
+            self.session.set_timeout(2000);
+        }
+    }
 }
 
 fn spec(server: &Server) -> &Ssh {
@@ -38,15 +53,31 @@ impl SshTransport {
         let ssh = spec(server).clone();
         let link = Link::open(&server.name, &ssh)?;
         let session = login(&server.name, &ssh, &link)?;
-        Ok(SshTransport { name: server.name.clone(), server: server.clone(), ssh, session, link })
+        Ok(SshTransport {
+            name: server.name.clone(),
+            server: server.clone(),
+            ssh,
+            session,
+            link,
+            broken: std::cell::Cell::new(false),
+        })
     }
 
     fn lost(&self, what: &str, error: impl std::fmt::Display) -> Error {
+        // What is left of the command is dropped without waiting on the connection.
+        self.broken.set(true);
+        self.session.set_blocking(false);
         Error::unreachable(
             &self.name,
             format!(
-                "the connection to {}:{} broke while {what}: {error}",
-                self.ssh.host, self.ssh.port
+                "the connection to {}:{}{} broke while {what}: {error}",
+                self.ssh.host,
+                self.ssh.port,
+                self.ssh
+                    .via
+                    .last()
+                    .map(|hop| format!(" (through jump host `{}`)", hop.name))
+                    .unwrap_or_default()
             ),
         )
     }
@@ -378,7 +409,13 @@ impl Transport for SshTransport {
             self.wait(self.ssh.idle_timeout.saturating_sub(now.duration_since(last_data)));
         };
         if let Err(error) = outcome {
-            self.session.set_blocking(true);
+            // Still non-blocking: the channel is dropped without waiting on a connection
+            // that may be dead (libssh2 would wait the idle timeout for its close).
+            if matches!(error, Error::Unreachable { .. }) {
+                self.broken.set(true);
+            } else {
+                self.session.set_blocking(true);
+            }
             return Err(error);
         }
         self.session.set_blocking(true);
