@@ -110,11 +110,15 @@ impl SshTransport {
 /// A logged-in session over `link`: the handshake, the host key checked against
 /// known_hosts, and authentication, for a server or a jump host alike.
 pub(super) fn login(name: &str, ssh: &Ssh, link: &Link) -> Result<Session> {
+    let deadline = Instant::now() + ssh.connect_timeout;
     let known = read_known_hosts(name, ssh)?;
     let session = handshake(name, ssh, &known, link)?;
     check_host_key(name, ssh, &session, &known)?;
-    // Authentication too must finish within the connect timeout (an agent or a server's
-    // directory lookup that hangs fails the login, not the run).
+    // The handshake and authentication share one connect timeout (a server whose
+    // directory lookup hangs fails the login, not the run). libssh2 talks to ssh-agent
+    // over a blocking socket that no timeout covers: an agent that hangs, hangs the login.
+    let left = deadline.saturating_duration_since(Instant::now()).as_millis().max(1);
+    session.set_timeout(u32::try_from(left).unwrap_or(u32::MAX));
     authenticate(name, ssh, &session)?;
     // From here on a blocking call waits at most the idle timeout.
     session.set_timeout(ssh.idle_timeout.as_millis() as u32);
