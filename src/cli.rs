@@ -28,8 +28,13 @@ struct Arguments {
 enum Sub {
     /// Run a standard runbook by name, or a script by path
     Run {
-        /// `expand`, `recover`, `backup-site`, or a path to a .rhai script
-        runbook: String,
+        /// `expand`, `recover`, `backup-site`, or a path to a .rhai script (with `--plan`:
+        /// the plan's runbook)
+        #[arg(required_unless_present = "plan")]
+        runbook: Option<String>,
+        /// Run exactly what this approved plan (`kuroko plan`, `kuroko approve`) says
+        #[arg(long, value_name = "PLAN")]
+        plan: Option<PathBuf>,
         /// A runbook parameter, NAME=VALUE (repeatable)
         #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
@@ -98,6 +103,30 @@ enum Sub {
     },
     /// Print the reference of every primitive (Markdown; kept in docs/primitives.md)
     Reference,
+    /// Write the dry run of a runbook as a procedure document (手順書) to approve
+    Plan {
+        /// `expand`, `recover`, `backup-site`, or a path to a .rhai script
+        runbook: String,
+        /// A runbook parameter, NAME=VALUE (repeatable)
+        #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// The plan file to write (Markdown; must not exist)
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// Also write it as a printable page (HTML, A4)
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// The author's SSH private key: the plan is signed with it (`ssh-keygen -Y sign`)
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+    },
+    /// Approve a plan with your SSH key (you cannot approve your own)
+    Approve {
+        plan: PathBuf,
+        /// The approver's SSH private key
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+    },
     /// List the standard runbooks and their parameters
     Runbooks,
     /// Pin the SSH host key of servers (all SSH servers when none is named) in known_hosts
@@ -287,9 +316,23 @@ pub struct RunOptions {
 pub enum Command {
     Run {
         site: PathBuf,
-        runbook: String,
+        runbook: Option<String>,
         params: BTreeMap<String, String>,
         options: RunOptions,
+        plan: Option<PathBuf>,
+    },
+    Plan {
+        site: PathBuf,
+        runbook: String,
+        params: BTreeMap<String, String>,
+        output: PathBuf,
+        html: Option<PathBuf>,
+        key: PathBuf,
+    },
+    Approve {
+        site: PathBuf,
+        plan: PathBuf,
+        key: PathBuf,
     },
     Batch {
         site: PathBuf,
@@ -387,12 +430,17 @@ pub fn parse() -> Result<Command> {
         .or_else(|| std::env::var_os("KUROKO_SITE").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("site.toml"));
     Ok(match args.command {
-        Sub::Run { runbook, params, flags } => Command::Run {
+        Sub::Run { runbook, plan, params, flags } => Command::Run {
             site,
             runbook,
             params: parse_params(&params)?,
             options: flags.options()?,
+            plan,
         },
+        Sub::Plan { runbook, params, output, html, key } => {
+            Command::Plan { site, runbook, params: parse_params(&params)?, output, html, key }
+        }
+        Sub::Approve { plan, key } => Command::Approve { site, plan, key },
         Sub::Batch {
             targets,
             operation,

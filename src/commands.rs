@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use crate::batch;
 use crate::cli::{Command, Operation, RunOptions};
@@ -97,6 +97,197 @@ fn run_runbook(
     options: &RunOptions,
     resume: Option<(String, Vec<journal::Done>)>,
 ) -> Result<ExitCode> {
+    run_runbook_as(site, runbook, params, options, resume, None)
+}
+
+/// An approved plan, checked, with the runbook it runs.
+struct Approved {
+    plan: Arc<crate::plan::Plan>,
+    runbook: Runbook,
+    authors: Vec<String>,
+    approvers: Vec<String>,
+}
+
+fn signers(site: &Site) -> Result<PathBuf> {
+    site.approval_signers.clone().ok_or_else(|| {
+        Error::Usage(
+            "the site file names no approvers: set `approval_signers = \"FILE\"` (OpenSSH allowed_signers: one `PRINCIPAL KEY` line per person)".into(),
+        )
+    })
+}
+
+/// The runbook a plan names, found as `kuroko run` and `resume` find runbooks.
+fn runbook_of(site: &Site, name: &str, origin: &str) -> Result<Runbook> {
+    if origin.starts_with("stdlib/") {
+        Runbook::find_for(&format!("stdlib:{name}"), None)
+    } else {
+        Runbook::find_for(origin, site.site_folder.as_deref())
+    }
+}
+
+/// `kuroko run --plan PLAN`: the plan is signed by its author, approved by someone else,
+/// made for this site, and its runbook, modules, parameters and site file are unchanged.
+/// (The live state is compared under the site's lock, in `run_runbook_as`.)
+fn approved_plan(
+    site: &Site,
+    path: &Path,
+    runbook: Option<&str>,
+    params: &BTreeMap<String, String>,
+    options: &RunOptions,
+) -> Result<Approved> {
+    if options.dry_run {
+        return Err(Error::Usage(
+            "`--plan` runs an approved plan; its dry run is the plan itself".into(),
+        ));
+    }
+    let signers = signers(site)?;
+    let (plan, authors, approvers) = crate::plan::verify_approved(path, &signers)?;
+    let changed = |what: &str| -> Error {
+        crate::rules::Refusal::new(
+            crate::rules::Rule::R11,
+            "plan",
+            format!(
+                "{what} changed since plan `{}` was made: it is not what was approved",
+                path.display()
+            ),
+            "make a new plan and have it approved",
+        )
+        .into()
+    };
+    if plan.site_id != site.id {
+        return Err(changed("the site (the plan was made for another one)"));
+    }
+    if runbook.is_some_and(|r| r != plan.runbook && r != plan.origin) {
+        return Err(Error::Usage(format!(
+            "plan `{}` runs `{}`: leave the runbook out, or name that one",
+            path.display(),
+            plan.runbook
+        )));
+    }
+    if !params.is_empty() {
+        return Err(Error::Usage(
+            "a plan runs with the parameters it was approved with: leave out `-p`".into(),
+        ));
+    }
+    let found = runbook_of(site, &plan.runbook, &plan.origin)?;
+    if crate::check::fingerprint(&found) != plan.fingerprints.runbook {
+        return Err(changed(&format!("runbook `{}` or a module it imports", plan.origin)));
+    }
+    if crate::plan::params_fingerprint(&plan.params) != plan.fingerprints.params {
+        return Err(changed("the parameters"));
+    }
+    if crate::plan::site_file_fingerprint(&site.file)? != plan.fingerprints.site_file {
+        return Err(changed(&format!("the site file `{}`", site.file.display())));
+    }
+    Ok(Approved { plan: Arc::new(plan), runbook: found, authors, approvers })
+}
+
+/// The generations in the store now: ids a run makes are new to this set.
+fn known_generations(site: &Site) -> BTreeSet<String> {
+    Store::new(site).list().0.into_iter().map(|m| m.generation).collect()
+}
+
+/// What a plan depends on in the live site: group membership, and whether Interstage
+/// runs on each server the plan touches. Read fresh (a new runtime, no model).
+fn live_fingerprint(site: &Site, servers: &BTreeSet<String>) -> Result<String> {
+    let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
+    let mut text = String::new();
+    for (group, members) in rt.membership()? {
+        text.push_str(&format!(
+            "group {group}: {}\n",
+            members.into_iter().collect::<Vec<_>>().join(",")
+        ));
+    }
+    for server in servers {
+        let running = rt.read_running(server)?;
+        text.push_str(&format!("{server}: {}\n", if running { "running" } else { "stopped" }));
+    }
+    Ok(crate::archive::sha256_hex(text.as_bytes()))
+}
+
+/// `kuroko plan`: the dry run of a runbook, written as a procedure document and signed
+/// by its author.
+fn make_plan(
+    site: Site,
+    runbook: &str,
+    params: BTreeMap<String, String>,
+    output: &Path,
+    html: Option<&Path>,
+    key: &Path,
+) -> Result<ExitCode> {
+    for file in std::iter::once(output).chain(html) {
+        if std::fs::symlink_metadata(file).is_ok() {
+            return Err(Error::Usage(format!(
+                "`{}` exists: a plan is written as a new file",
+                file.display()
+            )));
+        }
+    }
+    if !key.is_file() {
+        return Err(Error::Usage(format!("the key `{}` does not exist", key.display())));
+    }
+    let runbook = Runbook::find_for(runbook, site.site_folder.as_deref())?;
+    let params = with_site_params(&site, &runbook, params);
+    let known = known_generations(&site);
+    let options = RunOptions { dry_run: true, force: BTreeSet::new(), yes: true, wait: None };
+    let rt = runtime_with(site.clone(), &options, |rt| rt.recording(known));
+    engine::run(&rt, &runbook, params.clone())?;
+    let actions = rt.recorded();
+    let touched: BTreeSet<String> = actions.iter().map(|a| a.server.clone()).collect();
+    let plan = crate::plan::Plan {
+        format: 1,
+        site: site_label(&site),
+        site_id: site.id.clone(),
+        runbook: runbook.name.clone(),
+        origin: runbook.origin.clone(),
+        fingerprints: crate::plan::Fingerprints {
+            runbook: crate::check::fingerprint(&runbook),
+            params: crate::plan::params_fingerprint(&params),
+            site_file: crate::plan::site_file_fingerprint(&site.file)?,
+            live: live_fingerprint(&site, &touched)?,
+        },
+        params,
+        author: site
+            .approval_signers
+            .as_deref()
+            .map(|signers| crate::plan::principals_of_key(key, signers).join(", "))
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(operator),
+        created: crate::store::now(),
+        actions,
+    };
+    let write_new = |path: &Path, text: &str| -> Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io(path, e))
+    };
+    write_new(output, &plan.markdown())?;
+    if let Some(html) = html {
+        write_new(html, &plan.html())?;
+    }
+    let signature = crate::plan::sign_as_author(output, key)?;
+    crate::say!(
+        "plan `{}`: {} step(s) on {} server(s), signed by its author ({})",
+        output.display(),
+        plan.actions.len(),
+        touched.len(),
+        signature.display()
+    );
+    crate::say!("a second person approves it: kuroko approve {} --key THEIR_KEY", output.display());
+    Ok(ExitCode::Success)
+}
+
+fn run_runbook_as(
+    site: Site,
+    runbook: &Runbook,
+    params: BTreeMap<String, String>,
+    options: &RunOptions,
+    resume: Option<(String, Vec<journal::Done>)>,
+    approved: Option<Approved>,
+) -> Result<ExitCode> {
     let dry_run = options.dry_run;
     // One changing run per site at a time; a dry run changes nothing and needs no lock.
     let run_id = crate::store::new_generation();
@@ -118,13 +309,55 @@ fn run_runbook(
     let journal =
         journal::Journal::create(&site.store, start, &journal::secret_values(&params), cap)?;
     let resumed = resume.as_ref().map(|(run, _)| run.clone());
+    // An approved plan: the live site must still be what it was planned against (read
+    // under the lock), and every action is checked against the plan.
+    if let Some(approved) = &approved {
+        let touched: BTreeSet<String> =
+            approved.plan.actions.iter().map(|a| a.server.clone()).collect();
+        let live = live_fingerprint(&site, &touched);
+        let refusal = match live {
+            Ok(live) if live == approved.plan.fingerprints.live => None,
+            Ok(_) => Some(Error::from(crate::rules::Refusal::new(
+                crate::rules::Rule::R11,
+                "plan",
+                "the live site changed since the plan was made (group membership, or a server's state)",
+                "make a new plan against the site as it is and have it approved",
+            ))),
+            Err(e) => Some(e),
+        };
+        if let Some(error) = refusal {
+            journal.end(end_status(&error), Some(error.to_string()));
+            return Err(error);
+        }
+    }
+    let known = known_generations(&site);
+    let plan = approved.as_ref().map(|a| a.plan.clone());
+    let guard = move |rt: Runtime| match plan {
+        Some(plan) => rt.guarded_by(plan, known),
+        None => rt,
+    };
     let (rt, replayed) = match resume {
         Some((_, steps)) => {
             let count = steps.len();
-            (runtime_with(site, options, |rt| rt.with_journal(journal).with_replay(steps)), count)
+            (
+                runtime_with(site, options, |rt| {
+                    guard(rt.with_journal(journal).with_replay(steps))
+                }),
+                count,
+            )
         }
-        None => (runtime_with(site, options, |rt| rt.with_journal(journal)), 0),
+        None => (runtime_with(site, options, |rt| guard(rt.with_journal(journal))), 0),
     };
+    if let Some(approved) = &approved {
+        rt.report.note(
+            None,
+            &format!(
+                "running the plan written by {} and approved by {}",
+                approved.authors.join(", "),
+                approved.approvers.join(", ")
+            ),
+        );
+    }
     // Refuse before touching: under the lock, a silent dry run of the whole runbook
     // against the live site first. If a rule would refuse (or the runbook is used
     // wrongly), nothing on any server is touched. A resumed run's dry run replays what
@@ -451,11 +684,38 @@ fn runtime_with(
 
 pub fn execute(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { site, runbook, params, options } => {
+        Command::Run { site, runbook, params, options, plan: None } => {
             let site = Site::load(&site)?;
+            let runbook = runbook.ok_or_else(|| Error::Usage("name a runbook to run".into()))?;
+            if site.require_approval && !options.dry_run {
+                return Err(crate::rules::Refusal::new(
+                    crate::rules::Rule::R11,
+                    "plan",
+                    "this site runs only approved plans (`require_approval = true`)",
+                    format!("`kuroko plan {runbook} … -o PLAN --key KEY`, a second person's `kuroko approve PLAN --key KEY`, then `kuroko run --plan PLAN`"),
+                )
+                .into());
+            }
             let runbook = Runbook::find_for(&runbook, site.site_folder.as_deref())?;
             let params = with_site_params(&site, &runbook, params);
             run_runbook(site, &runbook, params, &options, None)
+        }
+        Command::Run { site, runbook, params, options, plan: Some(path) } => {
+            let site = Site::load(&site)?;
+            let approved = approved_plan(&site, &path, runbook.as_deref(), &params, &options)?;
+            let runbook = approved.runbook.clone();
+            let params = approved.plan.params.clone();
+            run_runbook_as(site, &runbook, params, &options, None, Some(approved))
+        }
+        Command::Plan { site, runbook, params, output, html, key } => {
+            let site = Site::load(&site)?;
+            make_plan(site, &runbook, params, &output, html.as_deref(), &key)
+        }
+        Command::Approve { site, plan, key } => {
+            let site = Site::load(&site)?;
+            let signers = signers(&site)?;
+            crate::say!("{}", crate::plan::approve(&plan, &key, &signers)?);
+            Ok(ExitCode::Success)
         }
         Command::Resume { site, run, options } => {
             let site = Site::load(&site)?;

@@ -13,6 +13,7 @@ pub mod journal;
 pub mod known_hosts;
 pub mod manifest;
 pub mod memory;
+pub mod plan;
 pub mod primitives;
 pub mod rehearsal;
 pub mod repl;

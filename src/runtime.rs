@@ -110,6 +110,12 @@ pub struct Runtime {
     started: std::time::Instant,
     /// This is the dry run a real run makes of itself first.
     rehearsing: bool,
+    /// The step being done (its number and narration), for plans.
+    current_step: Mutex<(usize, String)>,
+    /// `kuroko plan`: the actions of this dry run are recorded.
+    recorder: Option<Mutex<crate::plan::Recorder>>,
+    /// `kuroko run --plan`: the approved plan every action is checked against.
+    guard: Option<(Arc<crate::plan::Plan>, BTreeSet<String>, Mutex<crate::plan::Guard>)>,
 }
 
 impl Runtime {
@@ -133,7 +139,87 @@ impl Runtime {
             r4: Mutex::new(()),
             started: std::time::Instant::now(),
             rehearsing: false,
+            current_step: Mutex::new((0, String::new())),
+            recorder: None,
+            guard: None,
         }
+    }
+
+    /// Records every action of this (dry) run for a plan; `known` are the generations the
+    /// store holds now.
+    pub fn recording(mut self, known: BTreeSet<String>) -> Runtime {
+        self.recorder = Some(Mutex::new(crate::plan::Recorder { actions: Vec::new(), known }));
+        self
+    }
+
+    /// The recorded actions.
+    pub fn recorded(&self) -> Vec<crate::plan::Action> {
+        self.recorder
+            .as_ref()
+            .map(|r| r.lock().unwrap_or_else(|e| e.into_inner()).actions.clone())
+            .unwrap_or_default()
+    }
+
+    /// Checks every action of this run against an approved plan.
+    pub fn guarded_by(mut self, plan: Arc<crate::plan::Plan>, known: BTreeSet<String>) -> Runtime {
+        let guard = crate::plan::Guard::new(&plan, known.clone());
+        self.guard = Some((plan, known, Mutex::new(guard)));
+        self
+    }
+
+    /// Planned actions this run did not come to.
+    pub fn plan_left(&self) -> usize {
+        self.guard
+            .as_ref()
+            .map(|(_, _, g)| g.lock().unwrap_or_else(|e| e.into_inner()).left())
+            .unwrap_or(0)
+    }
+
+    /// Reports a changing action before it is done, checks it against an approved plan
+    /// (a step the plan does not have stops the run, R11) and records it for a plan.
+    pub fn act(&self, server: &str, text: &str, rules: &[Rule]) -> Result<()> {
+        if let Some((_, _, guard)) = &self.guard {
+            guard.lock().unwrap_or_else(|e| e.into_inner()).check(server, text)?;
+        }
+        self.report.action(server, text, rules);
+        if let Some(recorder) = &self.recorder {
+            let (step, step_text) =
+                self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let state = self.model().states.get(server).map(|s| s.running);
+            let role = self
+                .role_of(server)
+                .map(|(role, group)| match group {
+                    Some(group) => format!("{role} of {group}"),
+                    None => role.to_string(),
+                })
+                .unwrap_or_default();
+            let running = |r: Option<bool>| match r {
+                Some(true) => "running",
+                Some(false) => "stopped",
+                None => "not read",
+            };
+            let before = format!("{}, {role}", running(state));
+            let after = if text.starts_with("stop Interstage") {
+                format!("stopped, {role}")
+            } else if text.starts_with("start Interstage") {
+                format!("running, {role}")
+            } else {
+                before.clone()
+            };
+            let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
+            let action = crate::plan::normalise(text, &recorder.known);
+            let step_text = crate::plan::normalise(&step_text, &recorder.known);
+            recorder.actions.push(crate::plan::Action {
+                step,
+                step_text,
+                server: server.to_string(),
+                action,
+                rules: rules.iter().map(|r| r.to_string()).collect(),
+                before,
+                after,
+            });
+        }
+        Ok(())
     }
 
     /// The silent dry run of this run, made before its first step: it reads the same
@@ -148,6 +234,11 @@ impl Runtime {
         dry.report = Report::silent();
         dry.conns = self.conns.clone();
         dry.rehearsing = true;
+        // The dry run is checked against the approved plan too: a run that would leave
+        // it is stopped before it touches anything.
+        if let Some((plan, known, _)) = &self.guard {
+            dry = dry.guarded_by(plan.clone(), known.clone());
+        }
         // A resumed run's dry run starts where it does: the steps already done are
         // replayed, and the stops it took over count.
         *dry.replay.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -294,6 +385,7 @@ impl Runtime {
 
     pub fn next_step(&self, text: &str) {
         let number = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
+        *self.current_step.lock().unwrap_or_else(|e| e.into_inner()) = (number, text.to_string());
         self.report.step(number, text);
     }
 

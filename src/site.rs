@@ -313,6 +313,12 @@ struct SiteFile {
     /// Jump hosts (bastions) on the management LAN, named by `jump` keys.
     #[serde(default)]
     jumps: BTreeMap<String, SshFile>,
+    /// Every changing run must run an approved plan (`kuroko run --plan`).
+    #[serde(default)]
+    require_approval: bool,
+    /// Who may write and approve plans: an OpenSSH allowed_signers file.
+    #[serde(default)]
+    approval_signers: Option<String>,
     /// Members of one group a batch may work on at once (R4, generalised).
     #[serde(default = "one")]
     group_capacity: usize,
@@ -409,6 +415,8 @@ pub struct Site {
     pub servers: BTreeMap<String, Server>,
     /// The jump hosts, each with the chain that reaches it in its `via`.
     pub jumps: BTreeMap<String, Ssh>,
+    pub require_approval: bool,
+    pub approval_signers: Option<PathBuf>,
 }
 
 /// Where runbooks may write with `write_file`: folders (patterns) the operator names.
@@ -750,6 +758,13 @@ impl Site {
                 format!("`{name}` names a server and a jump host: give the jump host another name"),
             ));
         }
+        if file.require_approval && file.approval_signers.is_none() {
+            return Err(fail(
+                "",
+                "require_approval",
+                "plans are approved by the people in `approval_signers`: name that file (OpenSSH allowed_signers)".into(),
+            ));
+        }
         let admin = servers.values().find(|s| s.role == Role::Admin).expect("checked above");
         let id = match &file.site_id {
             Some(id) if is_site_id(id) => id.clone(),
@@ -799,6 +814,8 @@ impl Site {
             files: file.files,
             servers,
             jumps,
+            require_approval: file.require_approval,
+            approval_signers: file.approval_signers.map(|f| base.join(f)),
         })
     }
 

@@ -10,6 +10,7 @@ mod faults;
 mod journal;
 mod jump;
 mod operations;
+mod plan;
 mod procedures;
 mod repl;
 mod rules;

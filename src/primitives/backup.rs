@@ -83,14 +83,14 @@ impl Runtime {
             if let (Role::Member, Some(group)) = (role, &group) {
                 self.reserve_stop(name, group)?;
             }
-            self.report.action(name, "stop Interstage for the backup", &rules);
+            self.act(name, "stop Interstage for the backup", &rules)?;
             self.stop_now(name)?;
         }
-        self.report.action(
+        self.act(
             name,
             &format!("back up {} into backup `{id}`", self.site.backup.paths.join(" ")),
             &[],
-        );
+        )?;
         let origin = Origin {
             server: &server,
             role,
@@ -107,7 +107,7 @@ impl Runtime {
         };
         if was_running {
             // Started again even when the backup failed: the member goes back to work.
-            self.report.action(name, "start Interstage again", &[]);
+            self.act(name, "start Interstage again", &[])?;
             let started = self.start_now(name);
             taken?;
             started?;

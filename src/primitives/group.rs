@@ -219,11 +219,11 @@ impl Runtime {
             self.check_r2(name, group)?;
         }
         let admin = self.site.admin().name.clone();
-        self.report.action(
+        self.act(
             &admin,
             &format!("add `{name}` to group `{group}`"),
             &[Rule::R2, Rule::R5, Rule::R10],
-        );
+        )?;
         self.change_group("group_add", group, name)?;
         let mut model = self.model();
         if let Some(membership) = model.membership.as_mut() {
@@ -284,11 +284,11 @@ impl Runtime {
             return Err(Error::Usage(format!("`{name}` is not a member of group `{group}`")));
         }
         let admin = self.site.admin().name.clone();
-        self.report.action(
+        self.act(
             &admin,
             &format!("delete `{name}` from group `{group}` (it becomes a reserve server)"),
             &[],
-        );
+        )?;
         self.change_group("group_remove", group, name)?;
         let removal = Removal { group: group.to_string(), at: now() };
         if self.dry_run() {

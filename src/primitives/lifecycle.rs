@@ -21,7 +21,7 @@ impl Runtime {
         if let (Role::Member, Some(group)) = (role, &group) {
             self.reserve_stop(name, group)?;
         }
-        self.report.action(name, "stop Interstage", &rules);
+        self.act(name, "stop Interstage", &rules)?;
         self.stop_now(name)
     }
 
@@ -72,7 +72,7 @@ impl Runtime {
             return Ok(());
         }
         self.refuse_foreign_identity(name, "starting it")?;
-        self.report.action(name, "start Interstage", &[Rule::R5]);
+        self.act(name, "start Interstage", &[Rule::R5])?;
         self.start_now(name)
     }
 

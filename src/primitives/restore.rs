@@ -107,7 +107,7 @@ impl Runtime {
             Some(group) => format!("`{}` of group `{group}`", manifest.server),
             None => format!("`{}` ({})", manifest.server, manifest.role),
         };
-        self.report.action(target, &format!("{verb} backup `{id}` from {from}"), &rules);
+        self.act(target, &format!("{verb} backup `{id}` from {from}"), &rules)?;
         let pending = !same_server && role != Role::Admin;
         let record = |certificate: String, complete: bool| Provenance {
             kind: verb.to_string(),
@@ -463,14 +463,14 @@ impl Runtime {
                 "`{name}` is running: stop it before changing its host information"
             )));
         }
-        self.report.action(
+        self.act(
             name,
             &format!(
                 "change server-specific information: {} -> {address}, {} -> {hostname}",
                 provenance.source_address, provenance.source_hostname
             ),
             &[Rule::R5],
-        );
+        )?;
         if !self.dry_run() {
             for value in [&provenance.source_address, &provenance.source_hostname] {
                 if !crate::site::is_host_value(value) {

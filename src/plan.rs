@@ -1,0 +1,479 @@
+//! Procedure documents (手順書): the dry run of a runbook written as numbered steps, each
+//! with its server, the state expected before (事前確認), the action (実施), the state
+//! expected after (事後確認) and the rules it checks; signed by its author, approved by a
+//! second person with an SSH key (`ssh-keygen -Y sign`), and run exactly as approved.
+//!
+//! The plan file is Markdown for people with the machine-readable plan in a fenced
+//! `kuroko-plan` block at its end; the signatures cover every byte of the file.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::archive::sha256_hex;
+use crate::error::{Error, Result};
+use crate::rules::{Refusal, Rule};
+
+/// The signature namespaces: an author's signature cannot pass as an approval.
+const AUTHOR_NAMESPACE: &str = "kuroko-plan";
+const APPROVER_NAMESPACE: &str = "kuroko-approval";
+/// The fence that holds the machine-readable plan.
+const FENCE: &str = "```kuroko-plan\n";
+/// The largest plan file read.
+const MAX_PLAN: u64 = 16 << 20;
+
+/// One changing action of the plan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Action {
+    /// The runbook's step (its narration) the action belongs to.
+    pub step: usize,
+    pub step_text: String,
+    pub server: String,
+    /// 実施: the action, with backup ids made during the run written as `<new>`.
+    pub action: String,
+    pub rules: Vec<String>,
+    /// 事前確認 and 事後確認: Interstage's state, role and group before and after.
+    pub before: String,
+    pub after: String,
+}
+
+/// What a plan was made against; a run refuses when any of them changed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fingerprints {
+    /// The runbook and every module it imports.
+    pub runbook: String,
+    pub params: String,
+    pub site_file: String,
+    /// Group membership and the state of every server the plan touches.
+    pub live: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: u32,
+    pub site: String,
+    pub site_id: String,
+    pub runbook: String,
+    pub origin: String,
+    pub params: BTreeMap<String, String>,
+    pub fingerprints: Fingerprints,
+    pub author: String,
+    pub created: String,
+    pub actions: Vec<Action>,
+}
+
+/// The generation ids in `text` that the store did not hold when the run began are
+/// written as `<new>`: a plan cannot know the ids its run will make.
+pub fn normalise(text: &str, known: &BTreeSet<String>) -> String {
+    static ID: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"\b[0-9]{8}T[0-9]{6,9}Z-[0-9a-f]{6}\b").expect("a valid pattern")
+    });
+    ID.replace_all(text, |caps: &regex::Captures| {
+        if known.contains(&caps[0]) { caps[0].to_string() } else { "<new>".to_string() }
+    })
+    .into_owned()
+}
+
+pub fn params_fingerprint(params: &BTreeMap<String, String>) -> String {
+    let text: String = params.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
+    sha256_hex(text.as_bytes())
+}
+
+pub fn site_file_fingerprint(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(sha256_hex(&bytes))
+}
+
+/// What the actions of a run are checked against, server by server in order (servers
+/// worked on side by side keep their own order).
+pub struct Guard {
+    expected: BTreeMap<String, VecDeque<String>>,
+    known: BTreeSet<String>,
+}
+
+impl Guard {
+    pub fn new(plan: &Plan, known: BTreeSet<String>) -> Guard {
+        let mut expected: BTreeMap<String, VecDeque<String>> = BTreeMap::new();
+        for action in &plan.actions {
+            expected.entry(action.server.clone()).or_default().push_back(action.action.clone());
+        }
+        Guard { expected, known }
+    }
+
+    /// The next action on `server` must be `text`: else the run stops (R11).
+    pub fn check(&mut self, server: &str, text: &str) -> Result<()> {
+        let live = normalise(text, &self.known);
+        let next = self.expected.get_mut(server).and_then(VecDeque::pop_front);
+        match next {
+            Some(planned) if planned == live => Ok(()),
+            planned => Err(Refusal::new(
+                Rule::R11,
+                server,
+                format!(
+                    "the run would `{live}` on `{server}`, which the approved plan does not have {}",
+                    match planned {
+                        Some(p) => format!("(it has `{p}` next)"),
+                        None => "(it has no further step there)".to_string(),
+                    }
+                ),
+                "the site or the runbook is not what was approved: make a new plan and have it approved",
+            )
+            .into()),
+        }
+    }
+
+    /// Planned actions the run did not come to.
+    pub fn left(&self) -> usize {
+        self.expected.values().map(VecDeque::len).sum()
+    }
+}
+
+/// Records the actions of a dry run for a plan.
+#[derive(Default)]
+pub struct Recorder {
+    pub actions: Vec<Action>,
+    pub known: BTreeSet<String>,
+}
+
+impl Plan {
+    /// The plan file's text: Markdown with the plan as JSON at its end.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        md.push_str(&format!("# 手順書 / Procedure: `{}`\n\n", self.runbook));
+        md.push_str("| | |\n|---|---|\n");
+        md.push_str(&format!("| サイト / site | `{}` (`{}`) |\n", self.site, self.site_id));
+        md.push_str(&format!("| ランブック / runbook | `{}` |\n", self.origin));
+        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
+        md.push_str(&format!(
+            "| パラメタ / parameters | {} |\n",
+            if params.is_empty() { "-".to_string() } else { params.join(" ") }
+        ));
+        md.push_str(&format!("| 作成者 / author | `{}` ({}) |\n", self.author, self.created));
+        md.push_str(&format!(
+            "| 指紋 / fingerprints | runbook `{}`, parameters `{}`, site file `{}`, live state `{}` |\n\n",
+            short(&self.fingerprints.runbook),
+            short(&self.fingerprints.params),
+            short(&self.fingerprints.site_file),
+            short(&self.fingerprints.live)
+        ));
+        md.push_str(
+            "| # | 手順 / step | サーバ / server | 事前確認 / before | 実施 / action | 事後確認 / after | 規則 / rules | 確認 |\n\
+             |---|---|---|---|---|---|---|---|\n",
+        );
+        for (number, action) in self.actions.iter().enumerate() {
+            md.push_str(&format!(
+                "| {} | {} | `{}` | {} | {} | {} | {} | ☐ |\n",
+                number + 1,
+                cell(&format!("{}. {}", action.step, action.step_text)),
+                action.server,
+                cell(&action.before),
+                cell(&action.action),
+                cell(&action.after),
+                if action.rules.is_empty() { "-".to_string() } else { action.rules.join(", ") }
+            ));
+        }
+        md.push_str(
+            "\n承認 / approval: `kuroko approve` (署名 / signed with `ssh-keygen -Y sign`)\n\n",
+        );
+        md.push_str(FENCE);
+        md.push_str(&serde_json::to_string_pretty(self).expect("a plan serialises"));
+        md.push_str("\n```\n");
+        md
+    }
+
+    /// The same plan as a printable page (A4).
+    pub fn html(&self) -> String {
+        let esc = |t: &str| {
+            t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+        };
+        let mut rows = String::new();
+        for (number, a) in self.actions.iter().enumerate() {
+            rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}. {}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=tick>☐</td></tr>\n",
+                number + 1,
+                a.step,
+                esc(&a.step_text),
+                esc(&a.server),
+                esc(&a.before),
+                esc(&a.action),
+                esc(&a.after),
+                esc(&a.rules.join(", "))
+            ));
+        }
+        let params: Vec<String> =
+            self.params.iter().map(|(k, v)| esc(&format!("{k}={v}"))).collect();
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>手順書 {runbook}</title>\n\
+             <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: sans-serif; font-size: 10pt; }}\n\
+             table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #444; padding: 3px 5px; vertical-align: top; }}\n\
+             th {{ background: #eee; }} td.tick {{ text-align: center; font-size: 14pt; }} tr {{ page-break-inside: avoid; }}</style></head>\n\
+             <body><h1>手順書 / Procedure: <code>{runbook}</code></h1>\n\
+             <p>サイト / site <code>{site}</code> · パラメタ / parameters <code>{params}</code> · 作成者 / author <code>{author}</code> ({created})</p>\n\
+             <p>指紋 / fingerprints: runbook <code>{f1}</code> · parameters <code>{f2}</code> · site file <code>{f3}</code> · live state <code>{f4}</code></p>\n\
+             <table><tr><th>#</th><th>手順 / step</th><th>サーバ / server</th><th>事前確認 / before</th><th>実施 / action</th><th>事後確認 / after</th><th>規則 / rules</th><th>確認</th></tr>\n{rows}</table>\n\
+             <p>承認 / approval: ____________________ 日付 / date: __________</p></body></html>\n",
+            runbook = esc(&self.runbook),
+            site = esc(&self.site),
+            params = params.join(" "),
+            author = esc(&self.author),
+            created = esc(&self.created),
+            f1 = short(&self.fingerprints.runbook),
+            f2 = short(&self.fingerprints.params),
+            f3 = short(&self.fingerprints.site_file),
+            f4 = short(&self.fingerprints.live),
+        )
+    }
+
+    /// Reads a plan file: its bytes (what the signatures cover) and the plan in it.
+    pub fn read(path: &Path) -> Result<(Vec<u8>, Plan)> {
+        let bytes = read_bounded(path)?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Usage(format!("plan `{}` is not UTF-8 text", path.display())))?;
+        let json = text
+            .rfind(FENCE)
+            .map(|at| &text[at + FENCE.len()..])
+            .and_then(|rest| rest.rfind("```").map(|end| &rest[..end]))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "`{}` holds no kuroko plan (no `kuroko-plan` block): make one with `kuroko plan`",
+                    path.display()
+                ))
+            })?;
+        let plan: Plan = serde_json::from_str(json).map_err(|e| {
+            Error::Usage(format!("the plan in `{}` cannot be read: {e}", path.display()))
+        })?;
+        Ok((bytes, plan))
+    }
+}
+
+fn short(hash: &str) -> &str {
+    hash.get(..16).unwrap_or(hash)
+}
+
+/// Text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    crate::error::sanitize(text).replace('|', "\\|").replace('\n', " ")
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+    if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
+        return Err(Error::Usage(format!("`{}` is not a regular file", path.display())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_PLAN + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_PLAN {
+        return Err(Error::Usage(format!("`{}` is too large for a plan", path.display())));
+    }
+    Ok(bytes)
+}
+
+/// Where the author's signature and the approval of `plan` live.
+pub fn author_signature(plan: &Path) -> PathBuf {
+    with_suffix(plan, ".sig")
+}
+
+pub fn approval_signature(plan: &Path) -> PathBuf {
+    with_suffix(plan, ".approval.sig")
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Signs `data` with the private key `key` (`ssh-keygen -Y sign`), in `namespace`.
+fn sign(data: &[u8], key: &Path, namespace: &str) -> Result<Vec<u8>> {
+    let mut child = Command::new("ssh-keygen")
+        .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(data).map_err(|e| Error::Other(e.into()))?;
+    }
+    let out = child.wait_with_output().map_err(|e| Error::Other(e.into()))?;
+    if !out.status.success() || out.stdout.is_empty() {
+        return Err(Error::Usage(format!(
+            "signing with `{}` failed: {}",
+            key.display(),
+            crate::error::sanitize(String::from_utf8_lossy(&out.stderr).trim())
+        )));
+    }
+    Ok(out.stdout)
+}
+
+/// The principals of `signers` (an OpenSSH allowed_signers file) whose key made
+/// `signature` over `data` in `namespace`; empty when none did.
+fn signers_of(
+    data: &[u8],
+    signature: &Path,
+    signers: &Path,
+    namespace: &str,
+) -> Result<Vec<String>> {
+    let found = Command::new("ssh-keygen")
+        .args(["-Y", "find-principals", "-s"])
+        .arg(signature)
+        .arg("-f")
+        .arg(signers)
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
+    let candidates: Vec<String> = String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut verified = Vec::new();
+    for principal in candidates {
+        let mut child = Command::new("ssh-keygen")
+            .args(["-q", "-Y", "verify", "-n", namespace, "-I", &principal, "-f"])
+            .arg(signers)
+            .arg("-s")
+            .arg(signature)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(data);
+        }
+        if child.wait().map(|s| s.success()).unwrap_or(false) {
+            verified.push(principal);
+        }
+    }
+    Ok(verified)
+}
+
+fn refused(what: &str, instead: &str) -> Error {
+    Refusal::new(Rule::R11, "plan", what.to_string(), instead.to_string()).into()
+}
+
+/// The principals `signers` lists for the public half of `key` (`KEY.pub`), if any: who
+/// the author is, said in the plan before it is signed.
+pub fn principals_of_key(key: &Path, signers: &Path) -> Vec<String> {
+    let public = std::fs::read_to_string(with_suffix(key, ".pub")).unwrap_or_default();
+    let Some(blob) = public.split_whitespace().nth(1) else { return Vec::new() };
+    let listed = read_bounded(signers).unwrap_or_default();
+    String::from_utf8_lossy(&listed)
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter(|line| line.split_whitespace().any(|word| word == blob))
+        .filter_map(|line| line.split_whitespace().next())
+        .flat_map(|principals| principals.split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+/// Signs a new plan file as its author.
+pub fn sign_as_author(plan: &Path, key: &Path) -> Result<PathBuf> {
+    let data = read_bounded(plan)?;
+    let signature = sign(&data, key, AUTHOR_NAMESPACE)?;
+    let path = author_signature(plan);
+    std::fs::write(&path, signature).map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
+
+/// `kuroko approve PLAN --key KEY`: the approver signs the plan; refused when the
+/// approver is not among `signers`, or is the plan's author (four eyes).
+pub fn approve(plan: &Path, key: &Path, signers: &Path) -> Result<String> {
+    let (data, _) = Plan::read(plan)?;
+    let authors = author_of(plan, &data, signers)?;
+    let signature = sign(&data, key, APPROVER_NAMESPACE)?;
+    // Checked before anything is written: the signature goes to a private temporary file.
+    let temp = tempfile::NamedTempFile::new().map_err(|e| Error::Other(e.into()))?;
+    std::fs::write(temp.path(), &signature).map_err(|e| Error::io(temp.path(), e))?;
+    let approvers = signers_of(&data, temp.path(), signers, APPROVER_NAMESPACE)?;
+    if approvers.is_empty() {
+        return Err(refused(
+            &format!(
+                "the key `{}` is not one of the approvers in `{}`",
+                key.display(),
+                signers.display()
+            ),
+            "approve with a key listed there",
+        ));
+    }
+    if let Some(same) = approvers.iter().find(|a| authors.contains(a)) {
+        return Err(refused(
+            &format!("`{same}` wrote this plan and cannot approve it (four eyes)"),
+            "a second person approves it with their own key",
+        ));
+    }
+    let path = approval_signature(plan);
+    std::fs::write(&path, signature).map_err(|e| Error::io(&path, e))?;
+    Ok(format!("plan `{}` approved by {}", plan.display(), approvers.join(", ")))
+}
+
+/// The principals that signed `plan` as its author; refused when none did.
+fn author_of(plan: &Path, data: &[u8], signers: &Path) -> Result<Vec<String>> {
+    let signature = author_signature(plan);
+    if !signature.is_file() {
+        return Err(refused(
+            &format!(
+                "plan `{}` has no author's signature (`{}`)",
+                plan.display(),
+                signature.display()
+            ),
+            "make the plan with `kuroko plan … --key YOUR_KEY`",
+        ));
+    }
+    let authors = signers_of(data, &signature, signers, AUTHOR_NAMESPACE)?;
+    if authors.is_empty() {
+        return Err(refused(
+            &format!(
+                "the author's signature of `{}` does not match the plan, or its key is not in `{}`: the plan was changed after it was made, or made by someone unknown",
+                plan.display(),
+                signers.display()
+            ),
+            "make a new plan and have it approved",
+        ));
+    }
+    Ok(authors)
+}
+
+/// Checks that `plan` is signed by its author and approved by someone else; returns
+/// the plan and (authors, approvers).
+pub fn verify_approved(plan: &Path, signers: &Path) -> Result<(Plan, Vec<String>, Vec<String>)> {
+    let (data, parsed) = Plan::read(plan)?;
+    let authors = author_of(plan, &data, signers)?;
+    let approval = approval_signature(plan);
+    if !approval.is_file() {
+        return Err(refused(
+            &format!("plan `{}` is not approved (no `{}`)", plan.display(), approval.display()),
+            "a second person runs `kuroko approve` on it",
+        ));
+    }
+    let approvers = signers_of(&data, &approval, signers, APPROVER_NAMESPACE)?;
+    if approvers.is_empty() {
+        return Err(refused(
+            &format!(
+                "the approval of `{}` does not match the plan, or its key is not in `{}`: the plan was changed after it was approved",
+                plan.display(),
+                signers.display()
+            ),
+            "make a new plan and have it approved",
+        ));
+    }
+    if approvers.iter().any(|a| authors.contains(a)) {
+        return Err(refused(
+            &format!("plan `{}` was approved by its own author (four eyes)", plan.display()),
+            "a second person approves it with their own key",
+        ));
+    }
+    Ok((parsed, authors, approvers))
+}

@@ -1,0 +1,226 @@
+//! Procedure documents (手順書): `kuroko plan` writes the dry run as numbered steps with
+//! the state expected before and after, signed by its author; `kuroko approve` is a
+//! second person's SSH signature; `kuroko run --plan` runs exactly what was approved.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::sshd::keygen;
+use crate::support::{Site, assert_unchanged};
+
+/// A rehearsal site whose approvers are alice and bob, with a backup to expand from.
+struct Planning {
+    site: Site,
+    alice: PathBuf,
+    bob: PathBuf,
+}
+
+impl Planning {
+    fn new() -> Planning {
+        let site = Site::new();
+        let keys = site.temp.path().join("keys");
+        fs::create_dir_all(&keys).unwrap();
+        let (alice, bob, carol) = (keys.join("alice"), keys.join("bob"), keys.join("carol"));
+        let mut signers = String::new();
+        for (name, key) in [("alice", &alice), ("bob", &bob), ("carol", &carol)] {
+            keygen(key);
+            if name != "carol" {
+                let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+                let fields: Vec<&str> = public.split_whitespace().take(2).collect();
+                signers.push_str(&format!("{name} {}\n", fields.join(" ")));
+            }
+        }
+        fs::write(site.dir().join("approvers"), signers).unwrap();
+        let text = fs::read_to_string(site.site_file()).unwrap();
+        fs::write(site.site_file(), format!("approval_signers = \"approvers\"\n{text}")).unwrap();
+        site.kuroko(&["run", "backup-site"]).success();
+        Planning { site, alice, bob }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.site.temp.path().join(name)
+    }
+
+    /// `kuroko plan RUNBOOK PARAMS -o NAME --key alice`.
+    fn plan(&self, name: &str, runbook: &str, params: &[&str]) -> crate::support::Run {
+        let out = self.path(name);
+        let mut args = vec!["plan", runbook, "-o", out.to_str().unwrap()];
+        for param in params {
+            args.extend(["-p", param]);
+        }
+        args.extend(["--key", self.alice.to_str().unwrap()]);
+        self.site.kuroko(&args)
+    }
+
+    fn approve(&self, name: &str, key: &std::path::Path) -> crate::support::Run {
+        let plan = self.path(name);
+        self.site.kuroko(&["approve", plan.to_str().unwrap(), "--key", key.to_str().unwrap()])
+    }
+
+    fn run(&self, name: &str) -> crate::support::Run {
+        let plan = self.path(name);
+        self.site.kuroko(&["run", "--plan", plan.to_str().unwrap()])
+    }
+
+    /// A refusal that changes nothing on any server or in the store's backups.
+    fn refused_unchanged(&self, name: &str, why: &str) {
+        let before = self.site.snapshot();
+        let run = self.run(name).code(3);
+        assert!(run.stderr.contains(why), "stderr lacks {why:?}:\n{}", run.stderr);
+        assert_unchanged(&before, &self.site.snapshot());
+    }
+}
+
+#[test]
+fn the_plan_of_expand_follows_the_manuals_steps_and_runs_once_approved_by_another() {
+    let p = Planning::new();
+    let html = p.path("expand.html");
+    let out = p.path("expand.md");
+    p.site
+        .kuroko(&[
+            "plan",
+            "expand",
+            "-p",
+            "group=G1",
+            "-p",
+            "server=rs-01",
+            "-o",
+            out.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+            "--key",
+            p.alice.to_str().unwrap(),
+        ])
+        .success()
+        .stdout_has("signed by its author");
+    let md = fs::read_to_string(&out).unwrap();
+    // The manual's steps (§2.1): back up a member with the admin server, import into the
+    // reserve server, change its server-specific information, add it to the group.
+    let order = [
+        "`ms-01` | running, member of G1 | stop Interstage for the backup | stopped, member of G1 | R4, R7 | ☐",
+        "`rs-01` | stopped, reserve | import backup `<new>/ms-01` from `ms-01` of group `G1`",
+        "`rs-01` | stopped, reserve | change server-specific information: 192.0.2.11 -> 192.0.2.21",
+        "`rs-01` | stopped, reserve | start Interstage | running, reserve | R5",
+        "`adm` | running, admin | add `rs-01` to group `G1` | running, admin | R2, R5, R10 | ☐",
+    ];
+    let mut at = 0;
+    for line in order {
+        let found = md[at..].find(line).unwrap_or_else(|| panic!("no {line:?} after {at}:\n{md}"));
+        at += found + line.len();
+    }
+    assert!(md.contains("§2.1 step 2") && md.contains("§2.1 step 3"), "{md}");
+    assert!(md.contains("| 作成者 / author | `alice`"), "{md}");
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.contains("size: A4") && page.contains("事前確認") && page.contains("☐"), "{page}");
+    // Nothing ran: the plan is a dry run.
+    assert_eq!(p.site.state("rs-01"), "stopped");
+
+    // Not approved, approved by its author, then by bob.
+    p.refused_unchanged("expand.md", "is not approved");
+    p.approve("expand.md", &p.alice).code(3).stderr_has("four eyes");
+    assert!(!p.path("expand.md.approval.sig").exists());
+    let carol = p.site.temp.path().join("keys/carol");
+    p.approve("expand.md", &carol).code(3).stderr_has("not one of the approvers");
+    p.approve("expand.md", &p.bob).success().stdout_has("approved by bob");
+    // The approval is OpenSSH's own format: ssh-keygen verifies it.
+    let verified = std::process::Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-n", "kuroko-approval", "-I", "bob", "-f"])
+        .arg(p.site.dir().join("approvers"))
+        .arg("-s")
+        .arg(p.path("expand.md.approval.sig"))
+        .stdin(fs::File::open(&out).unwrap())
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+    let run = p.run("expand.md").success();
+    assert!(run.stdout.contains("written by alice and approved by bob"), "{}", run.stdout);
+    assert_eq!(p.site.state("rs-01"), "running");
+    assert!(p.site.group_definitions().contains("member G1 rs-01"));
+    // Run again, the site is no longer what was planned.
+    p.refused_unchanged("expand.md", "the live site changed");
+}
+
+#[test]
+fn a_tampered_plan_a_changed_runbook_module_or_membership_is_refused_and_changes_nothing() {
+    let p = Planning::new();
+    // A site runbook that imports a module.
+    let folder = p.site.temp.path().join("rb");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(folder.join("helpers.rhai"), "fn which() { \"ss-01\" }\n").unwrap();
+    fs::write(
+        folder.join("cycle.rhai"),
+        "import \"helpers\" as h;\nstep(\"cycle ss-01\");\nstop_interstage(h::which());\nstart_interstage(h::which());\n",
+    )
+    .unwrap();
+    let runbook = folder.join("cycle.rhai");
+    let runbook = runbook.to_str().unwrap();
+    for name in ["a.md", "b.md", "c.md", "d.md"] {
+        p.plan(name, runbook, &[]).success();
+        p.approve(name, &p.bob).success();
+    }
+    // a: one byte of the plan changed after approval.
+    let text = fs::read_to_string(p.path("a.md")).unwrap();
+    fs::write(p.path("a.md"), text.replacen("stop Interstage", "stop  Interstage", 1)).unwrap();
+    p.refused_unchanged("a.md", "does not match the plan");
+    // b: the runbook changed.
+    let original = fs::read_to_string(folder.join("cycle.rhai")).unwrap();
+    fs::write(folder.join("cycle.rhai"), format!("{original}// edited\n")).unwrap();
+    p.refused_unchanged("b.md", "or a module it imports changed");
+    fs::write(folder.join("cycle.rhai"), &original).unwrap();
+    // c: the module it imports changed.
+    fs::write(folder.join("helpers.rhai"), "fn which() { \"ss-01\" }\n// edited\n").unwrap();
+    p.refused_unchanged("c.md", "or a module it imports changed");
+    fs::write(folder.join("helpers.rhai"), "fn which() { \"ss-01\" }\n").unwrap();
+    // d: the group membership on the admin server changed.
+    let conf = p.site.root("adm").join("etc/opt/FJSVisgui/site/groups.conf");
+    let groups = fs::read_to_string(&conf).unwrap();
+    fs::write(&conf, groups.replace("member G2 ms-04\n", "")).unwrap();
+    p.refused_unchanged("d.md", "the live site changed");
+    fs::write(&conf, &groups).unwrap();
+    // And with everything as it was, d runs.
+    p.run("d.md").success();
+}
+
+#[test]
+fn a_run_that_would_leave_its_plan_is_stopped_by_r11_before_it_touches_anything() {
+    let p = Planning::new();
+    // What this runbook does depends on a file the plan's fingerprints do not cover.
+    fs::create_dir_all(p.site.root("ss-01").join("var/tmp")).unwrap();
+    let choice = p.site.root("ss-01").join("var/tmp/choice");
+    fs::write(&choice, "cycle\n").unwrap();
+    let runbook = p.path("choose.rhai");
+    fs::write(
+        &runbook,
+        "let c = read_file(\"ss-01\", \"var/tmp/choice\");\n\
+         if c.contains(\"cycle\") { stop_interstage(\"ss-01\"); start_interstage(\"ss-01\"); }\n\
+         else { backup(\"ss-01\"); }\n",
+    )
+    .unwrap();
+    p.plan("choose.md", runbook.to_str().unwrap(), &[]).success();
+    p.approve("choose.md", &p.bob).success();
+    fs::write(&choice, "backup\n").unwrap();
+    let before = p.site.snapshot();
+    let run = p.run("choose.md").code(3);
+    assert!(run.stderr.contains("refused by R11"), "{}", run.stderr);
+    assert!(run.stderr.contains("which the approved plan does not have"), "{}", run.stderr);
+    assert_unchanged(&before, &p.site.snapshot());
+    assert_eq!(p.site.state("ss-01"), "running");
+}
+
+#[test]
+fn a_site_that_requires_approval_runs_no_changing_runbook_without_a_plan() {
+    let p = Planning::new();
+    let text = fs::read_to_string(p.site.site_file()).unwrap();
+    fs::write(p.site.site_file(), format!("require_approval = true\n{text}")).unwrap();
+    let before = p.site.snapshot();
+    p.site.kuroko(&["run", "backup-site"]).code(3).stderr_has("require_approval");
+    assert_unchanged(&before, &p.site.snapshot());
+    p.site.kuroko(&["run", "backup-site", "--dry-run"]).success();
+    p.plan("site.md", "backup-site", &[]).success();
+    p.approve("site.md", &p.bob).success();
+    p.run("site.md").success();
+    // Without approvers, requiring approval is a site-file error.
+    let text = fs::read_to_string(p.site.site_file()).unwrap();
+    fs::write(p.site.site_file(), text.replace("approval_signers = \"approvers\"\n", "")).unwrap();
+    p.site.kuroko(&["status"]).code(2).stderr_has("approval_signers");
+}
