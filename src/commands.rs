@@ -103,6 +103,9 @@ fn run_runbook(
 /// An approved plan, checked, with the runbook it runs.
 struct Approved {
     plan: Arc<crate::plan::Plan>,
+    path: PathBuf,
+    /// sha256 of the plan file as approved.
+    sha256: String,
     runbook: Runbook,
     authors: Vec<String>,
     approvers: Vec<String>,
@@ -179,7 +182,15 @@ fn approved_plan(
     if crate::plan::site_file_fingerprint(&site.file)? != plan.fingerprints.site_file {
         return Err(changed(&format!("the site file `{}`", site.file.display())));
     }
-    Ok(Approved { plan: Arc::new(plan), runbook: found, authors, approvers })
+    let sha256 = crate::plan::site_file_fingerprint(path)?;
+    Ok(Approved {
+        plan: Arc::new(plan),
+        path: path.to_path_buf(),
+        sha256,
+        runbook: found,
+        authors,
+        approvers,
+    })
 }
 
 /// The generations in the store now: ids a run makes are new to this set.
@@ -203,6 +214,51 @@ fn live_fingerprint(site: &Site, servers: &BTreeSet<String>) -> Result<String> {
         text.push_str(&format!("{server}: {}\n", if running { "running" } else { "stopped" }));
     }
     Ok(crate::archive::sha256_hex(text.as_bytes()))
+}
+
+/// Evidence at the end of a run: the state of every server it acted on and the group
+/// membership, read fresh from the servers (their 事後確認).
+fn observe(rt: &Runtime, journal: &journal::Journal) {
+    let touched = rt.touched();
+    if touched.is_empty() {
+        return;
+    }
+    let fresh = Runtime::new(rt.site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
+    let at = crate::store::now;
+    match fresh.membership() {
+        Ok(groups) => {
+            let text: Vec<String> = groups
+                .iter()
+                .map(|(g, m)| format!("{g}: {}", m.iter().cloned().collect::<Vec<_>>().join(" ")))
+                .collect();
+            journal.step(journal::Entry::Observed {
+                server: String::new(),
+                state: text.join("; "),
+                at: at(),
+            });
+        }
+        Err(e) => journal.step(journal::Entry::Observed {
+            server: String::new(),
+            state: format!("not read: {e}"),
+            at: at(),
+        }),
+    }
+    for server in touched {
+        let state = match fresh.read_running(&server) {
+            Ok(running) => {
+                let role = fresh
+                    .role_of(&server)
+                    .map(|(role, group)| match group {
+                        Some(group) => format!("{role} of {group}"),
+                        None => role.to_string(),
+                    })
+                    .unwrap_or_default();
+                format!("{}, {role}", if running { "running" } else { "stopped" })
+            }
+            Err(e) => format!("not read: {e}"),
+        };
+        journal.step(journal::Entry::Observed { server, state, at: at() });
+    }
 }
 
 /// `kuroko plan`: the dry run of a runbook, written as a procedure document and signed
@@ -349,6 +405,14 @@ fn run_runbook_as(
         None => (runtime_with(site, options, |rt| guard(rt.with_journal(journal))), 0),
     };
     if let Some(approved) = &approved {
+        if let Some(journal) = rt.journal() {
+            journal.step(journal::Entry::Plan {
+                path: approved.path.display().to_string(),
+                sha256: approved.sha256.clone(),
+                authors: approved.authors.clone(),
+                approvers: approved.approvers.clone(),
+            });
+        }
         rt.report.note(
             None,
             &format!(
@@ -387,6 +451,9 @@ fn run_runbook_as(
     }
     let result = engine::run(&rt, runbook, params);
     let journal = rt.journal().expect("set above");
+    if !dry_run {
+        observe(&rt, journal);
+    }
     match &result {
         Ok(()) => journal.end("completed", None),
         Err(Error::Interrupted) => journal.end("interrupted", None),

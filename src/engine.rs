@@ -187,11 +187,12 @@ pub fn engine(
     bind!("read_file", |rt, s: &str, path: &str| rt.read_file(s, path));
     bind!("write_file", |rt, s: &str, path: &str, text: &str| rt.write_file(s, path, text));
     // Narration and operators
-    bind!("step", |rt, text: &str| {
-        rt.next_step(text);
+    // The narration is kept as it is (bounded), not as a file's size and hash.
+    bind!("step", |rt, narration: &str| {
+        rt.next_step(narration);
         Ok(())
     });
-    bind!("manual_step", |rt, text: &str| rt.manual_step(text));
+    bind!("manual_step", |rt, narration: &str| rt.manual_step(narration));
     bind!("pause", |rt, seconds: i64| rt
         .pause(std::time::Duration::from_secs(seconds.max(0) as u64)));
     bind!("dry_run", |rt| Ok(rt.plans_only()));

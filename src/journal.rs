@@ -71,6 +71,31 @@ pub enum Entry {
         event: String,
         at: String,
     },
+    /// Evidence: a changing action as kuroko was about to do it, with the runbook's step
+    /// (number and narration), the server's state then (事前確認) and the rules checked.
+    Action {
+        step: usize,
+        narration: String,
+        server: String,
+        action: String,
+        rules: Vec<String>,
+        before: String,
+        at: String,
+    },
+    /// Evidence: a server's state read at the end of the run (事後確認); with an empty
+    /// `server`, the group membership.
+    Observed {
+        server: String,
+        state: String,
+        at: String,
+    },
+    /// The approved plan this run ran: its file, sha256, author(s) and approver(s).
+    Plan {
+        path: String,
+        sha256: String,
+        authors: Vec<String>,
+        approvers: Vec<String>,
+    },
 }
 
 /// The longest argument, value or server name a journal keeps as it is. Longer ones, and
@@ -408,6 +433,24 @@ impl Journal {
             // Verbatim: a server's name is an identifier the next kuroko must find again
             // (never masked as a secret or cut short); site names are checked already.
             outage @ Entry::Outage { .. } => outage,
+            Entry::Action { step, narration, server, action, rules, before, at } => Entry::Action {
+                step,
+                narration: text(narration, TEXT_BOUND),
+                server,
+                action: text(action, TEXT_BOUND),
+                rules,
+                before: text(before, VALUE_BOUND),
+                at,
+            },
+            Entry::Observed { server, state, at } => {
+                Entry::Observed { server, state: text(state, TEXT_BOUND), at }
+            }
+            Entry::Plan { path, sha256, authors, approvers } => Entry::Plan {
+                path: text(path, TEXT_BOUND),
+                sha256,
+                authors: authors.into_iter().map(|a| text(a, VALUE_BOUND)).collect(),
+                approvers: approvers.into_iter().map(|a| text(a, VALUE_BOUND)).collect(),
+            },
         }
     }
 
@@ -586,6 +629,8 @@ impl Record for rhai::Dynamic {}
 pub fn report(entries: &[Entry], html: bool) -> String {
     let mut rows = Vec::new();
     let mut head = Vec::new();
+    let mut actions: Vec<&Entry> = Vec::new();
+    let mut observed: BTreeMap<String, (String, String)> = BTreeMap::new();
     for entry in entries {
         match entry {
             Entry::Start {
@@ -646,6 +691,15 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 "outage".into(),
                 String::new(),
             ]),
+            Entry::Action { .. } => actions.push(entry),
+            Entry::Observed { server, state, at } => {
+                observed.insert(server.clone(), (state.clone(), at.clone()));
+            }
+            Entry::Plan { path, sha256, authors, approvers } => {
+                head.push(("plan / 手順書".to_string(), format!("{path} (sha256 {sha256})")));
+                head.push(("author / 作成者".to_string(), authors.join(", ")));
+                head.push(("approver / 承認者".to_string(), approvers.join(", ")));
+            }
             Entry::End { status, error, at } => {
                 head.push(("ended".to_string(), at.clone()));
                 head.push(("status".to_string(), status.clone()));
@@ -662,12 +716,63 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         head.push(("status".to_string(), "unfinished (no end entry)".into()));
     }
     let columns = ["#", "started", "ended", "server", "step", "result", "detail"];
+    // The evidence: each action with the state observed before it and after it (the next
+    // action's "before" on that server, else what was read at the end of the run).
+    let status = head.iter().find(|(k, _)| k == "status").map(|(_, v)| v.clone());
+    let evidence_columns = [
+        "#",
+        "time",
+        "step / 手順",
+        "server / サーバ",
+        "before / 事前確認",
+        "action / 実施",
+        "after / 事後確認",
+        "rules / 規則",
+        "done / 確認",
+    ];
+    let mut evidence: Vec<Vec<String>> = Vec::new();
+    for (index, entry) in actions.iter().enumerate() {
+        let Entry::Action { step, narration, server, action, rules, before, at } = entry else {
+            continue;
+        };
+        let next = actions[index + 1..].iter().find_map(|e| match e {
+            Entry::Action { server: s, before, .. } if s == server => Some(before.clone()),
+            _ => None,
+        });
+        let last = index + 1 == actions.len();
+        let (after, done) = match (next, observed.get(server)) {
+            (Some(after), _) => (after, "☑"),
+            (None, Some((state, _))) => {
+                let done =
+                    if last && status.as_deref() != Some("completed") { "☐" } else { "☑" };
+                (state.clone(), done)
+            }
+            (None, None) => ("not read".to_string(), "☐"),
+        };
+        evidence.push(vec![
+            (index + 1).to_string(),
+            at.clone(),
+            format!("{step}. {narration}"),
+            server.clone(),
+            before.clone(),
+            action.clone(),
+            after,
+            rules.join(", "),
+            done.to_string(),
+        ]);
+    }
+    if let Some((groups, at)) = observed.get("") {
+        head.push((format!("groups at the end / 終了時のサーバグループ ({at})"), groups.clone()));
+    }
     if html {
         let esc = |s: &str| {
             s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
         };
         let mut out = String::from(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>kuroko run report</title></head><body>\n<h1>kuroko run report</h1>\n<table>\n",
+            "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>kuroko run report / 作業記録</title>\n\
+             <style>@page { size: A4 landscape; margin: 12mm; } body { font-family: sans-serif; font-size: 9pt; }\n\
+             table { border-collapse: collapse; } th, td { border: 1px solid #444; padding: 2px 4px; vertical-align: top; text-align: left; }\n\
+             th { background: #eee; } tr { page-break-inside: avoid; }</style></head><body>\n<h1>kuroko run report / 作業記録</h1>\n<table>\n",
         );
         for (k, v) in &head {
             out.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v)));
@@ -684,7 +789,23 @@ pub fn report(entries: &[Entry], html: bool) -> String {
             }
             out.push_str("</tr>\n");
         }
-        out.push_str("</table>\n</body></html>\n");
+        out.push_str("</table>\n");
+        if !evidence.is_empty() {
+            out.push_str("<h2>Evidence / エビデンス</h2>\n<table border=\"1\">\n<tr>");
+            for c in evidence_columns {
+                out.push_str(&format!("<th>{}</th>", esc(c)));
+            }
+            out.push_str("</tr>\n");
+            for row in &evidence {
+                out.push_str("<tr>");
+                for cell in row {
+                    out.push_str(&format!("<td>{}</td>", esc(cell)));
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</table>\n");
+        }
+        out.push_str("</body></html>\n");
         out
     } else {
         let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
@@ -700,6 +821,17 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         for row in &rows {
             let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        if !evidence.is_empty() {
+            out.push_str(&format!(
+                "\n## Evidence / エビデンス\n\n| {} |\n|{}\n",
+                evidence_columns.join(" | "),
+                "---|".repeat(evidence_columns.len())
+            ));
+            for row in &evidence {
+                let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+                out.push_str(&format!("| {} |\n", cells.join(" | ")));
+            }
         }
         out
     }

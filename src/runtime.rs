@@ -110,12 +110,27 @@ pub struct Runtime {
     started: std::time::Instant,
     /// This is the dry run a real run makes of itself first.
     rehearsing: bool,
-    /// The step being done (its number and narration), for plans.
+    /// The step being done (its number and narration), for plans and evidence.
     current_step: Mutex<(usize, String)>,
+    /// The servers this run acted on.
+    touched: Mutex<BTreeSet<String>>,
     /// `kuroko plan`: the actions of this dry run are recorded.
     recorder: Option<Mutex<crate::plan::Recorder>>,
     /// `kuroko run --plan`: the approved plan every action is checked against.
     guard: Option<(Arc<crate::plan::Plan>, BTreeSet<String>, Mutex<crate::plan::Guard>)>,
+}
+
+/// The backup ids (`GENERATION/SERVER`) an action's text names in backquotes.
+fn backup_ids(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|word| {
+            word.split_once('/')
+                .is_some_and(|(g, s)| crate::manifest::is_generation(g) && crate::site::is_name(s))
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 impl Runtime {
@@ -140,6 +155,7 @@ impl Runtime {
             started: std::time::Instant::now(),
             rehearsing: false,
             current_step: Mutex::new((0, String::new())),
+            touched: Mutex::new(BTreeSet::new()),
             recorder: None,
             guard: None,
         }
@@ -176,29 +192,54 @@ impl Runtime {
     }
 
     /// Reports a changing action before it is done, checks it against an approved plan
-    /// (a step the plan does not have stops the run, R11) and records it for a plan.
+    /// (a step the plan does not have stops the run, R11), journals it as evidence with
+    /// the server's state then, and records it for a plan.
     pub fn act(&self, server: &str, text: &str, rules: &[Rule]) -> Result<()> {
         if let Some((_, _, guard)) = &self.guard {
             guard.lock().unwrap_or_else(|e| e.into_inner()).check(server, text)?;
         }
         self.report.action(server, text, rules);
+        self.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(server.to_string());
+        if self.recorder.is_none() && self.journal.is_none() {
+            return Ok(());
+        }
+        let (step, narration) = self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let known = self.model().states.get(server).map(|s| s.running);
+        // A server whose state the step did not need (the admin server for a group
+        // change) is read now: the evidence says what it was.
+        let state = known.or_else(|| self.read_running(server).ok());
+        let role = self
+            .role_of(server)
+            .map(|(role, group)| match group {
+                Some(group) => format!("{role} of {group}"),
+                None => role.to_string(),
+            })
+            .unwrap_or_default();
+        let running = |r: Option<bool>| match r {
+            Some(true) => "running",
+            Some(false) => "stopped",
+            None => "not read",
+        };
+        let before = format!("{}, {role}", running(state));
+        let rules: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
+        if let Some(journal) = &self.journal {
+            // The backup an action uses, by its archive's sha256, for the evidence.
+            let used = backup_ids(text)
+                .into_iter()
+                .filter_map(|id| self.store.load(&id).ok().map(|m| (id, m.archive.sha256)))
+                .map(|(id, sha256)| format!("; backup {id} sha256 {sha256}"))
+                .collect::<String>();
+            journal.step(crate::journal::Entry::Action {
+                step,
+                narration: narration.clone(),
+                server: server.to_string(),
+                action: text.to_string(),
+                rules: rules.clone(),
+                before: format!("{before}{used}"),
+                at: crate::store::now(),
+            });
+        }
         if let Some(recorder) = &self.recorder {
-            let (step, step_text) =
-                self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let state = self.model().states.get(server).map(|s| s.running);
-            let role = self
-                .role_of(server)
-                .map(|(role, group)| match group {
-                    Some(group) => format!("{role} of {group}"),
-                    None => role.to_string(),
-                })
-                .unwrap_or_default();
-            let running = |r: Option<bool>| match r {
-                Some(true) => "running",
-                Some(false) => "stopped",
-                None => "not read",
-            };
-            let before = format!("{}, {role}", running(state));
             let after = if text.starts_with("stop Interstage") {
                 format!("stopped, {role}")
             } else if text.starts_with("start Interstage") {
@@ -208,18 +249,23 @@ impl Runtime {
             };
             let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
             let action = crate::plan::normalise(text, &recorder.known);
-            let step_text = crate::plan::normalise(&step_text, &recorder.known);
+            let step_text = crate::plan::normalise(&narration, &recorder.known);
             recorder.actions.push(crate::plan::Action {
                 step,
                 step_text,
                 server: server.to_string(),
                 action,
-                rules: rules.iter().map(|r| r.to_string()).collect(),
+                rules,
                 before,
                 after,
             });
         }
         Ok(())
+    }
+
+    /// The servers this run acted on.
+    pub fn touched(&self) -> BTreeSet<String> {
+        self.touched.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The silent dry run of this run, made before its first step: it reads the same

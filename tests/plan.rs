@@ -224,3 +224,65 @@ fn a_site_that_requires_approval_runs_no_changing_runbook_without_a_plan() {
     fs::write(p.site.site_file(), text.replace("approval_signers = \"approvers\"\n", "")).unwrap();
     p.site.kuroko(&["status"]).code(2).stderr_has("approval_signers");
 }
+
+#[test]
+fn the_plan_of_recover_follows_the_manuals_steps() {
+    let p = Planning::new();
+    let dir = p.site.dir();
+    let dir = dir.to_str().unwrap();
+    p.site.kuroko(&["rehearsal", "fail", dir, "ms-02"]).success();
+    p.site.kuroko(&["rehearsal", "repair", dir, "ms-02"]).success();
+    p.plan("recover.md", "recover", &["server=ms-02"]).success();
+    let md = fs::read_to_string(p.path("recover.md")).unwrap();
+    // §2.2: delete the failed server from its group, restore a backup onto it, change its
+    // server-specific information and start it, add it back to the group.
+    let order = [
+        "(§2.2 step 3) | `adm` | running, admin | delete `ms-02` from group `G1`",
+        "(§2.2 step 4) | `ms-02` | stopped, reserve | restore backup `",
+        "| change server-specific information: 192.0.2.11 -> 192.0.2.12",
+        "| start Interstage | running, reserve | R5 | ☐",
+        "(§2.2 step 5) | `adm` | running, admin | add `ms-02` to group `G1` | running, admin | R2, R5, R10 | ☐",
+    ];
+    let mut at = 0;
+    for line in order {
+        let found = md[at..].find(line).unwrap_or_else(|| panic!("no {line:?} after {at}:\n{md}"));
+        at += found + line.len();
+    }
+}
+
+#[test]
+fn the_report_of_a_planned_run_is_evidence_of_every_change() {
+    let p = Planning::new();
+    p.plan("expand.md", "expand", &["group=G1", "server=rs-01"]).success();
+    p.approve("expand.md", &p.bob).success();
+    p.run("expand.md").success();
+    let run = p.site.last_run();
+    let report = p.site.kuroko(&["report", &run]).success().stdout;
+    assert!(report.contains("**author / 作成者**: alice"), "{report}");
+    assert!(report.contains("**approver / 承認者**: bob"), "{report}");
+    assert!(report.contains("**plan / 手順書**"), "{report}");
+    assert!(report.contains("groups at the end / 終了時のサーバグループ"), "{report}");
+    // The narration is kept as text, not as a size and a hash.
+    assert!(report.contains("step(\"back up member ms-01"), "{report}");
+    let evidence = report.split("## Evidence / エビデンス").nth(1).expect("an evidence table");
+    let rows: Vec<&str> =
+        evidence.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")).collect();
+    // Every changing step of the plan, each with what was observed before and after.
+    assert_eq!(rows.len(), 10, "{evidence}");
+    for row in &rows {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        assert!(cells[4].starts_with("running") || cells[4].starts_with("stopped"), "{row}");
+        assert!(cells[6].starts_with("running") || cells[6].starts_with("stopped"), "{row}");
+        assert!(row.ends_with("☑ |"), "{row}");
+    }
+    assert!(evidence.contains("| ms-01 | running, member of G1 | stop Interstage for the backup | stopped, member of G1 |"), "{evidence}");
+    // The backup used, by its sha256.
+    let import = rows.iter().find(|r| r.contains("import backup")).unwrap();
+    assert!(import.contains("sha256 "), "{import}");
+    assert!(
+        evidence.contains("| rs-01 | stopped, reserve | change server-specific information"),
+        "{evidence}"
+    );
+    let html = p.site.kuroko(&["report", &run, "--html"]).success().stdout;
+    assert!(html.contains("size: A4") && html.contains("エビデンス"), "{html}");
+}
