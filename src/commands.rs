@@ -223,7 +223,9 @@ fn observe(rt: &Runtime, journal: &journal::Journal) {
     if touched.is_empty() {
         return;
     }
-    let fresh = Runtime::new(rt.site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
+    // Over the run's own connections; the group list is read again, not remembered.
+    let fresh = rt;
+    fresh.model().membership = None;
     let at = crate::store::now;
     match fresh.membership() {
         Ok(groups) => {

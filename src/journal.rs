@@ -4,7 +4,7 @@
 //! secret-looking parameters masked), result and times, under a size cap.
 //! A failed run is resumed from it, and its report is the evidence for a change record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -127,7 +127,14 @@ pub struct Journal {
     full: AtomicBool,
     /// Set once an entry could not be written: no further change is made.
     broken: AtomicBool,
+    /// File contents this run read (the recent ones): a text that holds one is shown by
+    /// size and sha256 only, wherever it appears (a narration, an argument).
+    contents: Mutex<VecDeque<String>>,
 }
+
+/// How many read contents are remembered, and the shortest that counts.
+const CONTENTS_KEPT: usize = 64;
+const CONTENT_MIN: usize = 4;
 
 struct Writer {
     file: File,
@@ -262,6 +269,7 @@ impl Journal {
             cap,
             full: AtomicBool::new(false),
             broken: AtomicBool::new(false),
+            contents: Mutex::new(VecDeque::new()),
         };
         journal.append(&journal.clean(start))?;
         Ok(journal)
@@ -346,6 +354,13 @@ impl Journal {
     /// it is a file's content or longer than `bound` (no sha256 if it holds a secret,
     /// which the hash would let anyone guess).
     fn show(&self, raw: &str, quoted: bool, content: bool, bound: usize) -> String {
+        let content = content
+            || self
+                .contents
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|c| raw.contains(c.as_str()));
         let (clean, secret) = self.redact(raw);
         let long = clean.len() > bound;
         let shown = if quoted && !long { format!("{clean:?}") } else { clean };
@@ -406,6 +421,18 @@ impl Journal {
             },
             Entry::Step { seq, server, primitive, args, result, value, error, started, ended } => {
                 let content = CONTENT_VALUES.contains(&primitive.as_str());
+                if let Some(read) = value.as_ref().filter(|v| content && v.len() >= CONTENT_MIN) {
+                    let mut contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+                    if contents.len() == CONTENTS_KEPT {
+                        contents.pop_front();
+                    }
+                    // Only so much of a large file is looked for (its start).
+                    let end = (0..=read.len().min(64 << 10))
+                        .rev()
+                        .find(|&i| read.is_char_boundary(i))
+                        .unwrap_or(0);
+                    contents.push_back(read[..end].to_string());
+                }
                 let mut args: Vec<String> =
                     args.into_iter().map(|a| text(a, VALUE_BOUND)).collect();
                 // Only this many arguments fit in a step line; no primitive takes more.
