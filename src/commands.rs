@@ -100,6 +100,20 @@ fn run_runbook(
     run_runbook_as(site, runbook, params, options, resume, None)
 }
 
+/// `require_approval = true`: changing commands other than `run --plan` are refused.
+fn unplanned(site: &Site, what: &str) -> Result<()> {
+    if !site.require_approval {
+        return Ok(());
+    }
+    Err(crate::rules::Refusal::new(
+        crate::rules::Rule::R11,
+        "plan",
+        format!("this site runs only approved plans (`require_approval = true`): `{what}` is not one"),
+        "`kuroko plan RUNBOOK … -o PLAN --key KEY`, a second person's `kuroko approve PLAN --key KEY`, then `kuroko run --plan PLAN`",
+    )
+    .into())
+}
+
 /// An approved plan, checked, with the runbook it runs.
 struct Approved {
     plan: Arc<crate::plan::Plan>,
@@ -143,8 +157,13 @@ fn approved_plan(
             "`--plan` runs an approved plan; its dry run is the plan itself".into(),
         ));
     }
+    if !options.force.is_empty() {
+        return Err(Error::Usage(
+            "`--force` cannot be used with `--plan`: the approver did not see that override".into(),
+        ));
+    }
     let signers = signers(site)?;
-    let (plan, authors, approvers) = crate::plan::verify_approved(path, &signers)?;
+    let (plan, sha256, authors, approvers) = crate::plan::verify_approved(path, &signers)?;
     let changed = |what: &str| -> Error {
         crate::rules::Refusal::new(
             crate::rules::Rule::R11,
@@ -182,7 +201,6 @@ fn approved_plan(
     if crate::plan::site_file_fingerprint(&site.file)? != plan.fingerprints.site_file {
         return Err(changed(&format!("the site file `{}`", site.file.display())));
     }
-    let sha256 = crate::plan::site_file_fingerprint(path)?;
     Ok(Approved {
         plan: Arc::new(plan),
         path: path.to_path_buf(),
@@ -286,6 +304,11 @@ fn make_plan(
     }
     let runbook = Runbook::find_for(runbook, site.site_folder.as_deref())?;
     let params = with_site_params(&site, &runbook, params);
+    if let Some(name) = params.keys().find(|k| journal::is_secret(k)) {
+        return Err(Error::Usage(format!(
+            "parameter `{name}` looks like a secret: a plan is read by others and filed, so it cannot carry one"
+        )));
+    }
     let known = known_generations(&site);
     let options = RunOptions { dry_run: true, force: BTreeSet::new(), yes: true, wait: None };
     let rt = runtime_with(site.clone(), &options, |rt| rt.recording(known));
@@ -441,6 +464,24 @@ fn run_runbook_as(
         journal.end(end_status(&error), Some(error.to_string()));
         return Err(error);
     }
+    // A plan runs once: it is marked as run (under the lock) when the real run begins.
+    if let Some(approved) = &approved
+        && let Err(error) = Store::new(&rt.site).use_plan(&approved.sha256)
+    {
+        let error = match error {
+            Error::Usage(why) => crate::rules::Refusal::new(
+                crate::rules::Rule::R11,
+                "plan",
+                why,
+                "a plan runs once: make a new plan and have it approved",
+            )
+            .into(),
+            other => other,
+        };
+        let journal = rt.journal().expect("set above");
+        journal.end(end_status(&error), Some(error.to_string()));
+        return Err(error);
+    }
     rt.report.note(None, &format!("run `{run_id}` of `{}`", runbook.name));
     if replayed > 0 {
         rt.report.note(
@@ -451,7 +492,28 @@ fn run_runbook_as(
     if dry_run {
         rt.report.note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
     }
-    let result = engine::run(&rt, runbook, params);
+    let mut result = engine::run(&rt, runbook, params);
+    if approved.is_some() && result.is_ok() {
+        // A runbook that caught the refusal, or skipped planned actions, still fails; what
+        // it stopped is started again (R11).
+        let failure = match (rt.plan_diverged(), rt.plan_left()) {
+            (Some(first), _) => Some(first),
+            (None, 0) => None,
+            (None, left) => Some(format!("{left} action(s) of the approved plan were not done")),
+        };
+        if let Some(why) = failure {
+            for line in rt.restart_stopped() {
+                rt.report.note(None, &line);
+            }
+            result = Err(crate::rules::Refusal::new(
+                crate::rules::Rule::R11,
+                "plan",
+                why,
+                "check what the run did (`kuroko report`), then make a new plan",
+            )
+            .into());
+        }
+    }
     let journal = rt.journal().expect("set above");
     if !dry_run {
         observe(&rt, journal);
@@ -682,7 +744,20 @@ fn take_over(rt: &Runtime, earlier: &str) -> Result<()> {
 /// run before it touches anything.
 fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>) -> Result<()> {
     let dry = Arc::new(rt.rehearsal());
-    match engine::execute(&dry, runbook, params.clone()) {
+    let outcome = engine::execute(&dry, runbook, params.clone()).and_then(|()| {
+        // A dry run that left its approved plan fails, whatever the runbook caught.
+        match dry.plan_diverged() {
+            Some(first) => Err(crate::rules::Refusal::new(
+                crate::rules::Rule::R11,
+                "plan",
+                first,
+                "the site or the runbook is not what was approved: make a new plan and have it approved",
+            )
+            .into()),
+            None => Ok(()),
+        }
+    });
+    match outcome {
         // A refusal, a runbook used wrongly, or a server that cannot be reached: the real
         // run would meet it too, later, with servers already stopped.
         Err(error)
@@ -756,14 +831,8 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         Command::Run { site, runbook, params, options, plan: None } => {
             let site = Site::load(&site)?;
             let runbook = runbook.ok_or_else(|| Error::Usage("name a runbook to run".into()))?;
-            if site.require_approval && !options.dry_run {
-                return Err(crate::rules::Refusal::new(
-                    crate::rules::Rule::R11,
-                    "plan",
-                    "this site runs only approved plans (`require_approval = true`)",
-                    format!("`kuroko plan {runbook} … -o PLAN --key KEY`, a second person's `kuroko approve PLAN --key KEY`, then `kuroko run --plan PLAN`"),
-                )
-                .into());
+            if !options.dry_run {
+                unplanned(&site, &format!("run {runbook}"))?;
             }
             let runbook = Runbook::find_for(&runbook, site.site_folder.as_deref())?;
             let params = with_site_params(&site, &runbook, params);
@@ -783,6 +852,24 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         Command::Approve { site, plan, key } => {
             let site = Site::load(&site)?;
             let signers = signers(&site)?;
+            // The approver checks the plan against their own copy of the site and runbook.
+            let (_, parsed) = crate::plan::Plan::read(&plan)?;
+            if parsed.site_id != site.id
+                || crate::plan::site_file_fingerprint(&site.file)? != parsed.fingerprints.site_file
+            {
+                return Err(Error::Usage(format!(
+                    "plan `{}` was made against another site file than `{}`: approve it against the site it runs on",
+                    plan.display(),
+                    site.file.display()
+                )));
+            }
+            let runbook = runbook_of(&site, &parsed.runbook, &parsed.origin)?;
+            if crate::check::fingerprint(&runbook) != parsed.fingerprints.runbook {
+                return Err(Error::Usage(format!(
+                    "runbook `{}` here is not the one the plan was made with: approve it where the runbook is the same",
+                    parsed.origin
+                )));
+            }
             crate::say!("{}", crate::plan::approve(&plan, &key, &signers)?);
             Ok(ExitCode::Success)
         }
@@ -790,6 +877,23 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let site = Site::load(&site)?;
             let entries = journal::read(&site.store, &run)?;
             let status = journal::status_of(&entries);
+            if entries.iter().any(|e| matches!(e, journal::Entry::Start { dry_run: true, .. })) {
+                return Err(Error::Usage(format!(
+                    "run `{run}` was a dry run: there is nothing to resume; run it for real"
+                )));
+            }
+            if entries.iter().any(|e| matches!(e, journal::Entry::Plan { .. })) {
+                return Err(crate::rules::Refusal::new(
+                    crate::rules::Rule::R11,
+                    "plan",
+                    format!(
+                        "run `{run}` ran an approved plan: resuming it would run without that plan"
+                    ),
+                    "make a new plan against the site as it is now and have it approved",
+                )
+                .into());
+            }
+            unplanned(&site, &format!("resume {run}"))?;
             if status == "resumed" {
                 return Err(Error::Usage(format!(
                     "run `{run}` was resumed already: resume the later run instead (see `kuroko runs`)"
@@ -872,6 +976,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Repl { site, options } => {
             let site = Site::load(&site)?;
+            unplanned(&site, "repl")?;
             let run_id = crate::store::new_generation();
             let _lock = take_site(&site, "repl", &run_id, options.wait, None)?;
             let start =
@@ -920,6 +1025,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 )));
             }
             let op = format!("{operation:?}").to_lowercase();
+            if !options.dry_run && operation != Operation::Status {
+                unplanned(&site, &format!("batch {op}"))?;
+            }
             let run_id = crate::store::new_generation();
             let _lock = if options.dry_run || operation == Operation::Status {
                 None

@@ -73,7 +73,7 @@ pub fn normalise(text: &str, known: &BTreeSet<String>) -> String {
         regex::Regex::new(r"\b[0-9]{8}T[0-9]{6,9}Z-[0-9a-f]{6}\b").expect("a valid pattern")
     });
     ID.replace_all(text, |caps: &regex::Captures| {
-        if known.contains(&caps[0]) { caps[0].to_string() } else { "<new>".to_string() }
+        if known.contains(&caps[0]) { caps[0].to_string() } else { "(new)".to_string() }
     })
     .into_owned()
 }
@@ -93,6 +93,9 @@ pub fn site_file_fingerprint(path: &Path) -> Result<String> {
 pub struct Guard {
     expected: BTreeMap<String, VecDeque<String>>,
     known: BTreeSet<String>,
+    /// Set at the first divergence, for good: a runbook that catches the refusal and
+    /// goes on still fails.
+    pub diverged: Option<String>,
 }
 
 impl Guard {
@@ -101,29 +104,41 @@ impl Guard {
         for action in &plan.actions {
             expected.entry(action.server.clone()).or_default().push_back(action.action.clone());
         }
-        Guard { expected, known }
+        Guard { expected, known, diverged: None }
     }
 
-    /// The next action on `server` must be `text`: else the run stops (R11).
+    /// The next action on `server` must be `text`: else the run stops (R11), and every
+    /// later action is refused too.
     pub fn check(&mut self, server: &str, text: &str) -> Result<()> {
         let live = normalise(text, &self.known);
-        let next = self.expected.get_mut(server).and_then(VecDeque::pop_front);
-        match next {
-            Some(planned) if planned == live => Ok(()),
-            planned => Err(Refusal::new(
-                Rule::R11,
-                server,
-                format!(
+        let next = self.expected.get(server).and_then(|queue| queue.front());
+        let reason = match (next, &self.diverged) {
+            (_, Some(first)) => format!("the run already left its approved plan ({first})"),
+            (Some(planned), None) if *planned == live => {
+                if let Some(queue) = self.expected.get_mut(server) {
+                    queue.pop_front();
+                }
+                return Ok(());
+            }
+            (planned, None) => {
+                let reason = format!(
                     "the run would `{live}` on `{server}`, which the approved plan does not have {}",
                     match planned {
                         Some(p) => format!("(it has `{p}` next)"),
                         None => "(it has no further step there)".to_string(),
                     }
-                ),
-                "the site or the runbook is not what was approved: make a new plan and have it approved",
-            )
-            .into()),
-        }
+                );
+                self.diverged = Some(reason.clone());
+                reason
+            }
+        };
+        Err(Refusal::new(
+            Rule::R11,
+            server,
+            reason,
+            "the site or the runbook is not what was approved: make a new plan and have it approved",
+        )
+        .into())
     }
 
     /// Planned actions the run did not come to.
@@ -143,16 +158,25 @@ impl Plan {
     /// The plan file's text: Markdown with the plan as JSON at its end.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
-        md.push_str(&format!("# 手順書 / Procedure: `{}`\n\n", self.runbook));
+        md.push_str(&format!("# 手順書 / Procedure: {}\n\n", cell(&self.runbook)));
         md.push_str("| | |\n|---|---|\n");
-        md.push_str(&format!("| サイト / site | `{}` (`{}`) |\n", self.site, self.site_id));
-        md.push_str(&format!("| ランブック / runbook | `{}` |\n", self.origin));
-        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
+        md.push_str(&format!(
+            "| サイト / site | {} ({}) |\n",
+            cell(&self.site),
+            cell(&self.site_id)
+        ));
+        md.push_str(&format!("| ランブック / runbook | {} |\n", cell(&self.origin)));
+        let params: Vec<String> =
+            self.params.iter().map(|(k, v)| cell(&format!("{k}={v}"))).collect();
         md.push_str(&format!(
             "| パラメタ / parameters | {} |\n",
             if params.is_empty() { "-".to_string() } else { params.join(" ") }
         ));
-        md.push_str(&format!("| 作成者 / author | `{}` ({}) |\n", self.author, self.created));
+        md.push_str(&format!(
+            "| 作成者 / author | {} ({}) |\n",
+            cell(&self.author),
+            cell(&self.created)
+        ));
         md.push_str(&format!(
             "| 指紋 / fingerprints | runbook `{}`, parameters `{}`, site file `{}`, live state `{}` |\n\n",
             short(&self.fingerprints.runbook),
@@ -169,7 +193,7 @@ impl Plan {
                 "| {} | {} | `{}` | {} | {} | {} | {} | ☐ |\n",
                 number + 1,
                 cell(&format!("{}. {}", action.step, action.step_text)),
-                action.server,
+                cell(&action.server),
                 cell(&action.before),
                 cell(&action.action),
                 cell(&action.after),
@@ -228,8 +252,24 @@ impl Plan {
         )
     }
 
-    /// Reads a plan file: its bytes (what the signatures cover) and the plan in it.
+    /// Reads a plan file: its bytes (what the signatures cover) and the plan in it. The
+    /// whole file must be exactly what kuroko writes for that plan, so that what people
+    /// read and sign is what runs.
     pub fn read(path: &Path) -> Result<(Vec<u8>, Plan)> {
+        let (bytes, plan) = Plan::parse(path)?;
+        if plan.markdown().as_bytes() != bytes.as_slice() {
+            return Err(refused(
+                &format!(
+                    "`{}` is not the document kuroko wrote for the plan in it: its text was edited",
+                    path.display()
+                ),
+                "make a new plan with `kuroko plan` and have it approved",
+            ));
+        }
+        Ok((bytes, plan))
+    }
+
+    fn parse(path: &Path) -> Result<(Vec<u8>, Plan)> {
         let bytes = read_bounded(path)?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::Usage(format!("plan `{}` is not UTF-8 text", path.display())))?;
@@ -256,7 +296,12 @@ fn short(hash: &str) -> &str {
 
 /// Text for a Markdown table cell.
 fn cell(text: &str) -> String {
-    crate::error::sanitize(text).replace('|', "\\|").replace('\n', " ")
+    crate::error::sanitize(text)
+        .replace('|', "\\|")
+        .replace('\n', " ")
+        // No HTML (a comment would hide the rows after it): a look-alike angle quote.
+        .replace('<', "‹")
+        .replace("```", "` ` `")
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>> {
@@ -360,6 +405,22 @@ fn signers_of(
     Ok(verified)
 }
 
+/// Writes a signature next to its plan: never through a link, and never over a file
+/// that is there (a planted link would make kuroko overwrite what it points at).
+fn write_new(path: &Path, data: &[u8]) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            Error::Usage(format!(
+                "cannot write `{}`: {e} (an earlier signature is there: remove it first if it should go)",
+                path.display()
+            ))
+        })?;
+    file.write_all(data).map_err(|e| Error::io(path, e))
+}
+
 fn refused(what: &str, instead: &str) -> Error {
     Refusal::new(Rule::R11, "plan", what.to_string(), instead.to_string()).into()
 }
@@ -384,7 +445,7 @@ pub fn sign_as_author(plan: &Path, key: &Path) -> Result<PathBuf> {
     let data = read_bounded(plan)?;
     let signature = sign(&data, key, AUTHOR_NAMESPACE)?;
     let path = author_signature(plan);
-    std::fs::write(&path, signature).map_err(|e| Error::io(&path, e))?;
+    write_new(&path, &signature)?;
     Ok(path)
 }
 
@@ -415,7 +476,7 @@ pub fn approve(plan: &Path, key: &Path, signers: &Path) -> Result<String> {
         ));
     }
     let path = approval_signature(plan);
-    std::fs::write(&path, signature).map_err(|e| Error::io(&path, e))?;
+    write_new(&path, &signature)?;
     Ok(format!("plan `{}` approved by {}", plan.display(), approvers.join(", ")))
 }
 
@@ -448,7 +509,10 @@ fn author_of(plan: &Path, data: &[u8], signers: &Path) -> Result<Vec<String>> {
 
 /// Checks that `plan` is signed by its author and approved by someone else; returns
 /// the plan and (authors, approvers).
-pub fn verify_approved(plan: &Path, signers: &Path) -> Result<(Plan, Vec<String>, Vec<String>)> {
+pub fn verify_approved(
+    plan: &Path,
+    signers: &Path,
+) -> Result<(Plan, String, Vec<String>, Vec<String>)> {
     let (data, parsed) = Plan::read(plan)?;
     let authors = author_of(plan, &data, signers)?;
     let approval = approval_signature(plan);
@@ -475,5 +539,5 @@ pub fn verify_approved(plan: &Path, signers: &Path) -> Result<(Plan, Vec<String>
             "a second person approves it with their own key",
         ));
     }
-    Ok((parsed, authors, approvers))
+    Ok((parsed, sha256_hex(&data), authors, approvers))
 }

@@ -183,6 +183,14 @@ impl Runtime {
         self
     }
 
+    /// The first action this run tried that its plan does not have (whatever the runbook
+    /// did with that error).
+    pub fn plan_diverged(&self) -> Option<String> {
+        self.guard
+            .as_ref()
+            .and_then(|(_, _, g)| g.lock().unwrap_or_else(|e| e.into_inner()).diverged.clone())
+    }
+
     /// Planned actions this run did not come to.
     pub fn plan_left(&self) -> usize {
         self.guard
@@ -301,7 +309,8 @@ impl Runtime {
     /// What `dry_run()` tells a script: a real run's own dry run answers as the real run
     /// would, so that no runbook can behave one way when planned and another when run.
     pub fn plans_only(&self) -> bool {
-        self.dry_run() && !self.rehearsing
+        // A plan is recorded from a dry run that answers as the real run will, too.
+        self.dry_run() && !self.rehearsing && self.recorder.is_none()
     }
 
     /// Journals every step of this run.

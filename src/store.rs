@@ -528,6 +528,36 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Marks an approved plan (by its sha256) as run, under the site's lock; refused when
+    /// it ran before. The ledger `.kuroko-plans` is written only as a regular file.
+    pub fn use_plan(&self, sha256: &str) -> Result<()> {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.root.join(".kuroko-plans");
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        if !file.metadata().map_err(|e| Error::io(&path, e))?.is_file() {
+            return Err(Error::Usage(format!("`{}` is not a regular file", path.display())));
+        }
+        let mut used = String::new();
+        (&mut file).take(64 << 20).read_to_string(&mut used).map_err(|e| Error::io(&path, e))?;
+        if used.lines().any(|line| line.split_whitespace().next() == Some(sha256)) {
+            return Err(Error::Usage(format!(
+                "this approved plan (sha256 {}) has run already",
+                sha256.get(..16).unwrap_or(sha256)
+            )));
+        }
+        writeln!(file, "{sha256} {}", now()).map_err(|e| Error::io(&path, e))?;
+        file.sync_data().map_err(|e| Error::io(&path, e))
+    }
+}
+
 /// How long a run retries the site's lock when no `--wait` was given, so that a
 /// brief probe by `kuroko status` never turns it away.
 const PROBE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -98,7 +98,7 @@ fn the_plan_of_expand_follows_the_manuals_steps_and_runs_once_approved_by_anothe
     // reserve server, change its server-specific information, add it to the group.
     let order = [
         "`ms-01` | running, member of G1 | stop Interstage for the backup | stopped, member of G1 | R4, R7 | ☐",
-        "`rs-01` | stopped, reserve | import backup `<new>/ms-01` from `ms-01` of group `G1`",
+        "`rs-01` | stopped, reserve | import backup `(new)/ms-01` from `ms-01` of group `G1`",
         "`rs-01` | stopped, reserve | change server-specific information: 192.0.2.11 -> 192.0.2.21",
         "`rs-01` | stopped, reserve | start Interstage | running, reserve | R5",
         "`adm` | running, admin | add `rs-01` to group `G1` | running, admin | R2, R5, R10 | ☐",
@@ -109,7 +109,7 @@ fn the_plan_of_expand_follows_the_manuals_steps_and_runs_once_approved_by_anothe
         at += found + line.len();
     }
     assert!(md.contains("§2.1 step 2") && md.contains("§2.1 step 3"), "{md}");
-    assert!(md.contains("| 作成者 / author | `alice`"), "{md}");
+    assert!(md.contains("| 作成者 / author | alice ("), "{md}");
     let page = fs::read_to_string(&html).unwrap();
     assert!(page.contains("size: A4") && page.contains("事前確認") && page.contains("☐"), "{page}");
     // Nothing ran: the plan is a dry run.
@@ -161,6 +161,14 @@ fn a_tampered_plan_a_changed_runbook_module_or_membership_is_refused_and_changes
     // a: one byte of the plan changed after approval.
     let text = fs::read_to_string(p.path("a.md")).unwrap();
     fs::write(p.path("a.md"), text.replacen("stop Interstage", "stop  Interstage", 1)).unwrap();
+    p.refused_unchanged("a.md", "its text was edited");
+    // a2: the same change made in the plan's data too, so the text agrees with it: the
+    // signatures no longer match.
+    let tampered = fs::read_to_string(p.path("a.md")).unwrap();
+    fs::write(p.path("a.md"), tampered.replace("stop  Interstage", "stop Interstage")).unwrap();
+    let run = p.path("a.md");
+    let text = fs::read_to_string(&run).unwrap();
+    fs::write(&run, text.replace("cycle ss-01", "cycle ss-01!")).unwrap();
     p.refused_unchanged("a.md", "does not match the plan");
     // b: the runbook changed.
     let original = fs::read_to_string(folder.join("cycle.rhai")).unwrap();
@@ -177,8 +185,12 @@ fn a_tampered_plan_a_changed_runbook_module_or_membership_is_refused_and_changes
     fs::write(&conf, groups.replace("member G2 ms-04\n", "")).unwrap();
     p.refused_unchanged("d.md", "the live site changed");
     fs::write(&conf, &groups).unwrap();
-    // And with everything as it was, d runs.
+    // And with everything as it was, d runs; once.
     p.run("d.md").success();
+    p.refused_unchanged("d.md", "has run already");
+    // An override the approver did not see is not taken.
+    let plan = p.path("a.md");
+    p.site.kuroko(&["run", "--plan", plan.to_str().unwrap(), "--force", "R4"]).code(2);
 }
 
 #[test]
@@ -205,6 +217,21 @@ fn a_run_that_would_leave_its_plan_is_stopped_by_r11_before_it_touches_anything(
     assert!(run.stderr.contains("which the approved plan does not have"), "{}", run.stderr);
     assert_unchanged(&before, &p.site.snapshot());
     assert_eq!(p.site.state("ss-01"), "running");
+    // A runbook that catches the refusal and goes on still fails, before touching anything.
+    fs::write(&choice, "cycle\n").unwrap();
+    fs::write(
+        &runbook,
+        "let c = read_file(\"ss-01\", \"var/tmp/choice\");\n\
+         if c.contains(\"cycle\") { stop_interstage(\"ss-01\"); start_interstage(\"ss-01\"); }\n\
+         else { try { backup(\"ss-01\"); } catch (e) { print(\"caught\"); } }\n",
+    )
+    .unwrap();
+    p.plan("catch.md", runbook.to_str().unwrap(), &[]).success();
+    p.approve("catch.md", &p.bob).success();
+    fs::write(&choice, "backup\n").unwrap();
+    let before = p.site.snapshot();
+    p.run("catch.md").code(3).stderr_has("which the approved plan does not have");
+    assert_unchanged(&before, &p.site.snapshot());
 }
 
 #[test]
@@ -216,6 +243,15 @@ fn a_site_that_requires_approval_runs_no_changing_runbook_without_a_plan() {
     p.site.kuroko(&["run", "backup-site"]).code(3).stderr_has("require_approval");
     assert_unchanged(&before, &p.site.snapshot());
     p.site.kuroko(&["run", "backup-site", "--dry-run"]).success();
+    // Other changing commands are held to it too.
+    p.site.kuroko(&["batch", "all", "restart"]).code(3).stderr_has("require_approval");
+    p.site.kuroko(&["repl"]).code(3).stderr_has("require_approval");
+    p.site.kuroko(&["batch", "all", "status"]).success();
+    // A dry run is never resumed into a real one.
+    p.site.kuroko(&["run", "backup-site", "--dry-run"]).success();
+    let dry = p.site.last_run();
+    p.site.kuroko(&["resume", &dry]).code(2).stderr_has("was a dry run");
+    assert_unchanged(&before, &p.site.snapshot());
     p.plan("site.md", "backup-site", &[]).success();
     p.approve("site.md", &p.bob).success();
     p.run("site.md").success();

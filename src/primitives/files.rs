@@ -74,7 +74,15 @@ dd if="$n" iflag=nofollow,nonblock,count_bytes count="$max" bs=65536 status=none
         if let Some(why) = self.site.protects(&server, &path) {
             return Err(Error::Usage(format!("write_file refused `{path}` on `{name}`: {why}")));
         }
-        self.act(name, &format!("write `{path}` ({} bytes)", text.len()), &[])?;
+        self.act(
+            name,
+            &format!(
+                "write `{path}` ({} bytes, sha256 {})",
+                text.len(),
+                crate::archive::sha256_hex(text.as_bytes())
+            ),
+            &[],
+        )?;
         if self.dry_run() {
             return Ok(());
         }

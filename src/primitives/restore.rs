@@ -107,7 +107,9 @@ impl Runtime {
             Some(group) => format!("`{}` of group `{group}`", manifest.server),
             None => format!("`{}` ({})", manifest.server, manifest.role),
         };
-        self.act(target, &format!("{verb} backup `{id}` from {from}"), &rules)?;
+        let certificate_note =
+            if include_certificate { ", with its certificate environment" } else { "" };
+        self.act(target, &format!("{verb} backup `{id}` from {from}{certificate_note}"), &rules)?;
         let pending = !same_server && role != Role::Admin;
         let record = |certificate: String, complete: bool| Provenance {
             kind: verb.to_string(),
