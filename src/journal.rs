@@ -375,6 +375,11 @@ impl Journal {
         }
     }
 
+    /// Whether `text` holds the value of a secret parameter.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        self.redact(text).1
+    }
+
     /// A primitive's argument as the journal shows it: an argument named `text` is a
     /// file's content.
     pub fn arg(&self, name: &str, value: &impl Arg) -> String {

@@ -74,15 +74,14 @@ dd if="$n" iflag=nofollow,nonblock,count_bytes count="$max" bs=65536 status=none
         if let Some(why) = self.site.protects(&server, &path) {
             return Err(Error::Usage(format!("write_file refused `{path}` on `{name}`: {why}")));
         }
-        self.act(
-            name,
-            &format!(
-                "write `{path}` ({} bytes, sha256 {})",
-                text.len(),
-                crate::archive::sha256_hex(text.as_bytes())
-            ),
-            &[],
-        )?;
+        // The content is bound by its sha256, unless it holds a secret (a hash of a
+        // short secret would let one guess it).
+        let sha256 = if self.journal().is_some_and(|j| j.holds_secret(text)) {
+            "withheld: it holds a secret".to_string()
+        } else {
+            crate::archive::sha256_hex(text.as_bytes())
+        };
+        self.act(name, &format!("write `{path}` ({} bytes, sha256 {sha256})", text.len()), &[])?;
         if self.dry_run() {
             return Ok(());
         }
