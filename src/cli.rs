@@ -20,6 +20,9 @@ struct Arguments {
     /// The site file [default: $KUROKO_SITE, else ./site.toml]
     #[arg(long, global = true, value_name = "FILE")]
     site: Option<PathBuf>,
+    /// Messages in `ja` (日本語) or `en` [default: from LC_ALL, LC_MESSAGES or LANG]
+    #[arg(long, global = true, value_name = "ja|en")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Sub,
 }
@@ -425,6 +428,11 @@ pub enum Command {
 
 pub fn parse() -> Result<Command> {
     let args = Arguments::parse();
+    if let Some(lang) = &args.lang {
+        let chosen = crate::i18n::parse(lang)
+            .ok_or_else(|| Error::Usage(format!("`--lang {lang}`: use `ja` (日本語) or `en`")))?;
+        crate::i18n::choose(chosen);
+    }
     let site = args
         .site
         .or_else(|| std::env::var_os("KUROKO_SITE").map(PathBuf::from))

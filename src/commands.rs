@@ -482,7 +482,10 @@ fn run_runbook_as(
         journal.end(end_status(&error), Some(error.to_string()));
         return Err(error);
     }
-    rt.report.note(None, &format!("run `{run_id}` of `{}`", runbook.name));
+    rt.report.note(
+        None,
+        &crate::i18n::t("run-started", &[("run", &run_id), ("runbook", &runbook.name)]),
+    );
     if replayed > 0 {
         rt.report.note(
             None,
@@ -490,7 +493,7 @@ fn run_runbook_as(
         );
     }
     if dry_run {
-        rt.report.note(None, &format!("dry run of `{}`: nothing will be changed", runbook.name));
+        rt.report.note(None, &crate::i18n::t("dry-run-start", &[("runbook", &runbook.name)]));
     }
     let mut result = engine::run(&rt, runbook, params);
     if approved.is_some() && result.is_ok() {
@@ -530,10 +533,12 @@ fn run_runbook_as(
     }
     result?;
     if dry_run {
-        rt.report
-            .note(None, &format!("dry run of `{}` complete: nothing was changed", runbook.name));
+        rt.report.note(None, &crate::i18n::t("dry-run-complete", &[("runbook", &runbook.name)]));
     } else {
-        rt.report.note(None, &format!("runbook `{}` completed (run `{run_id}`)", runbook.name));
+        rt.report.note(
+            None,
+            &crate::i18n::t("run-completed", &[("runbook", &runbook.name), ("run", &run_id)]),
+        );
     }
     for line in rt.overrides() {
         rt.report.note(None, &format!("  {line}"));

@@ -187,6 +187,14 @@ pub fn engine(
     bind!("read_file", |rt, s: &str, path: &str| rt.read_file(s, path));
     bind!("write_file", |rt, s: &str, path: &str, text: &str| rt.write_file(s, path, text));
     // Narration and operators
+    // `tr("id", #{name: value})`: a message of the catalogues in the operator's language.
+    engine.register_fn("tr", |id: &str, args: Map| {
+        let args: Vec<(String, String)> =
+            args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        crate::i18n::t(id, &args)
+    });
+    engine.register_fn("tr", |id: &str| crate::i18n::t(id, &[]));
     // The narration is kept as it is (bounded), not as a file's size and hash.
     bind!("step", |rt, narration: &str| {
         rt.next_step(narration);

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod i18n;
 pub mod import;
 pub mod journal;
 pub mod known_hosts;

@@ -64,7 +64,9 @@ impl Report {
 
     /// A numbered step of a runbook.
     pub fn step(&self, number: usize, text: &str) {
-        self.out(&format!("== step {number}: {}", sanitize(text)));
+        let number = number.to_string();
+        let text = sanitize(text);
+        self.out(&crate::i18n::t("step-header", &[("number", &number), ("text", &text)]));
     }
 
     /// An action on a server, with the rules that were checked before it.

@@ -94,16 +94,19 @@ impl Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused by {} on `{}`: {}", self.rule, self.server, self.reason)?;
+        use crate::i18n::t;
+        let rule = self.rule.to_string();
+        write!(
+            f,
+            "{}",
+            t("refused", &[("rule", &rule), ("server", &self.server), ("reason", &self.reason)])
+        )?;
+        write!(f, "\n  {rule}: {}", t(&format!("rule-{rule}"), &[]))?;
         if !self.instead.is_empty() {
-            write!(f, "\n  instead: {}", self.instead)?;
+            write!(f, "\n  {}", t("refused-instead", &[("instead", &self.instead)]))?;
         }
         if self.rule.is_overridable() {
-            write!(
-                f,
-                "\n  (a planned exception may pass `--force {}`; it is recorded)",
-                self.rule
-            )?;
+            write!(f, "\n  {}", t("refused-force", &[("rule", &rule)]))?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ mod batch;
 mod check;
 mod customise;
 mod faults;
+mod i18n;
 mod journal;
 mod jump;
 mod operations;

@@ -124,6 +124,10 @@ impl Site {
                 .arg("--site")
                 .arg(self.site_file())
                 .args(args)
+                // Messages in English whatever this machine's locale (`--lang` overrides).
+                .env_remove("LC_ALL")
+                .env_remove("LC_MESSAGES")
+                .env("LANG", "C")
                 .stdin(std::process::Stdio::null())
                 .output()
                 .expect("runs"),

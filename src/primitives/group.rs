@@ -386,7 +386,7 @@ impl Runtime {
     /// operator to type `done`; with `--yes` it is taken as done beforehand.
     pub fn manual_step(&self, text: &str) -> Result<()> {
         self.check_cancel()?;
-        self.report.note(None, &format!("MANUAL STEP: {text}"));
+        self.report.note(None, &crate::i18n::t("manual-step", &[("text", text)]));
         if self.dry_run() {
             return Ok(());
         }
@@ -401,7 +401,7 @@ impl Runtime {
             )));
         }
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "  type `done` when it is done (anything else stops the runbook): ");
+        let _ = write!(out, "  {} ", crate::i18n::t("prompt-done", &[]));
         let _ = out.flush();
         drop(out);
         let mut answer = String::new();
