@@ -34,3 +34,23 @@ expand-step-hostinfo = change the server-specific information of { $server }: it
 expand-step-add = add { $server } to group { $group } on the admin server (§2.1 step 3)
 expand-done = { $server } is a member of { $group }. The group definitions changed: take a new site backup (kuroko run backup-site).
 expand-no-source = group { $group } has no running member to copy resources from
+
+## The standard runbook `recover` (§2.2)
+recover-no-group = { $server } is in no group and was not deleted from one by kuroko: pass -p group=G, the group it belonged to
+recover-step-choose = choose the backup of a member of { $group } to restore (§2.2 step 1)
+recover-chosen = { $backup }: member { $source } of { $group }, taken { $created }
+recover-step-delete = delete { $server } from group { $group }: it becomes a reserve server (§2.2 step 3)
+recover-deleted = { $server } is no longer in { $group }
+recover-step-restore = repair { $server }, then restore backup { $backup } onto it (§2.2 step 4)
+recover-manual-repair = repair { $server } (hardware, OS, Interstage) so that it is reachable again
+recover-step-hostinfo = the backup came from { $source }: change the server-specific information of { $server } (§2.2 step 4)
+recover-step-add = add { $server } back to group { $group } (§2.2 step 5)
+recover-done = { $server } is back in { $group }.
+
+## The standard runbook `backup-site` (§2.3)
+site-step-admin = back up the admin server { $server } (generation { $generation })
+site-empty-group = group { $group } has no members: nothing to back up
+site-no-running = no member of group { $group } is running: its resources cannot be backed up safely
+site-step-member = back up member { $server } of group { $group }; the other members carry the load
+site-step-single = back up single-operation server { $server } (its business stops during the backup)
+site-done = generation { $generation } is complete: restore managed servers only from it or from a later complete one

@@ -34,3 +34,23 @@ expand-step-hostinfo = { $server } のサーバ固有情報（自身の IP ア�
 expand-step-add = 管理サーバで { $server } をサーバグループ { $group } に追加します（§2.1 手順 3）
 expand-done = { $server } はサーバグループ { $group } のサーバになりました。サーバグループ定義が変わったので、サイトのバックアップを採取してください（kuroko run backup-site）。
 expand-no-source = サーバグループ { $group } には資源の複写元となる稼働中のサーバがありません
+
+## 標準ランブック `recover`（§2.2）
+recover-no-group = { $server } はどのサーバグループにも属しておらず、kuroko が削除したものでもありません：元のサーバグループを -p group=G で指定してください
+recover-step-choose = リストアに使う { $group } のサーバのバックアップを選びます（§2.2 手順 1）
+recover-chosen = { $backup }：{ $group } のサーバ { $source } のバックアップ（採取 { $created }）
+recover-step-delete = サーバグループ { $group } から { $server } を削除します：リザーブサーバになります（§2.2 手順 3）
+recover-deleted = { $server } はサーバグループ { $group } から外れました
+recover-step-restore = { $server } を修復し、バックアップ { $backup } をリストアします（§2.2 手順 4）
+recover-manual-repair = { $server } を修復してください（ハードウェア、OS、Interstage）。再び接続できる状態にします
+recover-step-hostinfo = バックアップは { $source } から採取したものです：{ $server } のサーバ固有情報を変更します（§2.2 手順 4）
+recover-step-add = { $server } をサーバグループ { $group } に戻します（§2.2 手順 5）
+recover-done = { $server } はサーバグループ { $group } に戻りました。
+
+## 標準ランブック `backup-site`（§2.3）
+site-step-admin = 管理サーバ { $server } をバックアップします（世代 { $generation }）
+site-empty-group = サーバグループ { $group } にはサーバがありません：バックアップするものはありません
+site-no-running = サーバグループ { $group } に稼働中のサーバがありません：資源を安全にバックアップできません
+site-step-member = サーバグループ { $group } のサーバ { $server } をバックアップします。ほかのサーバが業務を引き継ぎます
+site-step-single = 単独運用の業務サーバ { $server } をバックアップします（バックアップ中は業務が止まります）
+site-done = 世代 { $generation } がそろいました：業務サーバのリストアには、この世代かそれより新しい完全な世代だけを使ってください
