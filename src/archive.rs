@@ -468,6 +468,35 @@ pub fn open_regular(path: &Path, max: u64) -> Result<std::fs::File, String> {
     Ok(file)
 }
 
+/// Why `read_bounded` read nothing.
+pub enum Unread {
+    TooLarge,
+    Failed(String),
+}
+
+/// Reads a file an operator named: a regular file (a link to one is followed), opened
+/// without blocking (a FIFO or a device is refused, never waited on), at most `max` bytes.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let failed =
+        |e: std::io::Error| Unread::Failed(format!("cannot read `{}`: {e}", path.display()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(failed)?;
+    if !file.metadata().map_err(failed)?.is_file() {
+        return Err(Unread::Failed(format!("`{}` is not a regular file", path.display())));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > max {
+        return Err(Unread::TooLarge);
+    }
+    Ok(bytes)
+}
+
 /// R8: the archive at `path` matches `manifest` in its own hash and in every file's,
 /// holds no file the manifest does not list and misses none, and has no hostile entry.
 /// With `rewrite`, the verified entries are re-written there as a canonical archive

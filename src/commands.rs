@@ -242,10 +242,9 @@ fn observe(rt: &Runtime, journal: &journal::Journal) {
         return;
     }
     // Over the run's own connections; the group list is read again, not remembered.
-    let fresh = rt;
-    fresh.model().membership = None;
+    rt.model().membership = None;
     let at = crate::store::now;
-    match fresh.membership() {
+    match rt.membership() {
         Ok(groups) => {
             let text: Vec<String> = groups
                 .iter()
@@ -264,9 +263,9 @@ fn observe(rt: &Runtime, journal: &journal::Journal) {
         }),
     }
     for server in touched {
-        let state = match fresh.read_running(&server) {
+        let state = match rt.read_running(&server) {
             Ok(running) => {
-                let role = fresh
+                let role = rt
                     .role_of(&server)
                     .map(|(role, group)| match group {
                         Some(group) => format!("{role} of {group}"),

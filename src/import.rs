@@ -149,33 +149,30 @@ const MAX_MEMBERSHIP: u64 = 16 << 20;
 /// Reads a saved group list, `-` from stdin, bounded.
 pub fn read_membership(file: &Path) -> Result<String> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    let read = if file == Path::new("-") {
-        std::io::stdin().lock().take(MAX_MEMBERSHIP + 1).read_to_end(&mut bytes)
-    } else {
-        // A regular file only: a FIFO or a device is refused without blocking.
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NONBLOCK)
-            .open(file)
-            .and_then(|f| {
-                if f.metadata()?.is_file() {
-                    Ok(f)
-                } else {
-                    Err(std::io::Error::other("not a regular file"))
-                }
-            })
-            .and_then(|f| f.take(MAX_MEMBERSHIP + 1).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", file.display())))?;
-    if bytes.len() as u64 > MAX_MEMBERSHIP {
-        return Err(Error::Usage(format!(
+    let too_large = || {
+        Error::Usage(format!(
             "`{}` is larger than {} MiB: that is no group list",
             file.display(),
             MAX_MEMBERSHIP >> 20
-        )));
-    }
+        ))
+    };
+    let bytes = if file == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_MEMBERSHIP + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", file.display())))?;
+        if bytes.len() as u64 > MAX_MEMBERSHIP {
+            return Err(too_large());
+        }
+        bytes
+    } else {
+        crate::archive::read_bounded(file, MAX_MEMBERSHIP).map_err(|why| match why {
+            crate::archive::Unread::TooLarge => too_large(),
+            crate::archive::Unread::Failed(why) => Error::Usage(why),
+        })?
+    };
     String::from_utf8(bytes)
         .map_err(|_| Error::Usage(format!("`{}` is not UTF-8 text", file.display())))
 }

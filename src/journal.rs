@@ -809,26 +809,14 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         for (k, v) in &head {
             out.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v)));
         }
-        out.push_str("</table>\n<h2>Steps</h2>\n<table border=\"1\">\n<tr>");
-        for c in columns {
-            out.push_str(&format!("<th>{c}</th>"));
-        }
-        out.push_str("</tr>\n");
-        for row in &rows {
-            out.push_str("<tr>");
-            for cell in row {
-                out.push_str(&format!("<td>{}</td>", esc(cell)));
-            }
-            out.push_str("</tr>\n");
-        }
         out.push_str("</table>\n");
-        if !evidence.is_empty() {
-            out.push_str("<h2>Evidence / エビデンス</h2>\n<table border=\"1\">\n<tr>");
-            for c in evidence_columns {
+        let mut table = |title: &str, columns: &[&str], rows: &[Vec<String>]| {
+            out.push_str(&format!("<h2>{}</h2>\n<table border=\"1\">\n<tr>", esc(title)));
+            for c in columns {
                 out.push_str(&format!("<th>{}</th>", esc(c)));
             }
             out.push_str("</tr>\n");
-            for row in &evidence {
+            for row in rows {
                 out.push_str("<tr>");
                 for cell in row {
                     out.push_str(&format!("<td>{}</td>", esc(cell)));
@@ -836,6 +824,10 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 out.push_str("</tr>\n");
             }
             out.push_str("</table>\n");
+        };
+        table("Steps", &columns, &rows);
+        if !evidence.is_empty() {
+            table("Evidence / エビデンス", &evidence_columns, &evidence);
         }
         out.push_str("</body></html>\n");
         out
@@ -845,25 +837,20 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         for (k, v) in &head {
             out.push_str(&format!("- **{k}**: {}\n", cell(v)));
         }
-        out.push_str(&format!(
-            "\n## Steps\n\n| {} |\n|{}\n",
-            columns.join(" | "),
-            "---|".repeat(columns.len())
-        ));
-        for row in &rows {
-            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
-        if !evidence.is_empty() {
+        let mut table = |title: &str, columns: &[&str], rows: &[Vec<String>]| {
             out.push_str(&format!(
-                "\n## Evidence / エビデンス\n\n| {} |\n|{}\n",
-                evidence_columns.join(" | "),
-                "---|".repeat(evidence_columns.len())
+                "\n## {title}\n\n| {} |\n|{}\n",
+                columns.join(" | "),
+                "---|".repeat(columns.len())
             ));
-            for row in &evidence {
+            for row in rows {
                 let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
                 out.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
+        };
+        table("Steps", &columns, &rows);
+        if !evidence.is_empty() {
+            table("Evidence / エビデンス", &evidence_columns, &evidence);
         }
         out
     }

@@ -305,22 +305,12 @@ fn cell(text: &str) -> String {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
-    if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
-        return Err(Error::Usage(format!("`{}` is not a regular file", path.display())));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_PLAN + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > MAX_PLAN {
-        return Err(Error::Usage(format!("`{}` is too large for a plan", path.display())));
-    }
-    Ok(bytes)
+    crate::archive::read_bounded(path, MAX_PLAN).map_err(|why| match why {
+        crate::archive::Unread::TooLarge => {
+            Error::Usage(format!("`{}` is too large for a plan", path.display()))
+        }
+        crate::archive::Unread::Failed(why) => Error::Usage(why),
+    })
 }
 
 /// Where the author's signature and the approval of `plan` live.
@@ -339,19 +329,25 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Signs `data` with the private key `key` (`ssh-keygen -Y sign`), in `namespace`.
-fn sign(data: &[u8], key: &Path, namespace: &str) -> Result<Vec<u8>> {
+/// Runs `ssh-keygen ARGS` with `data` on its stdin. A write it cuts short (it exited
+/// early) shows in its exit status, which the caller judges.
+fn ssh_keygen(args: &[&std::ffi::OsStr], data: &[u8]) -> Result<std::process::Output> {
     let mut child = Command::new("ssh-keygen")
-        .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
-        .arg(key)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
     if let Some(mut input) = child.stdin.take() {
-        input.write_all(data).map_err(|e| Error::Other(e.into()))?;
+        let _ = input.write_all(data);
     }
-    let out = child.wait_with_output().map_err(|e| Error::Other(e.into()))?;
+    child.wait_with_output().map_err(|e| Error::Other(e.into()))
+}
+
+fn sign(data: &[u8], key: &Path, namespace: &str) -> Result<Vec<u8>> {
+    let args = ["-q", "-Y", "sign", "-n", namespace, "-f"].map(std::ffi::OsStr::new);
+    let out = ssh_keygen(&[&args[..], &[key.as_os_str()]].concat(), data)?;
     if !out.status.success() || out.stdout.is_empty() {
         return Err(Error::Usage(format!(
             "signing with `{}` failed: {}",
@@ -385,20 +381,10 @@ fn signers_of(
         .collect();
     let mut verified = Vec::new();
     for principal in candidates {
-        let mut child = Command::new("ssh-keygen")
-            .args(["-q", "-Y", "verify", "-n", namespace, "-I", &principal, "-f"])
-            .arg(signers)
-            .arg("-s")
-            .arg(signature)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
-        if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(data);
-        }
-        if child.wait().map(|s| s.success()).unwrap_or(false) {
+        let args = ["-q", "-Y", "verify", "-n", namespace, "-I", &principal, "-f"]
+            .map(std::ffi::OsStr::new);
+        let tail = [signers.as_os_str(), std::ffi::OsStr::new("-s"), signature.as_os_str()];
+        if ssh_keygen(&[&args[..], &tail[..]].concat(), data)?.status.success() {
             verified.push(principal);
         }
     }

@@ -1,23 +1,10 @@
 //! Messages in Japanese and English: the locale or `--lang` chooses, the manual's own
 //! terms are used (移入, リザーブサーバ, サーバグループ, サーバ固有情報).
 
-use std::process::Command;
-
-use crate::support::{KUROKO, Run, Site};
+use crate::support::{Run, Site};
 
 fn kuroko_with_locale(site: &Site, lang: &str, args: &[&str]) -> Run {
-    Run::from_output(
-        Command::new(KUROKO)
-            .arg("--site")
-            .arg(site.site_file())
-            .args(args)
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env("LANG", lang)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap(),
-    )
+    site.kuroko_in_locale(lang, args)
 }
 
 #[test]

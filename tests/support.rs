@@ -117,17 +117,22 @@ impl Site {
         self.dir().join("backups")
     }
 
-    /// Runs `kuroko --site SITE ARGS…` with no terminal.
+    /// Runs `kuroko --site SITE ARGS…` with no terminal, in English whatever this
+    /// machine's locale (`--lang` overrides).
     pub fn kuroko(&self, args: &[&str]) -> Run {
+        self.kuroko_in_locale("C", args)
+    }
+
+    /// The same under `LANG=lang` (with `LC_ALL` and `LC_MESSAGES` unset).
+    pub fn kuroko_in_locale(&self, lang: &str, args: &[&str]) -> Run {
         Run::from(
             Command::new(KUROKO)
                 .arg("--site")
                 .arg(self.site_file())
                 .args(args)
-                // Messages in English whatever this machine's locale (`--lang` overrides).
                 .env_remove("LC_ALL")
                 .env_remove("LC_MESSAGES")
-                .env("LANG", "C")
+                .env("LANG", lang)
                 .stdin(std::process::Stdio::null())
                 .output()
                 .expect("runs"),
