@@ -1,5 +1,5 @@
-//! Messages in English and Japanese, from Fluent catalogues (`locales/en.ftl`,
-//! `locales/ja.ftl`, built into the binary). The language is `--lang ja|en`, else the
+//! Messages in English and Japanese, from Fluent catalogues (`locales/en/*.ftl`,
+//! `locales/ja/*.ftl`, one pair per area, built into the binary). The language is `--lang ja|en`, else the
 //! locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: `ja_JP.UTF-8` → Japanese), else English.
 
 use std::sync::OnceLock;
@@ -8,8 +8,25 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
-pub const EN: &str = include_str!("../locales/en.ftl");
-pub const JA: &str = include_str!("../locales/ja.ftl");
+/// The catalogues: (area, English, Japanese). Ids are unique across areas.
+pub const CATALOGUES: &[(&str, &str, &str)] = &[
+    ("core", include_str!("../locales/en/core.ftl"), include_str!("../locales/ja/core.ftl")),
+    (
+        "primitives",
+        include_str!("../locales/en/primitives.ftl"),
+        include_str!("../locales/ja/primitives.ftl"),
+    ),
+    (
+        "sitefile",
+        include_str!("../locales/en/sitefile.ftl"),
+        include_str!("../locales/ja/sitefile.ftl"),
+    ),
+    (
+        "commands",
+        include_str!("../locales/en/commands.ftl"),
+        include_str!("../locales/ja/commands.ftl"),
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -56,17 +73,20 @@ fn from_locale() -> Lang {
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 2]> = OnceLock::new();
     let bundles = BUNDLES.get_or_init(|| {
-        let make = |source: &str, id: &str| {
+        let make = |japanese: bool, id: &str| {
             let langid: unic_langid::LanguageIdentifier = id.parse().expect("a valid language id");
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             // Terminal text: no Unicode isolation marks around placeables.
             bundle.set_use_isolating(false);
-            let resource = FluentResource::try_new(source.to_string())
-                .unwrap_or_else(|(resource, _)| resource);
-            let _ = bundle.add_resource(resource);
+            for (_, en, ja) in CATALOGUES {
+                let source = if japanese { ja } else { en };
+                let resource = FluentResource::try_new(source.to_string())
+                    .unwrap_or_else(|(resource, _)| resource);
+                let _ = bundle.add_resource(resource);
+            }
             bundle
         };
-        [make(EN, "en"), make(JA, "ja")]
+        [make(false, "en"), make(true, "ja")]
     });
     match lang {
         Lang::En => &bundles[0],
@@ -91,6 +111,15 @@ pub fn t(id: &str, args: &[(&str, &str)]) -> String {
     id.to_string()
 }
 
+/// `msg!("id", name = value, …)`: the message `id` in the language in use, each value
+/// formatted with `Display`. A test finds every id used in the sources in both catalogues.
+#[macro_export]
+macro_rules! msg {
+    ($id:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::i18n::t($id, &[$((stringify!($name), &*::std::string::ToString::to_string(&$value))),*])
+    };
+}
+
 /// The message ids a catalogue defines.
 pub fn ids(source: &str) -> Vec<String> {
     source
@@ -103,20 +132,74 @@ pub fn ids(source: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn every_message_is_in_both_languages_and_parses() {
-        let (en, ja) = (ids(EN), ids(JA));
-        assert!(en.len() > 20, "{en:?}");
-        assert_eq!(en, ja, "the catalogues must define the same ids in the same order");
-        for (source, name) in [(EN, "en"), (JA, "ja")] {
-            if let Err((_, errors)) = FluentResource::try_new(source.to_string()) {
-                panic!("locales/{name}.ftl does not parse: {errors:?}");
+        let mut all = BTreeSet::new();
+        for (area, en, ja) in CATALOGUES {
+            let (en_ids, ja_ids) = (ids(en), ids(ja));
+            assert_eq!(
+                en_ids, ja_ids,
+                "locales/{{en,ja}}/{area}.ftl: not the same ids in the same order"
+            );
+            for (source, lang) in [(en, "en"), (ja, "ja")] {
+                if let Err((_, errors)) = FluentResource::try_new(source.to_string()) {
+                    panic!("locales/{lang}/{area}.ftl does not parse: {errors:?}");
+                }
+            }
+            for id in en_ids {
+                assert!(all.insert(id.clone()), "`{id}` is defined twice (again in {area}.ftl)");
             }
         }
+        assert!(all.len() > 20, "{all:?}");
         for rule in crate::rules::Rule::ALL {
-            assert!(en.contains(&format!("rule-{rule}")), "{rule} has no title");
+            assert!(all.contains(&format!("rule-{rule}")), "{rule} has no title");
         }
+    }
+
+    /// Every message the sources ask for (`msg!("id"`, `t("id"` in Rust, `tr("id"` in the
+    /// standard runbooks) is in the catalogues, and every message in them is used.
+    #[test]
+    fn every_message_used_is_defined_and_every_one_defined_is_used() {
+        let defined: BTreeSet<String> = CATALOGUES.iter().flat_map(|(_, en, _)| ids(en)).collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        let mut folders = vec![root.join("src"), root.join("stdlib")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).expect("a source folder") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs" || e == "rhai") {
+                    sources.push(path);
+                }
+            }
+        }
+        let used_pattern =
+            regex::Regex::new(r#"(?:msg!|\bt|\btr)\(\s*"([a-z][a-z0-9-]*)""#).expect("a pattern");
+        let mut used = BTreeSet::new();
+        for path in &sources {
+            let text = std::fs::read_to_string(path).expect("a readable source");
+            // Comments may show the form with a made-up id.
+            let code: String = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .map(|line| format!("{line}\n"))
+                .collect();
+            for caps in used_pattern.captures_iter(&code) {
+                let id = caps[1].to_string();
+                assert!(
+                    defined.contains(&id),
+                    "{}: message `{id}` is in no catalogue",
+                    path.display()
+                );
+                used.insert(id);
+            }
+        }
+        let unused: Vec<&String> =
+            defined.iter().filter(|id| !used.contains(*id) && !id.starts_with("rule-")).collect();
+        assert!(unused.is_empty(), "defined but never used: {unused:?}");
     }
 
     #[test]

@@ -102,8 +102,9 @@ fn refusals_name_their_rule_and_what_to_do_in_japanese() {
 
 /// The Japanese titles of the rules, from the catalogue.
 fn ja_titles() -> std::collections::BTreeMap<String, String> {
-    kuroko::i18n::JA
-        .lines()
+    kuroko::i18n::CATALOGUES
+        .iter()
+        .flat_map(|(_, _, ja)| ja.lines())
         .filter(|l| l.starts_with("rule-R"))
         .filter_map(|l| l.split_once(" = "))
         .map(|(k, v)| (k.to_string(), v.to_string()))

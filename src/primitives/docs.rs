@@ -241,7 +241,7 @@ pub const PRIMITIVES: &[Doc] = &[
         "tr(id[, #{name: value}]) -> string",
         "",
         false,
-        "A message from kuroko's catalogues (`locales/en.ftl`, `locales/ja.ftl`) in the operator's language (`--lang`, or the locale), with its named values filled in.",
+        "A message from kuroko's catalogues (`locales/en/*.ftl`, `locales/ja/*.ftl`) in the operator's language (`--lang`, or the locale), with its named values filled in.",
         r#"step(tr("expand-step-add", #{ server: "rs-01", group: "G1" }));"#
     ),
     doc!(
