@@ -22,6 +22,11 @@ pub const CATALOGUES: &[(&str, &str, &str)] = &[
         include_str!("../locales/ja/sitefile.ftl"),
     ),
     (
+        "transport",
+        include_str!("../locales/en/transport.ftl"),
+        include_str!("../locales/ja/transport.ftl"),
+    ),
+    (
         "commands",
         include_str!("../locales/en/commands.ftl"),
         include_str!("../locales/ja/commands.ftl"),
