@@ -138,31 +138,36 @@ impl Checker<'_> {
         if kind == Kind::Dir && self.patterns.iter().any(|p| path.touches(p)) {
             return Ok(None);
         }
-        Err(format!(
-            "hostile entry `{path}`: it lies outside every backup path of the site ({})",
-            self.patterns.join(", ")
+        Err(crate::msg!(
+            "transport-archive-outside",
+            path = path,
+            patterns = self.patterns.join(", ")
         ))
     }
 
     fn admit(&mut self, path: &ServerPath, kind: Kind) -> Result<(), String> {
         if self.kinds.contains_key(path) {
-            return Err(format!("hostile entry `{path}`: the archive holds it twice"));
+            return Err(crate::msg!("transport-archive-twice", path = path));
         }
         if kind != Kind::Dir && self.implied.contains(path) {
-            return Err(format!(
-                "hostile entry `{path}`: earlier entries lie inside it, so it must be a folder"
-            ));
+            return Err(crate::msg!("transport-archive-must-be-folder", path = path));
         }
         let mut parent = path.parent();
         while let Some(p) = parent {
             match self.kinds.get(&p) {
                 Some(Kind::Link) => {
-                    return Err(format!(
-                        "hostile entry `{path}`: it lies behind the symbolic link `{p}`"
+                    return Err(crate::msg!(
+                        "transport-archive-behind-link",
+                        path = path,
+                        link = p
                     ));
                 }
                 Some(Kind::File) => {
-                    return Err(format!("hostile entry `{path}`: `{p}` is a file, not a folder"));
+                    return Err(crate::msg!(
+                        "transport-archive-parent-file",
+                        path = path,
+                        parent = p
+                    ));
                 }
                 _ => {}
             }
@@ -175,25 +180,48 @@ impl Checker<'_> {
 
     /// A link's target stays inside `unit` at every step of its resolution.
     fn check_link(&self, path: &ServerPath, target: &str, unit: &ServerPath) -> Result<(), String> {
-        let refuse =
-            |why: &str| Err(format!("hostile entry `{path}`: symbolic link to `{target}` {why}"));
         if target.is_empty() || target.starts_with('/') {
-            return refuse("is not a relative path");
+            return Err(crate::msg!(
+                "transport-archive-link-absolute",
+                path = path,
+                target = target
+            ));
         }
         let mut climbing = true;
         for part in target.split('/') {
             match part {
                 ".." if climbing => {}
-                ".." => return refuse("climbs (`..`) after a name"),
-                "" | "." => return refuse("is not in normal form"),
+                ".." => {
+                    return Err(crate::msg!(
+                        "transport-archive-link-climbs",
+                        path = path,
+                        target = target
+                    ));
+                }
+                "" | "." => {
+                    return Err(crate::msg!(
+                        "transport-archive-link-not-normal",
+                        path = path,
+                        target = target
+                    ));
+                }
                 _ => climbing = false,
             }
         }
         let mut at: Vec<String> =
             path.parent().map(|p| p.components().map(str::to_string).collect()).unwrap_or_default();
         let unit: Vec<&str> = unit.components().collect();
-        self.walk(&mut at, target, &unit, 0)
-            .map_err(|why| format!("hostile entry `{path}`: symbolic link to `{target}` {why}"))
+        self.walk(&mut at, target, &unit, 0).map_err(|escape| match escape {
+            Escape::TooDeep => {
+                crate::msg!("transport-archive-link-too-deep", path = path, target = target)
+            }
+            Escape::Leaves(unit) => crate::msg!(
+                "transport-archive-link-leaves",
+                path = path,
+                target = target,
+                unit = unit
+            ),
+        })
     }
 
     fn walk(
@@ -202,9 +230,9 @@ impl Checker<'_> {
         target: &str,
         unit: &[&str],
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Escape> {
         if depth > MAX_LINK_DEPTH {
-            return Err("resolves through too many links".into());
+            return Err(Escape::TooDeep);
         }
         for part in target.split('/') {
             if part == ".." {
@@ -214,7 +242,7 @@ impl Checker<'_> {
             }
             let inside = at.len() >= unit.len() && at.iter().zip(unit).all(|(a, u)| a == u);
             if !inside {
-                return Err(format!("leaves its unit `{}`", unit.join("/")));
+                return Err(Escape::Leaves(unit.join("/")));
             }
             if part != ".."
                 && let Ok(here) = ServerPath::exact(&at.join("/"))
@@ -228,6 +256,13 @@ impl Checker<'_> {
     }
 }
 
+/// How a symbolic link's resolution leaves its unit.
+enum Escape {
+    TooDeep,
+    /// Out of this unit.
+    Leaves(String),
+}
+
 /// The header's size field holds plain octal digits (what GNU tar writes below 8 GiB);
 /// base-256 and odd spellings are read differently by different tars.
 fn plain_size(header: &tar::Header) -> Result<u64, String> {
@@ -235,31 +270,39 @@ fn plain_size(header: &tar::Header) -> Result<u64, String> {
     let digits: Vec<u8> = field.iter().copied().take_while(|b| *b != 0 && *b != b' ').collect();
     let rest_blank = field[digits.len()..].iter().all(|b| *b == 0 || *b == b' ');
     if digits.is_empty() || !rest_blank || !digits.iter().all(|b| (b'0'..=b'7').contains(b)) {
-        return Err("an entry's size is not plain octal (base-256 or damaged)".into());
+        return Err(crate::msg!("transport-archive-size-damaged"));
     }
     u64::from_str_radix(std::str::from_utf8(&digits).unwrap_or("x"), 8)
-        .map_err(|_| "an entry's size is not plain octal".to_string())
+        .map_err(|_| crate::msg!("transport-archive-size-not-octal"))
 }
 
-fn describe(kind: u8) -> String {
+/// Why an entry of type `kind` at `path` is refused.
+fn refused_kind(kind: u8, path: &str) -> String {
     match kind {
-        b'1' => "hard links (backups store files, not links between them)".into(),
-        b'3' | b'4' => "device files".into(),
-        b'6' => "named pipes".into(),
-        b'7' => "contiguous files".into(),
-        b'x' | b'g' | b'X' => {
-            "PAX extended headers (sparse files, long names kuroko cannot read as GNU tar does)"
-                .into()
-        }
-        b'S' => "sparse files".into(),
-        b'D' | b'M' | b'N' | b'V' => "GNU incremental, multi-volume and label entries".into(),
-        other => format!("entries of unknown type `{}`", (other as char).escape_default()),
+        b'1' => crate::msg!("transport-archive-hard-links", path = path),
+        b'3' | b'4' => crate::msg!("transport-archive-devices", path = path),
+        b'6' => crate::msg!("transport-archive-named-pipes", path = path),
+        b'7' => crate::msg!("transport-archive-contiguous", path = path),
+        b'x' | b'g' | b'X' => crate::msg!("transport-archive-pax", path = path),
+        b'S' => crate::msg!("transport-archive-sparse", path = path),
+        b'D' | b'M' | b'N' | b'V' => crate::msg!("transport-archive-gnu-special", path = path),
+        other => crate::msg!(
+            "transport-archive-unknown-type",
+            path = path,
+            kind = (other as char).escape_default()
+        ),
     }
 }
 
-fn text(bytes: &[u8], what: &str) -> Result<String, String> {
+/// A name (`link_target` false) or a link target, which must be UTF-8.
+fn text(bytes: &[u8], link_target: bool) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| {
-        format!("hostile entry: a {what} that is not UTF-8 (`{}`)", String::from_utf8_lossy(bytes))
+        let text = String::from_utf8_lossy(bytes);
+        if link_target {
+            crate::msg!("transport-archive-target-not-utf8", text = text)
+        } else {
+            crate::msg!("transport-archive-name-not-utf8", text = text)
+        }
     })
 }
 
@@ -287,16 +330,16 @@ pub fn scan(
         let mut archive = tar::Archive::new(&mut tee);
         let entries = archive
             .entries()
-            .map_err(|e| format!("corrupt archive: not a tar archive: {e}"))?
+            .map_err(|e| crate::msg!("transport-archive-not-tar", error = e))?
             .raw(true);
         let mut long_name: Option<Vec<u8>> = None;
         let mut long_link: Option<Vec<u8>> = None;
         for entry in entries {
             let mut entry =
-                entry.map_err(|e| format!("corrupt archive: unreadable tar entry: {e}"))?;
+                entry.map_err(|e| crate::msg!("transport-archive-unreadable-entry", error = e))?;
             let header = entry.header().clone();
             if header.as_gnu().is_none() && header.as_ustar().is_none() {
-                return Err("corrupt archive: an entry has an old-style (v7) header".into());
+                return Err(crate::msg!("transport-archive-v7-header"));
             }
             let size = plain_size(&header)?;
             let kind = header.as_old().linkflag[0];
@@ -304,13 +347,13 @@ pub fn scan(
                 b'L' | b'K' => {
                     let slot = if kind == b'L' { &mut long_name } else { &mut long_link };
                     if slot.is_some() || size > MAX_LONG_NAME {
-                        return Err("hostile archive: a repeated or oversized GNU long name".into());
+                        return Err(crate::msg!("transport-archive-long-name"));
                     }
                     let mut data = Vec::new();
                     (&mut entry)
                         .take(MAX_LONG_NAME)
                         .read_to_end(&mut data)
-                        .map_err(|e| format!("corrupt archive: {e}"))?;
+                        .map_err(|e| crate::msg!("transport-archive-corrupt", error = e))?;
                     let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
                     data.truncate(end);
                     *slot = Some(data);
@@ -322,12 +365,12 @@ pub fn scan(
                         &long_name.take().unwrap_or_else(|| header.path_bytes().into_owned()),
                     )
                     .into_owned();
-                    return Err(format!("hostile entry `{path}`: {} are refused", describe(other)));
+                    return Err(refused_kind(other, &path));
                 }
             }
             let raw_name = long_name.take().unwrap_or_else(|| header.path_bytes().into_owned());
             let raw_link = long_link.take();
-            let mut name_text = text(&raw_name, "name")?;
+            let mut name_text = text(&raw_name, false)?;
             let kind = match kind {
                 b'5' => {
                     if name_text.ends_with('/') {
@@ -338,16 +381,16 @@ pub fn scan(
                 b'2' => Kind::Link,
                 _ => Kind::File,
             };
-            let path =
-                ServerPath::exact(&name_text).map_err(|why| format!("hostile entry: {why}"))?;
+            let path = ServerPath::exact(&name_text)
+                .map_err(|why| crate::msg!("transport-archive-hostile-path", why = why))?;
             if kind != Kind::File && size != 0 {
-                return Err(format!("hostile entry `{path}`: a folder or link with data"));
+                return Err(crate::msg!("transport-archive-data-in-folder", path = path));
             }
-            let mode = header.mode().map_err(|e| format!("corrupt archive: `{path}`: {e}"))?;
+            let mode = header.mode().map_err(|e| {
+                crate::msg!("transport-archive-corrupt-entry", path = path, error = e)
+            })?;
             if kind == Kind::File && mode & 0o6000 != 0 {
-                return Err(format!(
-                    "hostile entry `{path}`: set-uid and set-gid files are refused"
-                ));
+                return Err(crate::msg!("transport-archive-setuid", path = path));
             }
             let unit = checker.unit(&path, kind)?;
             checker.admit(&path, kind)?;
@@ -380,9 +423,11 @@ pub fn scan(
                         }
                         None => io::copy(&mut reader, &mut io::sink()).map(|_| ()),
                     };
-                    written.map_err(|e| format!("cannot read `{path}`: {e}"))?;
+                    written.map_err(|e| {
+                        crate::msg!("transport-cannot-read", path = path, error = e)
+                    })?;
                     if reader.size != size {
-                        return Err(format!("corrupt archive: `{path}` is cut short"));
+                        return Err(crate::msg!("transport-archive-cut-short", path = path));
                     }
                     scan.files.push(FileSum {
                         path: path.as_str().to_string(),
@@ -394,28 +439,28 @@ pub fn scan(
                     if let Some(builder) = builder.as_mut().filter(|_| keep) {
                         out.set_entry_type(tar::EntryType::Directory);
                         out.set_size(0);
-                        builder
-                            .append_data(&mut out, path.as_str(), io::empty())
-                            .map_err(|e| format!("cannot write the canonical archive: {e}"))?;
+                        builder.append_data(&mut out, path.as_str(), io::empty()).map_err(|e| {
+                            crate::msg!("transport-archive-cannot-write", error = e)
+                        })?;
                     }
                 }
                 Kind::Link => {
-                    let target = match raw_link {
-                        Some(long) => long,
-                        None => header
-                            .link_name_bytes()
-                            .map(|t| t.into_owned())
-                            .ok_or_else(|| format!("link `{path}` has no target"))?,
-                    };
-                    let target = text(&target, "link target")?;
+                    let target =
+                        match raw_link {
+                            Some(long) => long,
+                            None => header.link_name_bytes().map(|t| t.into_owned()).ok_or_else(
+                                || crate::msg!("transport-archive-link-no-target", path = path),
+                            )?,
+                        };
+                    let target = text(&target, true)?;
                     checker.check_link(&path, &target, &unit)?;
                     checker.links.insert(path.clone(), target.clone());
                     if let Some(builder) = builder.as_mut().filter(|_| keep) {
                         out.set_entry_type(tar::EntryType::Symlink);
                         out.set_size(0);
-                        builder
-                            .append_link(&mut out, path.as_str(), &target)
-                            .map_err(|e| format!("cannot write the canonical archive: {e}"))?;
+                        builder.append_link(&mut out, path.as_str(), &target).map_err(|e| {
+                            crate::msg!("transport-archive-cannot-write", error = e)
+                        })?;
                     }
                 }
             }
@@ -423,23 +468,27 @@ pub fn scan(
             scan.paths.push(path);
         }
         if long_name.is_some() || long_link.is_some() {
-            return Err("corrupt archive: a GNU long name describes no entry".into());
+            return Err(crate::msg!("transport-archive-dangling-long-name"));
         }
     }
     // GNU tar pads to a whole record after the end marker: hash that too, and refuse
     // anything but zeros there (another tar might read on).
     let mut rest = [0u8; 64 * 1024];
     loop {
-        let n = tee.read(&mut rest).map_err(|e| format!("cannot read the archive: {e}"))?;
+        let n = tee
+            .read(&mut rest)
+            .map_err(|e| crate::msg!("transport-archive-cannot-read", error = e))?;
         if n == 0 {
             break;
         }
         if rest[..n].iter().any(|b| *b != 0) {
-            return Err("hostile archive: data after the end-of-archive marker".into());
+            return Err(crate::msg!("transport-archive-trailing-data"));
         }
     }
     if let Some(builder) = builder {
-        builder.into_inner().map_err(|e| format!("cannot write the canonical archive: {e}"))?;
+        builder
+            .into_inner()
+            .map_err(|e| crate::msg!("transport-archive-cannot-write", error = e))?;
     }
     scan.archive = Some(ArchiveSum {
         name: name.to_string(),
@@ -457,13 +506,15 @@ pub fn open_regular(path: &Path, max: u64) -> Result<std::fs::File, String> {
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        .map_err(|e| crate::msg!("transport-cannot-open", path = path.display(), error = e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| crate::msg!("transport-cannot-read", path = path.display(), error = e))?;
     if !meta.is_file() {
-        return Err(format!("`{}` is not a regular file", path.display()));
+        return Err(crate::msg!("transport-not-regular-file", path = path.display()));
     }
     if meta.len() > max {
-        return Err(format!("`{}` is larger than {max} bytes", path.display()));
+        return Err(crate::msg!("transport-file-too-large", path = path.display(), max = max));
     }
     Ok(file)
 }
@@ -479,15 +530,19 @@ pub enum Unread {
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, Unread> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let failed =
-        |e: std::io::Error| Unread::Failed(format!("cannot read `{}`: {e}", path.display()));
+    let failed = |e: std::io::Error| {
+        Unread::Failed(crate::msg!("transport-cannot-read", path = path.display(), error = e))
+    };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK)
         .open(path)
         .map_err(failed)?;
     if !file.metadata().map_err(failed)?.is_file() {
-        return Err(Unread::Failed(format!("`{}` is not a regular file", path.display())));
+        return Err(Unread::Failed(crate::msg!(
+            "transport-not-regular-file",
+            path = path.display()
+        )));
     }
     let mut bytes = Vec::new();
     file.take(max + 1).read_to_end(&mut bytes).map_err(failed)?;
@@ -510,18 +565,22 @@ pub fn verify(
     let file = open_regular(path, manifest.archive.size)?;
     let actual = file.metadata().map(|m| m.len()).unwrap_or(0);
     if actual != manifest.archive.size {
-        return Err(format!(
-            "the archive is {actual} bytes but the manifest says {}: it is corrupt",
-            manifest.archive.size
+        return Err(crate::msg!(
+            "transport-archive-size-mismatch",
+            actual = actual,
+            expected = manifest.archive.size
         ));
     }
     let reader = io::BufReader::new(file.take(manifest.archive.size));
     let scan = scan(reader, io::sink(), &manifest.archive.name, patterns, rewrite)?;
     let archive = scan.archive.as_ref().expect("scan sets it");
     if archive.sha256 != manifest.archive.sha256 || archive.size != manifest.archive.size {
-        return Err(format!(
-            "the archive's sha256 is {} ({} bytes) but the manifest says {} ({} bytes): it is corrupt",
-            archive.sha256, archive.size, manifest.archive.sha256, manifest.archive.size
+        return Err(crate::msg!(
+            "transport-archive-sha-mismatch",
+            sha256 = archive.sha256,
+            size = archive.size,
+            expected_sha256 = manifest.archive.sha256,
+            expected_size = manifest.archive.size
         ));
     }
     let expected: BTreeMap<&str, &FileSum> =
@@ -530,10 +589,10 @@ pub fn verify(
     for file in &scan.files {
         match expected.get(file.path.as_str()) {
             None => {
-                return Err(format!("`{}` is in the archive but not in the manifest", file.path));
+                return Err(crate::msg!("transport-archive-unlisted-file", path = file.path));
             }
             Some(want) if want.sha256 != file.sha256 || want.size != file.size => {
-                return Err(format!("`{}` does not match its sha256 in the manifest", file.path));
+                return Err(crate::msg!("transport-archive-file-mismatch", path = file.path));
             }
             Some(_) => {
                 found.insert(file.path.as_str());
@@ -541,15 +600,15 @@ pub fn verify(
         }
     }
     if let Some(missing) = expected.keys().find(|p| !found.contains(*p)) {
-        return Err(format!("`{missing}` is in the manifest but missing from the archive"));
+        return Err(crate::msg!("transport-archive-missing-file", path = missing));
     }
     let listed: BTreeSet<&str> = manifest.units.iter().map(String::as_str).collect();
     let held: BTreeSet<&str> = scan.units.iter().map(ServerPath::as_str).collect();
     if listed != held {
-        return Err(format!(
-            "the manifest's units ({}) are not the ones the archive holds ({})",
-            manifest.units.join(", "),
-            held.into_iter().collect::<Vec<_>>().join(", ")
+        return Err(crate::msg!(
+            "transport-archive-units-mismatch",
+            listed = manifest.units.join(", "),
+            held = held.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
     Ok(scan)

@@ -57,11 +57,7 @@ impl Policy {
 impl std::str::FromStr for BatchSize {
     type Err = Error;
     fn from_str(text: &str) -> Result<Self> {
-        let bad = || {
-            Error::Usage(format!(
-                "batch size `{text}` must be a number (`5`) or a percentage (`25%`)"
-            ))
-        };
+        let bad = || Error::Usage(crate::msg!("cmd-batch-size-bad", text = text));
         if let Some(percent) = text.strip_suffix('%') {
             let n: u32 = percent.trim().parse().map_err(|_| bad())?;
             if n == 0 || n > 100 {
@@ -87,7 +83,7 @@ impl std::str::FromStr for OnFailure {
                 .filter(|p| *p <= 100)
                 .map(OnFailure::Percent)
                 .ok_or_else(|| {
-                    Error::Usage(format!("failure policy `{other}` must be `stop`, `continue` or a percentage like `20%`"))
+                    Error::Usage(crate::msg!("cmd-batch-on-failure-bad", policy = other))
                 }),
         }
     }
@@ -106,6 +102,15 @@ impl Outcome {
             Outcome::Succeeded(_) => "succeeded",
             Outcome::Failed(_) => "failed",
             Outcome::NotStarted(_) => "not started",
+        }
+    }
+
+    /// The label as the operator reads it (`label` is the key the summary counts by).
+    pub fn shown(&self) -> String {
+        match self {
+            Outcome::Succeeded(_) => crate::msg!("cmd-outcome-succeeded"),
+            Outcome::Failed(_) => crate::msg!("cmd-outcome-failed"),
+            Outcome::NotStarted(_) => crate::msg!("cmd-outcome-not-started"),
         }
     }
 
@@ -134,19 +139,39 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self.rows.iter().map(|(s, _)| s.len()).max().unwrap_or(6).max(6);
-        writeln!(f, "{:<width$}  {:<11}  DETAIL", "SERVER", "RESULT")?;
+        use crate::report::{pad, width};
+        let (server_heading, result_heading) =
+            (crate::msg!("cmd-column-server"), crate::msg!("cmd-summary-result"));
+        let servers = self.rows.iter().map(|(s, _)| width(s)).max().unwrap_or(0);
+        let servers = servers.max(width(&server_heading));
+        let labels = [
+            Outcome::Succeeded(String::new()),
+            Outcome::Failed(String::new()),
+            Outcome::NotStarted(String::new()),
+        ];
+        let results = labels.iter().map(|o| width(&o.shown())).max().unwrap_or(0);
+        let results = results.max(width(&result_heading));
+        writeln!(
+            f,
+            "{}  {}  {}",
+            pad(&server_heading, servers),
+            pad(&result_heading, results),
+            crate::msg!("cmd-summary-detail")
+        )?;
         for (server, outcome) in &self.rows {
             let detail = crate::error::sanitize(outcome.detail()).replace('\n', " / ");
-            writeln!(f, "{server:<width$}  {:<11}  {detail}", outcome.label())?;
+            writeln!(f, "{}  {}  {detail}", pad(server, servers), pad(&outcome.shown(), results))?;
         }
         write!(
             f,
-            "{} servers: {} succeeded, {} failed, {} not started",
-            self.rows.len(),
-            self.count("succeeded"),
-            self.count("failed"),
-            self.count("not started")
+            "{}",
+            crate::msg!(
+                "cmd-summary-totals",
+                total = self.rows.len(),
+                succeeded = self.count("succeeded"),
+                failed = self.count("failed"),
+                not_started = self.count("not started")
+            )
         )
     }
 }
@@ -162,13 +187,16 @@ pub fn select(rt: &Runtime, selector: &str) -> Result<Vec<String>> {
     } else if let Some(role) = selector.strip_prefix("role:") {
         let roles = ["admin", "member", "single", "reserve", "standalone"];
         if !roles.contains(&role) {
-            let hint = suggest(role, roles.into_iter())
-                .map(|s| format!(": did you mean `{s}`?"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "unknown role `{role}`{hint} (roles: {})",
-                roles.join(", ")
-            )));
+            let roles_named = roles.join(", ");
+            return Err(Error::Usage(match suggest(role, roles.into_iter()) {
+                Some(suggestion) => crate::msg!(
+                    "cmd-select-unknown-role-suggest",
+                    role = role,
+                    suggestion = suggestion,
+                    roles = roles_named
+                ),
+                None => crate::msg!("cmd-select-unknown-role", role = role, roles = roles_named),
+            }));
         }
         let mut found = Vec::new();
         for name in site.names() {
@@ -194,9 +222,7 @@ pub fn select(rt: &Runtime, selector: &str) -> Result<Vec<String>> {
         found
     };
     if names.is_empty() {
-        return Err(Error::Usage(format!(
-            "`{selector}` selects no server: use `all`, `group:G`, `role:R`, `a,b` or a pattern like `ms-*`"
-        )));
+        return Err(Error::Usage(crate::msg!("cmd-select-none", selector = selector)));
     }
     Ok(names)
 }
@@ -251,7 +277,7 @@ pub fn run(
             if !stopped {
                 rt.report.note(
                     None,
-                    &format!("waiting {}s before the next batch", policy.pause.as_secs_f32()),
+                    &crate::msg!("cmd-batch-waiting", seconds = policy.pause.as_secs_f32()),
                 );
                 // Ctrl-C ends the wait; the workers then start nothing more.
                 let _ = rt.pause(policy.pause);
@@ -276,7 +302,7 @@ pub fn run(
             .map(|t| {
                 let outcome = s.done.remove(t).unwrap_or_else(|| {
                     Outcome::NotStarted(
-                        s.stop.clone().unwrap_or_else(|| "the batch stopped".into()),
+                        s.stop.clone().unwrap_or_else(|| crate::msg!("cmd-batch-stopped")),
                     )
                 });
                 (t.clone(), outcome)
@@ -299,7 +325,7 @@ fn worker(
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
             loop {
                 if rt.cancel.load(std::sync::atomic::Ordering::SeqCst) && s.stop.is_none() {
-                    s.stop = Some("interrupted (Ctrl-C)".into());
+                    s.stop = Some(crate::msg!("cmd-batch-interrupted"));
                 }
                 if let Some(reason) = s.stop.clone() {
                     for target in std::mem::take(&mut s.pending) {
@@ -364,12 +390,10 @@ fn worker(
         if let Outcome::Failed(reason) = &outcome {
             s.failed += 1;
             let stop = match policy.on_failure {
-                OnFailure::Stop => {
-                    Some(format!("not started: the batch stops at the first failure (`{target}`)"))
-                }
+                OnFailure::Stop => Some(crate::msg!("cmd-batch-stop-first", server = target)),
                 OnFailure::Continue => None,
                 OnFailure::Percent(p) if s.failed * 100 > p as usize * total => {
-                    Some(format!("not started: more than {p}% of the servers failed"))
+                    Some(crate::msg!("cmd-batch-stop-percent", percent = p))
                 }
                 OnFailure::Percent(_) => None,
             };

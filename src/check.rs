@@ -57,15 +57,13 @@ pub fn check_with(
     known.extend(defined.iter().cloned());
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
-    check_source(
-        &engine,
-        &known,
-        &runbook.origin,
-        &runbook.source,
-        runbook.dir.as_deref(),
-        &mut errors,
-        &mut seen,
-    );
+    let walk = Walk {
+        engine: &engine,
+        known: &known,
+        dir: runbook.dir.as_deref(),
+        sources: &runbook.sources,
+    };
+    walk.check_source(&runbook.origin, &runbook.source, &mut errors, &mut seen);
     errors
 }
 
@@ -79,108 +77,147 @@ pub fn fingerprint(runbook: &Runbook) -> String {
     configure(&mut engine);
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
-    check_source(
-        &engine,
-        &known_functions(),
-        &runbook.origin,
-        &runbook.source,
-        runbook.dir.as_deref(),
-        &mut errors,
-        &mut seen,
-    );
+    let known = known_functions();
+    let walk = Walk {
+        engine: &engine,
+        known: &known,
+        dir: runbook.dir.as_deref(),
+        sources: &runbook.sources,
+    };
+    walk.check_source(&runbook.origin, &runbook.source, &mut errors, &mut seen);
     if seen.is_empty() {
         return own;
     }
     let mut all = format!("{own}\n");
     for path in &seen {
-        let content = crate::runbook::read_script(Path::new(path)).unwrap_or_default();
+        // What was read for the check is what the run uses (`Sources`).
+        let content = runbook.sources.read(Path::new(path)).unwrap_or_else(|e| e.into());
         all.push_str(&format!("{path} {}\n", crate::archive::sha256_hex(content.as_bytes())));
     }
     crate::archive::sha256_hex(all.as_bytes())
 }
 
-fn check_source(
-    engine: &Engine,
-    known: &BTreeSet<String>,
-    origin: &str,
-    source: &str,
-    dir: Option<&Path>,
-    errors: &mut Vec<Error>,
-    seen: &mut BTreeSet<String>,
-) {
-    let fail = |position: Position, message: String| {
-        let line = position.line().unwrap_or(0);
-        let column = position.position().unwrap_or(1);
-        Error::Script {
-            origin: origin.to_string(),
-            line,
-            column,
-            excerpt: if line > 0 { excerpt(source, line, column) } else { String::new() },
-            message,
-            cause: None,
-            compile: true,
+/// The fingerprint of what a run of `runbook` on `site` runs: the runbook with its
+/// modules, and the site's hooks with theirs, all as read into `runbook.sources`.
+pub fn fingerprint_with_hooks(
+    runbook: &Runbook,
+    site: &crate::site::Site,
+) -> crate::error::Result<String> {
+    let own = fingerprint(runbook);
+    Ok(match crate::engine::hooks_script(site, &runbook.sources)? {
+        None => own,
+        Some(hooks) => {
+            let text = format!("{own}\nhooks {}\n", fingerprint(&hooks));
+            crate::archive::sha256_hex(text.as_bytes())
         }
-    };
-    let ast = match engine.compile(source) {
-        Ok(ast) => ast,
-        Err(e) => {
-            let message = e.to_string();
-            errors.push(fail(
-                e.position(),
-                message.split(" (line").next().unwrap_or_default().to_string(),
-            ));
-            return;
-        }
-    };
-    let defined: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
-    let mut imports = Vec::new();
-    ast.walk(&mut |path: &[ASTNode]| {
-        match path.last() {
-            Some(ASTNode::Expr(Expr::FnCall(call, position)))
-            | Some(ASTNode::Expr(Expr::MethodCall(call, position)))
-            | Some(ASTNode::Stmt(Stmt::FnCall(call, position))) => {
-                let name = call.name.as_str();
-                let is_identifier =
-                    name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
-                if is_identifier
-                    && call.namespace.is_empty()
-                    && call.op_token.is_none()
-                    && !known.contains(name)
-                    && !defined.contains(name)
-                    && !name.starts_with("anon$")
-                {
-                    let hint = crate::site::suggest(
-                        name,
-                        known.iter().map(String::as_str).chain(defined.iter().map(String::as_str)),
-                    )
-                    .map(|s| format!(": did you mean `{s}`?"))
-                    .unwrap_or_default();
-                    errors.push(fail(*position, format!("no function `{name}`{hint}")));
-                }
+    })
+}
+
+/// What checking a runbook and its imports goes by.
+struct Walk<'a> {
+    engine: &'a Engine,
+    known: &'a BTreeSet<String>,
+    /// Where imports resolve.
+    dir: Option<&'a Path>,
+    sources: &'a crate::runbook::Sources,
+}
+
+impl Walk<'_> {
+    fn check_source(
+        &self,
+        origin: &str,
+        source: &str,
+        errors: &mut Vec<Error>,
+        seen: &mut BTreeSet<String>,
+    ) {
+        let Walk { engine, known, dir, sources } = *self;
+        let fail = |position: Position, message: String| {
+            let line = position.line().unwrap_or(0);
+            let column = position.position().unwrap_or(1);
+            Error::Script {
+                origin: origin.to_string(),
+                line,
+                column,
+                excerpt: if line > 0 { excerpt(source, line, column) } else { String::new() },
+                message,
+                cause: None,
+                compile: true,
             }
-            Some(ASTNode::Stmt(Stmt::Import(import, position))) => {
-                if let Expr::StringConstant(path, _) = &import.0 {
-                    imports.push((path.to_string(), *position));
-                }
+        };
+        let ast = match engine.compile(source) {
+            Ok(ast) => ast,
+            Err(e) => {
+                let message = e.to_string();
+                errors.push(fail(
+                    e.position(),
+                    message.split(" (line").next().unwrap_or_default().to_string(),
+                ));
+                return;
             }
-            _ => {}
-        }
-        true
-    });
-    // A module's imports resolve where the run resolves them: in the same folder as the
-    // runbook's own (or the site folder), not beside the module.
-    for (path, position) in imports {
-        match resolve_import(dir, &path) {
-            Ok(file) => {
-                let key = file.to_string_lossy().into_owned();
-                if seen.insert(key.clone()) {
-                    match std::fs::read_to_string(&file) {
-                        Ok(text) => check_source(engine, known, &key, &text, dir, errors, seen),
-                        Err(e) => errors.push(fail(position, format!("cannot read `{key}`: {e}"))),
+        };
+        let defined: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
+        let mut imports = Vec::new();
+        ast.walk(&mut |path: &[ASTNode]| {
+            match path.last() {
+                Some(ASTNode::Expr(Expr::FnCall(call, position)))
+                | Some(ASTNode::Expr(Expr::MethodCall(call, position)))
+                | Some(ASTNode::Stmt(Stmt::FnCall(call, position))) => {
+                    let name = call.name.as_str();
+                    let is_identifier =
+                        name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+                    if is_identifier
+                        && call.namespace.is_empty()
+                        && call.op_token.is_none()
+                        && !known.contains(name)
+                        && !defined.contains(name)
+                        && !name.starts_with("anon$")
+                    {
+                        let message = match crate::site::suggest(
+                            name,
+                            known
+                                .iter()
+                                .map(String::as_str)
+                                .chain(defined.iter().map(String::as_str)),
+                        ) {
+                            Some(s) => {
+                                crate::msg!(
+                                    "sitefile-no-function-suggest",
+                                    name = name,
+                                    suggestion = s
+                                )
+                            }
+                            None => crate::msg!("sitefile-no-function", name = name),
+                        };
+                        errors.push(fail(*position, message));
                     }
                 }
+                Some(ASTNode::Stmt(Stmt::Import(import, position))) => {
+                    if let Expr::StringConstant(path, _) = &import.0 {
+                        imports.push((path.to_string(), *position));
+                    }
+                }
+                _ => {}
             }
-            Err(message) => errors.push(fail(position, message)),
+            true
+        });
+        // A module's imports resolve where the run resolves them: in the same folder as the
+        // runbook's own (or the site folder), not beside the module.
+        for (path, position) in imports {
+            match resolve_import(dir, &path) {
+                Ok(file) => {
+                    let key = file.to_string_lossy().into_owned();
+                    if seen.insert(key.clone()) {
+                        match sources.read(&file) {
+                            Ok(text) => self.check_source(&key, &text, errors, seen),
+                            Err(e) => errors.push(fail(
+                                position,
+                                crate::msg!("sitefile-cannot-read-path", path = key, error = e),
+                            )),
+                        }
+                    }
+                }
+                Err(message) => errors.push(fail(position, message)),
+            }
         }
     }
 }

@@ -203,9 +203,9 @@ fn parse_wait(text: Option<&str>) -> Result<Option<std::time::Duration>> {
         Ok(seconds) => Ok(std::time::Duration::from_secs(seconds)),
         Err(_) => humantime::parse_duration(text),
     };
-    parsed.map(Some).map_err(|e| {
-        Error::Usage(format!("`--wait {text}`: {e} (give a duration like `90s` or `10m`)"))
-    })
+    parsed
+        .map(Some)
+        .map_err(|e| Error::Usage(crate::msg!("sitefile-cli-bad-wait", text = text, error = e)))
 }
 
 #[derive(Subcommand, Debug)]
@@ -430,7 +430,7 @@ pub fn parse() -> Result<Command> {
     let args = Arguments::parse();
     if let Some(lang) = &args.lang {
         let chosen = crate::i18n::parse(lang)
-            .ok_or_else(|| Error::Usage(format!("`--lang {lang}`: use `ja` (日本語) or `en`")))?;
+            .ok_or_else(|| Error::Usage(crate::msg!("sitefile-cli-bad-lang", lang = lang)))?;
         crate::i18n::choose(chosen);
     }
     let site = args
@@ -462,13 +462,13 @@ pub fn parse() -> Result<Command> {
         } => {
             if (operation == Operation::Run) != runbook.is_some() {
                 return Err(Error::Usage(if runbook.is_some() {
-                    "only `run` takes a runbook".to_string()
+                    crate::msg!("sitefile-cli-only-run-runbook")
                 } else {
-                    "`run` needs a runbook: `kuroko batch TARGETS run RUNBOOK`".to_string()
+                    crate::msg!("sitefile-cli-run-needs-runbook")
                 }));
             }
             if forks == 0 {
-                return Err(Error::Usage("`--forks` must be at least 1".into()));
+                return Err(Error::Usage(crate::msg!("sitefile-cli-forks-zero")));
             }
             Command::Batch {
                 site,
@@ -524,19 +524,15 @@ pub fn parse() -> Result<Command> {
             let (source, ansible) = match (csv, ansible) {
                 (Some(csv), None) => (csv, false),
                 (None, Some(inventory)) => (inventory, true),
-                _ => return Err(Error::Usage("give `--csv FILE` or `--ansible FILE`".into())),
+                _ => return Err(Error::Usage(crate::msg!("sitefile-cli-csv-or-ansible"))),
             };
             let membership = match (membership, membership_format.as_str(), membership_pattern) {
                 (None, _, Some(_)) => {
-                    return Err(Error::Usage(
-                        "`--membership-pattern` reads a `--membership` file: give one".into(),
-                    ));
+                    return Err(Error::Usage(crate::msg!("sitefile-cli-pattern-needs-membership")));
                 }
                 (None, _, None) => None,
                 (Some(_), "pattern", None) => {
-                    return Err(Error::Usage(
-                        "`--membership-format pattern` needs `--membership-pattern REGEX`".into(),
-                    ));
+                    return Err(Error::Usage(crate::msg!("sitefile-cli-format-needs-pattern")));
                 }
                 (Some(file), format, pattern) => {
                     Some((file, format.to_string(), pattern.unwrap_or_default()))
@@ -555,15 +551,10 @@ pub fn parse() -> Result<Command> {
             action: BackupsAction::Prune { keep_generations, keep_days, dry_run, wait },
         } => {
             if keep_generations.is_none() && keep_days.is_none() {
-                return Err(Error::Usage(
-                    "`backups prune` needs a policy: `--keep-generations N` and/or `--keep-days D`"
-                        .into(),
-                ));
+                return Err(Error::Usage(crate::msg!("sitefile-cli-prune-needs-policy")));
             }
             if keep_generations == Some(0) {
-                return Err(Error::Usage(
-                    "`--keep-generations 0` would keep nothing: the newest complete generation is always kept, give at least 1".into(),
-                ));
+                return Err(Error::Usage(crate::msg!("sitefile-cli-keep-zero")));
             }
             Command::BackupsPrune {
                 site,
@@ -591,11 +582,11 @@ pub fn parse() -> Result<Command> {
 fn parse_params(params: &[String]) -> Result<BTreeMap<String, String>> {
     let mut map = BTreeMap::new();
     for param in params {
-        let (name, value) = param.split_once('=').ok_or_else(|| {
-            Error::Usage(format!("parameter `{param}` must be NAME=VALUE, like `-p server=rs-01`"))
-        })?;
+        let (name, value) = param
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(crate::msg!("sitefile-cli-param-form", param = param)))?;
         if map.insert(name.trim().to_string(), value.to_string()).is_some() {
-            return Err(Error::Usage(format!("parameter `{name}` is given twice")));
+            return Err(Error::Usage(crate::msg!("sitefile-cli-param-twice", name = name)));
         }
     }
     Ok(map)
@@ -606,9 +597,7 @@ fn parse_force(force: &[String]) -> Result<BTreeSet<Rule>> {
     for text in force.iter().flat_map(|f| f.split(',')) {
         let rule: Rule = text.parse().map_err(Error::Usage)?;
         if !rule.is_overridable() {
-            return Err(Error::Usage(format!(
-                "{rule} cannot be overridden: only R4 (planned outage) and R7 (out-of-step generation) can"
-            )));
+            return Err(Error::Usage(crate::msg!("sitefile-cli-not-overridable", rule = rule)));
         }
         rules.insert(rule);
     }

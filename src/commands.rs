@@ -108,8 +108,8 @@ fn unplanned(site: &Site, what: &str) -> Result<()> {
     Err(crate::rules::Refusal::new(
         crate::rules::Rule::R11,
         "plan",
-        format!("this site runs only approved plans (`require_approval = true`): `{what}` is not one"),
-        "`kuroko plan RUNBOOK … -o PLAN --key KEY`, a second person's `kuroko approve PLAN --key KEY`, then `kuroko run --plan PLAN`",
+        crate::msg!("cmd-plan-required", what = what),
+        crate::msg!("cmd-plan-required-instead"),
     )
     .into())
 }
@@ -126,11 +126,7 @@ struct Approved {
 }
 
 fn signers(site: &Site) -> Result<PathBuf> {
-    site.approval_signers.clone().ok_or_else(|| {
-        Error::Usage(
-            "the site file names no approvers: set `approval_signers = \"FILE\"` (OpenSSH allowed_signers: one `PRINCIPAL KEY` line per person)".into(),
-        )
-    })
+    site.approval_signers.clone().ok_or_else(|| Error::Usage(crate::msg!("cmd-plan-no-signers")))
 }
 
 /// The runbook a plan names, found as `kuroko run` and `resume` find runbooks.
@@ -153,54 +149,57 @@ fn approved_plan(
     options: &RunOptions,
 ) -> Result<Approved> {
     if options.dry_run {
-        return Err(Error::Usage(
-            "`--plan` runs an approved plan; its dry run is the plan itself".into(),
-        ));
+        return Err(Error::Usage(crate::msg!("cmd-plan-no-dry-run")));
     }
     if !options.force.is_empty() {
-        return Err(Error::Usage(
-            "`--force` cannot be used with `--plan`: the approver did not see that override".into(),
-        ));
+        return Err(Error::Usage(crate::msg!("cmd-plan-no-force")));
     }
     let signers = signers(site)?;
     let (plan, sha256, authors, approvers) = crate::plan::verify_approved(path, &signers)?;
-    let changed = |what: &str| -> Error {
+    let plan_file = path.display();
+    let changed = |why: String| -> Error {
         crate::rules::Refusal::new(
             crate::rules::Rule::R11,
             "plan",
-            format!(
-                "{what} changed since plan `{}` was made: it is not what was approved",
-                path.display()
-            ),
-            "make a new plan and have it approved",
+            why,
+            crate::msg!("cmd-plan-new"),
         )
         .into()
     };
     if plan.site_id != site.id {
-        return Err(changed("the site (the plan was made for another one)"));
+        return Err(changed(crate::msg!("cmd-plan-changed-site", plan = plan_file)));
     }
     if runbook.is_some_and(|r| r != plan.runbook && r != plan.origin) {
-        return Err(Error::Usage(format!(
-            "plan `{}` runs `{}`: leave the runbook out, or name that one",
-            path.display(),
-            plan.runbook
+        return Err(Error::Usage(crate::msg!(
+            "cmd-plan-other-runbook",
+            plan = plan_file,
+            runbook = plan.runbook
         )));
     }
     if !params.is_empty() {
-        return Err(Error::Usage(
-            "a plan runs with the parameters it was approved with: leave out `-p`".into(),
-        ));
+        return Err(Error::Usage(crate::msg!("cmd-plan-no-params")));
     }
     let found = runbook_of(site, &plan.runbook, &plan.origin)?;
-    if crate::check::fingerprint(&found) != plan.fingerprints.runbook {
-        return Err(changed(&format!("runbook `{}` or a module it imports", plan.origin)));
+    if crate::check::fingerprint_with_hooks(&found, site)? != plan.fingerprints.runbook {
+        return Err(changed(crate::msg!(
+            "cmd-plan-changed-runbook",
+            runbook = plan.origin,
+            plan = plan_file
+        )));
     }
     if crate::plan::params_fingerprint(&plan.params) != plan.fingerprints.params {
-        return Err(changed("the parameters"));
+        return Err(changed(crate::msg!("cmd-plan-changed-params", plan = plan_file)));
     }
     if crate::plan::site_file_fingerprint(&site.file)? != plan.fingerprints.site_file {
-        return Err(changed(&format!("the site file `{}`", site.file.display())));
+        return Err(changed(crate::msg!(
+            "cmd-plan-changed-site-file",
+            site_file = site.file.display(),
+            plan = plan_file
+        )));
     }
+    // What was fingerprinted is what runs: no script is read again, and none that the
+    // fingerprint did not cover is read at all.
+    found.sources.seal();
     Ok(Approved {
         plan: Arc::new(plan),
         path: path.to_path_buf(),
@@ -292,21 +291,16 @@ fn make_plan(
 ) -> Result<ExitCode> {
     for file in std::iter::once(output).chain(html) {
         if std::fs::symlink_metadata(file).is_ok() {
-            return Err(Error::Usage(format!(
-                "`{}` exists: a plan is written as a new file",
-                file.display()
-            )));
+            return Err(Error::Usage(crate::msg!("cmd-plan-exists", file = file.display())));
         }
     }
     if !key.is_file() {
-        return Err(Error::Usage(format!("the key `{}` does not exist", key.display())));
+        return Err(Error::Usage(crate::msg!("cmd-plan-no-key", key = key.display())));
     }
     let runbook = Runbook::find_for(runbook, site.site_folder.as_deref())?;
     let params = with_site_params(&site, &runbook, params);
     if let Some(name) = params.keys().find(|k| journal::is_secret(k)) {
-        return Err(Error::Usage(format!(
-            "parameter `{name}` looks like a secret: a plan is read by others and filed, so it cannot carry one"
-        )));
+        return Err(Error::Usage(crate::msg!("cmd-plan-secret", name = name)));
     }
     let known = known_generations(&site);
     let options = RunOptions { dry_run: true, force: BTreeSet::new(), yes: true, wait: None };
@@ -321,12 +315,13 @@ fn make_plan(
         runbook: runbook.name.clone(),
         origin: runbook.origin.clone(),
         fingerprints: crate::plan::Fingerprints {
-            runbook: crate::check::fingerprint(&runbook),
+            runbook: crate::check::fingerprint_with_hooks(&runbook, &site)?,
             params: crate::plan::params_fingerprint(&params),
             site_file: crate::plan::site_file_fingerprint(&site.file)?,
             live: live_fingerprint(&site, &touched)?,
         },
         params,
+        lang: crate::i18n::lang().code().to_string(),
         author: site
             .approval_signers
             .as_deref()
@@ -350,13 +345,16 @@ fn make_plan(
     }
     let signature = crate::plan::sign_as_author(output, key)?;
     crate::say!(
-        "plan `{}`: {} step(s) on {} server(s), signed by its author ({})",
-        output.display(),
-        plan.actions.len(),
-        touched.len(),
-        signature.display()
+        "{}",
+        crate::msg!(
+            "cmd-plan-written",
+            plan = output.display(),
+            steps = plan.actions.len(),
+            servers = touched.len(),
+            signature = signature.display()
+        )
     );
-    crate::say!("a second person approves it: kuroko approve {} --key THEIR_KEY", output.display());
+    crate::say!("{}", crate::msg!("cmd-plan-approve-next", plan = output.display()));
     Ok(ExitCode::Success)
 }
 
@@ -400,8 +398,8 @@ fn run_runbook_as(
             Ok(_) => Some(Error::from(crate::rules::Refusal::new(
                 crate::rules::Rule::R11,
                 "plan",
-                "the live site changed since the plan was made (group membership, or a server's state)",
-                "make a new plan against the site as it is and have it approved",
+                crate::msg!("cmd-plan-live-changed"),
+                crate::msg!("cmd-plan-live-changed-instead"),
             ))),
             Err(e) => Some(e),
         };
@@ -439,10 +437,10 @@ fn run_runbook_as(
         }
         rt.report.note(
             None,
-            &format!(
-                "running the plan written by {} and approved by {}",
-                approved.authors.join(", "),
-                approved.approvers.join(", ")
+            &crate::msg!(
+                "cmd-plan-running",
+                authors = approved.authors.join(", "),
+                approvers = approved.approvers.join(", ")
             ),
         );
     }
@@ -472,7 +470,7 @@ fn run_runbook_as(
                 crate::rules::Rule::R11,
                 "plan",
                 why,
-                "a plan runs once: make a new plan and have it approved",
+                crate::msg!("cmd-plan-once"),
             )
             .into(),
             other => other,
@@ -486,10 +484,7 @@ fn run_runbook_as(
         &crate::i18n::t("run-started", &[("run", &run_id), ("runbook", &runbook.name)]),
     );
     if replayed > 0 {
-        rt.report.note(
-            None,
-            &format!("resuming: {replayed} step(s) the earlier run did are not done again"),
-        );
+        rt.report.note(None, &crate::msg!("cmd-resuming", steps = replayed));
     }
     if dry_run {
         rt.report.note(None, &crate::i18n::t("dry-run-start", &[("runbook", &runbook.name)]));
@@ -501,7 +496,7 @@ fn run_runbook_as(
         let failure = match (rt.plan_diverged(), rt.plan_left()) {
             (Some(first), _) => Some(first),
             (None, 0) => None,
-            (None, left) => Some(format!("{left} action(s) of the approved plan were not done")),
+            (None, left) => Some(crate::msg!("cmd-plan-left", left = left)),
         };
         if let Some(why) = failure {
             for line in rt.restart_stopped() {
@@ -511,7 +506,7 @@ fn run_runbook_as(
                 crate::rules::Rule::R11,
                 "plan",
                 why,
-                "check what the run did (`kuroko report`), then make a new plan",
+                crate::msg!("cmd-plan-diverged-instead"),
             )
             .into());
         }
@@ -526,9 +521,7 @@ fn run_runbook_as(
         Err(e) => journal.end(end_status(e), Some(e.to_string())),
     }
     if result.is_err() {
-        crate::tell!(
-            "note: this run is `{run_id}`: `kuroko report {run_id}` shows it, `kuroko resume {run_id}` resumes it"
-        );
+        crate::tell!("{}", crate::msg!("cmd-run-failed-note", run = run_id));
     }
     result?;
     if dry_run {
@@ -566,30 +559,32 @@ fn take_site(
         let servers: Vec<String> = dead
             .iter()
             .flat_map(|a| {
-                a.servers.iter().map(move |s| format!("`{}` (since {}, {})", s.server, s.at, a.run))
+                a.servers.iter().map(move |s| {
+                    crate::msg!("cmd-lock-left-server", server = s.server, at = s.at, run = a.run)
+                })
             })
             .collect();
         return Err(Error::Refused(crate::rules::Refusal::new(
             crate::rules::Rule::R11,
             &first.servers[0].server,
-            format!(
-                "{} did not finish (it was killed, its machine went down, or R11 could not start everything again) and left stopped: {}",
-                dead.iter().map(journal::Abandoned::describe).collect::<Vec<_>>().join("; "),
-                servers.join(", ")
+            crate::msg!(
+                "cmd-lock-dead-runs",
+                runs = dead.iter().map(journal::Abandoned::describe).collect::<Vec<_>>().join("; "),
+                servers = servers.join(", ")
             ),
-            "`kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose; then run again",
+            crate::msg!("cmd-lock-dead-runs-instead"),
         )));
     }
     if let Some(path) = journal::unreadable(&site.store).first() {
         return Err(Error::Refused(crate::rules::Refusal::new(
             crate::rules::Rule::R11,
             "-",
-            format!(
-                "the journal `{}` cannot be read (not a regular file, larger than {} MiB, or without a start entry): what its run left stopped cannot be told",
-                path.display(),
-                journal::MAX_READ >> 20
+            crate::msg!(
+                "cmd-lock-unreadable-journal",
+                path = path.display(),
+                mib = journal::MAX_READ >> 20
             ),
-            "check that run's servers (`kuroko status`), start what it left stopped, then move the file out of the journal folder",
+            crate::msg!("cmd-lock-unreadable-journal-instead"),
         )));
     }
     // Refused or not, nothing on a server was touched until here.
@@ -654,13 +649,16 @@ fn lock_admin(
             return Err(Error::Refused(crate::rules::Refusal::new(
                 crate::rules::Rule::R11,
                 &first.servers[0].server,
-                crate::error::sanitize(&format!(
-                    "{} (from the site file `{file}`, store `{store}`) died and left stopped: {}",
-                    first.describe(),
-                    servers.join(", ")
+                crate::error::sanitize(&crate::msg!(
+                    "cmd-lock-dead-elsewhere",
+                    run = first.describe(),
+                    site_file = file,
+                    store = store,
+                    servers = servers.join(", ")
                 )),
-                crate::error::sanitize(&format!(
-                    "`kuroko --site {file} abandoned --start` (or `--acknowledge`), then run again"
+                crate::error::sanitize(&crate::msg!(
+                    "cmd-lock-dead-elsewhere-instead",
+                    site_file = file
                 )),
             )));
         }
@@ -686,7 +684,10 @@ fn settle(site: &Site, dead: Vec<journal::Abandoned>) -> Vec<journal::Abandoned>
         if !events.is_empty() {
             let end = stopped.is_empty().then_some("abandoned");
             if let Err(e) = journal::close_for(&site.store, &run.run, &events, end) {
-                crate::tell!("warning: cannot record in run `{}`'s journal: {e}", run.run);
+                crate::tell!(
+                    "{}",
+                    crate::msg!("cmd-settle-cannot-record", run = run.run, error = e)
+                );
             }
         }
         if !stopped.is_empty() {
@@ -711,31 +712,25 @@ fn take_over(rt: &Runtime, earlier: &str) -> Result<()> {
     for left in left {
         let name = left.server.as_str();
         if rt.site.server(name).is_err() {
-            return Err(Error::Usage(format!(
-                "run `{earlier}` left `{name}` stopped, and `{name}` is not in this site file: put it back, or `kuroko abandoned --acknowledge`"
+            return Err(Error::Usage(crate::msg!(
+                "cmd-take-over-unknown",
+                run = earlier,
+                server = name
             )));
         }
         let state = rt.state(name)?;
         let unfinished =
             state.provenance.as_ref().is_some_and(|p| p.hostinfo_pending || !p.complete);
         if state.running {
-            rt.report.note(Some(name), &format!("run `{earlier}` stopped it; it runs again now"));
+            rt.report.note(Some(name), &crate::msg!("cmd-take-over-running", run = earlier));
             events.push((left.server.clone(), "started".to_string()));
         } else if left.by_step || unfinished {
             rt.adopt_stop(name)?;
-            rt.report.note(
-                Some(name),
-                &format!("stopped by run `{earlier}`: this run takes over its stop (R4, R11)"),
-            );
+            rt.report.note(Some(name), &crate::msg!("cmd-take-over-stop", run = earlier));
             // The earlier run hands it over; the stop is this run's record now.
             events.push((left.server.clone(), "handed-over".to_string()));
         } else {
-            rt.report.note(
-                Some(name),
-                &format!(
-                    "run `{earlier}` was cut short with it stopped: starting it again first (R11)"
-                ),
-            );
+            rt.report.note(Some(name), &crate::msg!("cmd-take-over-start", run = earlier));
             rt.start_interstage(name)?;
             events.push((left.server.clone(), "started".to_string()));
         }
@@ -755,7 +750,7 @@ fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>)
                 crate::rules::Rule::R11,
                 "plan",
                 first,
-                "the site or the runbook is not what was approved: make a new plan and have it approved",
+                crate::msg!("cmd-plan-preflight-instead"),
             )
             .into()),
             None => Ok(()),
@@ -768,30 +763,25 @@ fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>)
             if matches!(error.exit_code(), ExitCode::Refused | ExitCode::Usage)
                 || matches!(error.root(), Error::Unreachable { .. }) =>
         {
-            crate::tell!(
-                "note: a dry run of `{}` first found this, so nothing was touched",
-                runbook.name
-            );
+            crate::tell!("{}", crate::msg!("cmd-preflight-found", runbook = runbook.name));
             Err(error)
         }
         // A dry run that could not finish foresaw nothing: said, and each step still
         // checks its rules as it runs.
-        Err(error)
-            if ["`[limits] seconds`", "`[limits] operations`"]
-                .iter()
-                .any(|l| error.to_string().contains(l)) =>
-        {
-            crate::tell!(
-                "note: the dry run of `{}` made first did not finish within its bounds, so it could not foresee every refusal; each step still checks its rules",
-                runbook.name
-            );
+        Err(_) if dry.was_bounded() => {
+            crate::tell!("{}", crate::msg!("cmd-preflight-bounds", runbook = runbook.name));
             Ok(())
         }
         Err(error) => {
             crate::tell!(
-                "note: the dry run of `{}` made first stopped at an error it may not meet for real ({}); it could not foresee the rest, and each step still checks its rules",
-                runbook.name,
-                crate::error::sanitize(error.to_string().lines().next().unwrap_or_default())
+                "{}",
+                crate::msg!(
+                    "cmd-preflight-stopped",
+                    runbook = runbook.name,
+                    error = crate::error::sanitize(
+                        error.to_string().lines().next().unwrap_or_default()
+                    )
+                )
             );
             Ok(())
         }
@@ -818,11 +808,9 @@ fn runtime_with(
     let flag = cancel.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
-            crate::tell!("kuroko: still stopping cleanly (R11), please wait");
+            crate::tell!("{}", crate::msg!("cmd-ctrlc-again"));
         } else {
-            crate::tell!(
-                "kuroko: interrupted: stopping after the current step and starting again what this run stopped"
-            );
+            crate::tell!("{}", crate::msg!("cmd-ctrlc"));
         }
     });
     let options =
@@ -834,7 +822,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run { site, runbook, params, options, plan: None } => {
             let site = Site::load(&site)?;
-            let runbook = runbook.ok_or_else(|| Error::Usage("name a runbook to run".into()))?;
+            let runbook = runbook.ok_or_else(|| Error::Usage(crate::msg!("cmd-run-no-runbook")))?;
             if !options.dry_run {
                 unplanned(&site, &format!("run {runbook}"))?;
             }
@@ -861,17 +849,18 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             if parsed.site_id != site.id
                 || crate::plan::site_file_fingerprint(&site.file)? != parsed.fingerprints.site_file
             {
-                return Err(Error::Usage(format!(
-                    "plan `{}` was made against another site file than `{}`: approve it against the site it runs on",
-                    plan.display(),
-                    site.file.display()
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-approve-other-site",
+                    plan = plan.display(),
+                    site_file = site.file.display()
                 )));
             }
             let runbook = runbook_of(&site, &parsed.runbook, &parsed.origin)?;
-            if crate::check::fingerprint(&runbook) != parsed.fingerprints.runbook {
-                return Err(Error::Usage(format!(
-                    "runbook `{}` here is not the one the plan was made with: approve it where the runbook is the same",
-                    parsed.origin
+            if crate::check::fingerprint_with_hooks(&runbook, &site)? != parsed.fingerprints.runbook
+            {
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-approve-other-runbook",
+                    runbook = parsed.origin
                 )));
             }
             crate::say!("{}", crate::plan::approve(&plan, &key, &signers)?);
@@ -882,31 +871,23 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let entries = journal::read(&site.store, &run)?;
             let status = journal::status_of(&entries);
             if entries.iter().any(|e| matches!(e, journal::Entry::Start { dry_run: true, .. })) {
-                return Err(Error::Usage(format!(
-                    "run `{run}` was a dry run: there is nothing to resume; run it for real"
-                )));
+                return Err(Error::Usage(crate::msg!("cmd-resume-dry-run", run = run)));
             }
             if entries.iter().any(|e| matches!(e, journal::Entry::Plan { .. })) {
                 return Err(crate::rules::Refusal::new(
                     crate::rules::Rule::R11,
                     "plan",
-                    format!(
-                        "run `{run}` ran an approved plan: resuming it would run without that plan"
-                    ),
-                    "make a new plan against the site as it is now and have it approved",
+                    crate::msg!("cmd-resume-planned", run = run),
+                    crate::msg!("cmd-resume-planned-instead"),
                 )
                 .into());
             }
             unplanned(&site, &format!("resume {run}"))?;
             if status == "resumed" {
-                return Err(Error::Usage(format!(
-                    "run `{run}` was resumed already: resume the later run instead (see `kuroko runs`)"
-                )));
+                return Err(Error::Usage(crate::msg!("cmd-resume-resumed", run = run)));
             }
             if status == "completed" {
-                return Err(Error::Usage(format!(
-                    "run `{run}` completed: there is nothing to resume"
-                )));
+                return Err(Error::Usage(crate::msg!("cmd-resume-completed", run = run)));
             }
             let Some(journal::Entry::Start {
                 origin,
@@ -918,12 +899,13 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 ..
             }) = entries.first().cloned()
             else {
-                return Err(Error::Usage(format!("the journal of run `{run}` has no start entry")));
+                return Err(Error::Usage(crate::msg!("cmd-resume-no-start", run = run)));
             };
             if !journal::belongs(&label, &site_id, (&site_label(&site), &site.id)) {
-                return Err(Error::Usage(format!(
-                    "run `{run}` ran against another site ({}): resume it with that site's file (`--site`)",
-                    crate::error::sanitize(&label)
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-resume-other-site",
+                    run = run,
+                    site = crate::error::sanitize(&label)
                 )));
             }
             // The runbook is found as `kuroko run` finds it: a stdlib one by its name only,
@@ -933,8 +915,10 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 Runbook::find_for(&format!("stdlib:{name}"), None)?
             } else if let Some(folder) = folder.filter(|f| Path::new(&origin).starts_with(f)) {
                 Runbook::site(&name, folder)?.ok_or_else(|| {
-                    Error::Usage(format!(
-                        "run `{run}` ran the site runbook `{origin}`, which is gone: start a new run"
+                    Error::Usage(crate::msg!(
+                        "cmd-resume-runbook-gone",
+                        run = run,
+                        runbook = origin
                     ))
                 })?
             } else {
@@ -942,32 +926,33 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             };
             let now = crate::check::fingerprint(&runbook);
             if now != sha256 {
-                return Err(Error::Usage(format!(
-                    "runbook `{}` or a module it imports changed since run `{run}` (fingerprint {} then, {} now): resuming would mix two scripts; start a new run",
-                    runbook.origin,
-                    sha256.get(..12).unwrap_or(&sha256),
-                    now.get(..12).unwrap_or(&now)
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-resume-changed",
+                    runbook = runbook.origin,
+                    run = run,
+                    then = sha256.get(..12).unwrap_or(&sha256),
+                    now = now.get(..12).unwrap_or(&now)
                 )));
             }
             if params.values().any(|v| v == "***") {
-                return Err(Error::Usage(format!(
-                    "run `{run}` had secret parameters, which the journal does not keep: start a new run"
-                )));
+                return Err(Error::Usage(crate::msg!("cmd-resume-secret", run = run)));
             }
             if let Some((key, _)) = params.iter().find(|(_, v)| journal::elided(v)) {
-                return Err(Error::Usage(format!(
-                    "run `{run}` had a parameter `{key}` too long for the journal to keep: start a new run"
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-resume-long-param",
+                    run = run,
+                    key = key
                 )));
             }
             let replay = journal::done_steps(&entries);
             if let Some(step) =
                 replay.iter().find(|d| d.value.as_deref().is_some_and(journal::elided))
             {
-                return Err(Error::Usage(format!(
-                    "run `{run}` did `{}({})`, whose value the journal keeps only as {}: resuming cannot replay it; start a new run",
-                    step.primitive,
-                    step.args.join(", "),
-                    step.value.as_deref().unwrap_or_default()
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-resume-elided",
+                    run = run,
+                    step = format!("{}({})", step.primitive, step.args.join(", ")),
+                    value = step.value.as_deref().unwrap_or_default()
                 )));
             }
             run_runbook(site, &runbook, params, &options, Some((run, replay)))
@@ -999,9 +984,19 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::Runs { site } => {
             let site = Site::load(&site)?;
-            crate::say!("{:<26} {:<14} STATUS", "RUN", "RUNBOOK");
+            use crate::report::{pad, width};
+            let (run_heading, runbook_heading) =
+                (crate::msg!("cmd-runs-run"), crate::msg!("cmd-runs-runbook"));
+            let runs = width(&run_heading).max(26);
+            let runbooks = width(&runbook_heading).max(14);
+            crate::say!(
+                "{} {} {}",
+                pad(&run_heading, runs),
+                pad(&runbook_heading, runbooks),
+                crate::msg!("cmd-runs-status")
+            );
             for (run, runbook, status) in journal::runs(&site.store) {
-                crate::say!("{run:<26} {runbook:<14} {status}");
+                crate::say!("{} {} {status}", pad(&run, runs), pad(&runbook, runbooks));
             }
             Ok(ExitCode::Success)
         }
@@ -1023,9 +1018,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             if let Some(runbook) = &runbook
                 && !runbook.params().iter().any(|p| p.name == "server")
             {
-                return Err(Error::Usage(format!(
-                    "runbook `{}` takes no `server` parameter, so it cannot run per server (declare `//! param server <server>: …`)",
-                    runbook.name
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-batch-no-server-param",
+                    runbook = runbook.name
                 )));
             }
             let op = format!("{operation:?}").to_lowercase();
@@ -1080,23 +1075,34 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 let _admitted =
                     rt.journal().map(|j| j.admit(&format!("batch {op}"))).transpose()?;
                 let args = vec![format!("{server:?}")];
-                rt.journaled(&format!("batch {op}"), Some(server.to_string()), args, || {
-                    match operation {
-                        Operation::Status => rt.status(server),
-                        Operation::Backup => rt.backup(server, Some(&generation)),
-                        Operation::Restart => {
-                            rt.stop_interstage(server)?;
-                            rt.start_interstage(server)?;
-                            Ok("restarted".into())
+                // The journal keeps the value as the primitive gave it; the summary says it
+                // in the operator's language.
+                let value =
+                    rt.journaled(&format!("batch {op}"), Some(server.to_string()), args, || {
+                        match operation {
+                            Operation::Status => rt.status(server),
+                            Operation::Backup => rt.backup(server, Some(&generation)),
+                            Operation::Restart => {
+                                rt.stop_interstage(server)?;
+                                rt.start_interstage(server)?;
+                                Ok("restarted".into())
+                            }
+                            Operation::Run => {
+                                let runbook = runbook.as_ref().expect("checked: run has a runbook");
+                                let mut params = params.clone();
+                                params.insert("server".into(), server.to_string());
+                                engine::execute(&rt, runbook, params)
+                                    .map(|_| format!("runbook `{}` completed", runbook.name))
+                            }
                         }
-                        Operation::Run => {
-                            let runbook = runbook.as_ref().expect("checked: run has a runbook");
-                            let mut params = params.clone();
-                            params.insert("server".into(), server.to_string());
-                            engine::execute(&rt, runbook, params)
-                                .map(|_| format!("runbook `{}` completed", runbook.name))
-                        }
+                    })?;
+                Ok(match (operation, &runbook) {
+                    (Operation::Status, _) => state_shown(&value),
+                    (Operation::Restart, _) => crate::msg!("cmd-batch-restarted"),
+                    (Operation::Run, Some(runbook)) => {
+                        crate::msg!("cmd-batch-runbook-completed", runbook = runbook.name)
                     }
+                    _ => value,
                 })
             };
             if operation == Operation::Status {
@@ -1144,7 +1150,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 let runbook = Runbook::find_for(name, folder.as_deref())?;
                 let found = crate::check::check(&runbook);
                 if found.is_empty() {
-                    crate::say!("ok     {}", runbook.origin);
+                    crate::say!("{}", crate::msg!("cmd-check-ok", runbook = runbook.origin));
                 }
                 errors.extend(found);
             }
@@ -1192,7 +1198,13 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 match pinned {
                     Ok(line) => crate::say!("{line}"),
                     Err(e) => {
-                        crate::tell!("error: {}", crate::error::sanitize(&e.to_string()));
+                        crate::tell!(
+                            "{}",
+                            crate::msg!(
+                                "cmd-error-line",
+                                error = crate::error::sanitize(&e.to_string())
+                            )
+                        );
                         code = ExitCode::Failed;
                     }
                 }
@@ -1218,7 +1230,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 for left in journal::left_stopped(&entries) {
                     stopped_by.insert(
                         left.server,
-                        format!("stopped since {} by run `{live}`, which is running now", left.at),
+                        crate::msg!("cmd-status-stopped-live", at = left.at, run = live),
                     );
                 }
             }
@@ -1226,12 +1238,34 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 for left in &run.servers {
                     stopped_by.insert(
                         left.server.clone(),
-                        format!("STOPPED since {} by {}, which DIED", left.at, run.describe()),
+                        crate::msg!("cmd-status-stopped-dead", at = left.at, run = run.describe()),
                     );
                 }
             }
             let mut up: Vec<String> = Vec::new();
-            crate::say!("SERVER     ROLE        GROUP  STATE    ADDRESS");
+            use crate::report::{pad, width};
+            let headings = [
+                crate::msg!("cmd-column-server"),
+                crate::msg!("cmd-column-role"),
+                crate::msg!("cmd-column-group"),
+                crate::msg!("cmd-column-state"),
+                crate::msg!("cmd-column-address"),
+            ];
+            // Columns as wide as their heading, and the state's as its longest word.
+            let states = width(&state_shown("running")).max(width(&state_shown("stopped")));
+            let columns: Vec<usize> = [10, 11, 6, 8.max(states)]
+                .iter()
+                .zip(&headings)
+                .map(|(least, heading)| width(heading).max(*least))
+                .collect();
+            crate::say!(
+                "{} {} {} {} {}",
+                pad(&headings[0], columns[0]),
+                pad(&headings[1], columns[1]),
+                pad(&headings[2], columns[2]),
+                pad(&headings[3], columns[3]),
+                headings[4]
+            );
             for name in rt.site.names() {
                 let server = rt.site.server(&name)?.clone();
                 let mut running = false;
@@ -1239,22 +1273,28 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                     let state = rt.status(&name)?;
                     running = state == "running";
                     Ok(format!(
-                        "{role:<11} {:<6} {state:<8} {}",
-                        group.unwrap_or_else(|| "-".into()),
+                        "{} {} {} {}",
+                        pad(&role.to_string(), columns[1]),
+                        pad(&group.unwrap_or_else(|| "-".into()), columns[2]),
+                        pad(&state_shown(&state), columns[3]),
                         server.address
                     ))
                 });
                 match line {
-                    Ok(line) => crate::say!("{name:<10} {line}"),
+                    Ok(line) => crate::say!("{} {line}", pad(&name, columns[0])),
                     Err(e) => {
-                        crate::say!("{name:<10} unreachable: {e}");
+                        crate::say!(
+                            "{} {}",
+                            pad(&name, columns[0]),
+                            crate::msg!("cmd-status-unreachable", error = e)
+                        );
                         code = ExitCode::Failed;
                     }
                 }
                 if running {
                     up.push(name.clone());
                 } else if let Some(note) = stopped_by.get(&name) {
-                    crate::say!("{:<10} ^ {}", "", crate::error::sanitize(note));
+                    crate::say!("{} ^ {}", pad("", columns[0]), crate::error::sanitize(note));
                 }
             }
             // A server started again since (by hand) is no longer left stopped.
@@ -1281,10 +1321,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 "{}",
                 crate::import::import(&source, ansible, &name, &store, &output, membership)?
             );
-            crate::say!(
-                "check it against the live site: kuroko --site {} site check",
-                output.display()
-            );
+            crate::say!("{}", crate::msg!("cmd-site-import-next", site_file = output.display()));
             Ok(ExitCode::Success)
         }
         Command::SiteCheck { site } => {
@@ -1306,41 +1343,53 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             }
             let store = Store::new(&site);
             let (found, odd) = store.list();
-            let header = ["ID", "SERVER", "ROLE", "GROUP", "FILES", "BYTES"];
+            use crate::report::{pad, pad_start, width};
+            let header = [
+                crate::msg!("cmd-column-id"),
+                crate::msg!("cmd-column-server"),
+                crate::msg!("cmd-column-role"),
+                crate::msg!("cmd-column-group"),
+                crate::msg!("cmd-column-files"),
+                crate::msg!("cmd-column-bytes"),
+            ];
+            let columns: Vec<usize> = [40, 7, 11, 6, 6, 10]
+                .iter()
+                .zip(&header)
+                .map(|(least, heading)| width(heading).max(*least))
+                .collect();
             crate::say!(
-                "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  CREATED",
-                header[0],
-                header[1],
-                header[2],
-                header[3],
-                header[4],
-                header[5]
+                "{} {} {} {} {} {}  {}",
+                pad(&header[0], columns[0]),
+                pad(&header[1], columns[1]),
+                pad(&header[2], columns[2]),
+                pad(&header[3], columns[3]),
+                pad_start(&header[4], columns[4]),
+                pad_start(&header[5], columns[5]),
+                crate::msg!("cmd-column-created")
             );
             for m in found.iter().filter(|m| group.is_none() || m.group == group) {
                 let set = match store.generation_state(&m.generation) {
                     crate::store::GenerationState::Incomplete => {
-                        "  INCOMPLETE generation (never offered by latest_backup)"
+                        format!("  {}", crate::msg!("cmd-backups-incomplete"))
                     }
-                    _ => "",
+                    _ => String::new(),
                 };
                 crate::say!(
-                    "{:<40} {:<7} {:<11} {:<6} {:>6} {:>10}  {}{set}",
-                    m.id,
-                    m.server,
-                    m.role.to_string(),
-                    m.group.as_deref().unwrap_or("-"),
-                    m.files.len(),
-                    m.archive.size,
+                    "{} {} {} {} {} {}  {}{set}",
+                    pad(&m.id, columns[0]),
+                    pad(&m.server, columns[1]),
+                    pad(&m.role.to_string(), columns[2]),
+                    pad(m.group.as_deref().unwrap_or("-"), columns[3]),
+                    pad_start(&m.files.len().to_string(), columns[4]),
+                    pad_start(&m.archive.size.to_string(), columns[5]),
                     m.created
                 );
             }
             for (path, why) in odd {
+                let text = crate::msg!("cmd-backups-unusable", path = path.display(), why = why);
                 crate::tell!(
-                    "warning: {}",
-                    crate::error::sanitize(&format!(
-                        "`{}` is not a usable backup: {why}",
-                        path.display()
-                    ))
+                    "{}",
+                    crate::msg!("cmd-warning", prefix = "", text = crate::error::sanitize(&text))
                 );
             }
             Ok(ExitCode::Success)
@@ -1353,7 +1402,10 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             let manifests = if ids.is_empty() {
                 let (found, odd) = store.list();
                 for (path, why) in odd {
-                    crate::say!("FAILED {}: {why}", path.display());
+                    crate::say!(
+                        "{}",
+                        crate::msg!("cmd-verify-failed-path", path = path.display(), why = why)
+                    );
                     failed += 1;
                 }
                 found.into_iter().map(Ok).collect::<Vec<_>>()
@@ -1363,49 +1415,70 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             for manifest in manifests {
                 checked += 1;
                 match manifest.and_then(|m| store.verify(&m, None).map(|_| m)) {
-                    Ok(m) => crate::say!("ok     {} ({} files)", m.id, m.files.len()),
+                    Ok(m) => crate::say!(
+                        "{}",
+                        crate::msg!("cmd-verify-ok", id = m.id, files = m.files.len())
+                    ),
                     Err(e) => {
-                        crate::say!("FAILED {e}");
+                        crate::say!("{}", crate::msg!("cmd-verify-failed", error = e));
                         failed += 1;
                     }
                 }
             }
-            crate::say!("{} verified, {failed} failed", checked.max(failed) - failed.min(checked));
+            crate::say!(
+                "{}",
+                crate::msg!(
+                    "cmd-verify-summary",
+                    verified = checked.max(failed) - failed.min(checked),
+                    failed = failed
+                )
+            );
             Ok(if failed > 0 { ExitCode::Failed } else { ExitCode::Success })
         }
         Command::RehearsalCreate { dir, policy } => {
             rehearsal::create(&dir, policy)?;
             crate::say!(
-                "created a rehearsal site in `{}`: {} servers, site file `{}`",
-                dir.display(),
-                rehearsal::SERVERS.len(),
-                dir.join("site.toml").display()
+                "{}",
+                crate::msg!(
+                    "cmd-rehearsal-created",
+                    dir = dir.display(),
+                    servers = rehearsal::SERVERS.len(),
+                    site_file = dir.join("site.toml").display()
+                )
             );
             Ok(ExitCode::Success)
         }
         Command::RehearsalFail { dir, server } => {
             let root = rehearsal_root(&dir, &server)?;
             rehearsal::fail(&root)?;
-            crate::say!("`{server}` has failed: Interstage is down and its resources are gone");
+            crate::say!("{}", crate::msg!("cmd-rehearsal-failed", server = server));
             Ok(ExitCode::Success)
         }
         Command::RehearsalRepair { dir, server } => {
             let root = rehearsal_root(&dir, &server)?;
             rehearsal::repair(&root, &server)?;
-            crate::say!(
-                "`{server}` is repaired: Interstage is reinstalled, without group resources"
-            );
+            crate::say!("{}", crate::msg!("cmd-rehearsal-repaired", server = server));
             Ok(ExitCode::Success)
         }
+    }
+}
+
+/// A server's state as `status` reports it (`running`, `stopped`), in the operator's words.
+fn state_shown(state: &str) -> String {
+    match state {
+        "running" => crate::msg!("cmd-state-running"),
+        "stopped" => crate::msg!("cmd-state-stopped"),
+        other => other.to_string(),
     }
 }
 
 fn rehearsal_root(dir: &std::path::Path, server: &str) -> Result<std::path::PathBuf> {
     let root = dir.join("servers").join(server);
     if !rehearsal::SERVERS.iter().any(|s| s.name == server) || !root.is_dir() {
-        return Err(Error::Usage(format!(
-            "`{}` has no rehearsal server `{server}`",
-            dir.display()
+        return Err(Error::Usage(crate::msg!(
+            "cmd-rehearsal-no-such-server",
+            dir = dir.display(),
+            server = server
         )));
     }
     Ok(root)
@@ -1416,16 +1489,21 @@ fn warn_abandoned(dead: &[journal::Abandoned]) {
     for run in dead {
         for left in &run.servers {
             crate::tell!(
-                "WARNING: `{}` was stopped at {} by {}, which died without starting it again (R11)",
-                left.server,
-                left.at,
-                run.describe()
+                "{}",
+                crate::msg!(
+                    "cmd-abandoned-warning",
+                    server = left.server,
+                    at = left.at,
+                    run = run.describe()
+                )
             );
         }
     }
     if !dead.is_empty() {
         crate::tell!(
-            "  `kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose.\n  Until then, changing runs are refused."
+            "  {}\n  {}",
+            crate::msg!("cmd-abandoned-hint-sentence"),
+            crate::msg!("cmd-abandoned-until")
         );
     }
 }
@@ -1439,23 +1517,22 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
         let dead =
             journal::abandoned(&site.store, live.as_deref(), Some((&site_label(&site), &site.id)));
         if dead.is_empty() {
-            crate::say!("no run that died left a server stopped");
+            crate::say!("{}", crate::msg!("cmd-abandoned-none"));
             return Ok(ExitCode::Success);
         }
         for run in &dead {
             crate::say!("{}", run.describe());
             for left in &run.servers {
-                let how = if left.by_step {
-                    "by a stop_interstage step"
+                let server = crate::report::pad(&left.server, 10);
+                let line = if left.by_step {
+                    crate::msg!("cmd-abandoned-by-step", server = server, at = left.at)
                 } else {
-                    "in the middle of a step that was cut short"
+                    crate::msg!("cmd-abandoned-cut-short", server = server, at = left.at)
                 };
-                crate::say!("  {:<10} stopped at {} {how}", left.server, left.at);
+                crate::say!("  {line}");
             }
         }
-        crate::say!(
-            "`kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose"
-        );
+        crate::say!("{}", crate::msg!("cmd-abandoned-hint"));
         return Ok(ExitCode::Failed);
     }
     let run_id = crate::store::new_generation();
@@ -1463,14 +1540,18 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
     // store's half of the lock is enough.
     let _lock = match lock_site(&site, "abandoned", &run_id, None) {
         Err(e) if matches!(e.root(), Error::Unreachable { .. } | Error::OnServer { .. }) => {
-            crate::tell!("warning: {e}\n  going on under the store's lock alone");
+            crate::tell!(
+                "{}\n  {}",
+                crate::msg!("cmd-warning", prefix = "", text = e),
+                crate::msg!("cmd-abandoned-store-lock")
+            );
             Store::new(&site).lock("abandoned", &run_id, None)?
         }
         other => other?,
     };
     let dead = journal::abandoned(&site.store, None, Some((&site_label(&site), &site.id)));
     if dead.is_empty() {
-        crate::say!("no run that died left a server stopped");
+        crate::say!("{}", crate::msg!("cmd-abandoned-none"));
         return Ok(ExitCode::Success);
     }
     let what = if start { "abandoned --start" } else { "abandoned --acknowledge" };
@@ -1487,16 +1568,14 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
         for left in &run.servers {
             let name = left.server.as_str();
             if !acknowledge && rt.site.server(name).is_err() {
-                crate::tell!(
-                    "`{name}` is not in this site file: kuroko cannot start it; start it by hand, then `kuroko abandoned --acknowledge`"
-                );
+                crate::tell!("{}", crate::msg!("cmd-abandoned-unknown", server = name));
                 done = false;
                 code = ExitCode::Failed;
                 continue;
             }
             let event = if acknowledge {
                 rt.record_outage(name, "acknowledged")?;
-                crate::say!("`{name}`: left stopped on purpose (acknowledged)");
+                crate::say!("{}", crate::msg!("cmd-abandoned-acknowledged", server = name));
                 "acknowledged"
             } else {
                 let args = vec![format!("{name:?}")];
@@ -1504,11 +1583,14 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
                     rt.start_interstage(name)
                 }) {
                     Ok(()) => {
-                        crate::say!("`{name}` started again (R11)");
+                        crate::say!("{}", crate::msg!("cmd-abandoned-started", server = name));
                         "started"
                     }
                     Err(e) => {
-                        crate::tell!("`{name}` could NOT be started again: {e}");
+                        crate::tell!(
+                            "{}",
+                            crate::msg!("cmd-abandoned-start-failed", server = name, error = e)
+                        );
                         done = false;
                         code = ExitCode::Failed;
                         continue;
@@ -1519,10 +1601,7 @@ fn abandoned(site: Site, start: bool, acknowledge: bool) -> Result<ExitCode> {
         }
         journal::close_for(&rt.site.store, &run.run, &events, done.then_some("abandoned"))?;
         if !done {
-            crate::tell!(
-                "  run `{}` still has servers it left stopped: fix what stops them starting, or `kuroko abandoned --acknowledge`",
-                run.run
-            );
+            crate::tell!("  {}", crate::msg!("cmd-abandoned-still", run = run.run));
         }
     }
     if let Some(journal) = rt.journal() {
@@ -1549,11 +1628,8 @@ fn prune(
     if !dry_run {
         store.finish_removals();
     }
-    let ledger = store.ledger().map_err(|e| {
-        Error::Usage(format!(
-            "{e}: prune removes nothing while it cannot tell complete generations from incomplete ones"
-        ))
-    })?;
+    let ledger =
+        store.ledger().map_err(|e| Error::Usage(crate::msg!("cmd-prune-no-ledger", error = e)))?;
     let (found, _) = store.list();
     // This site's backups only: another sharing the store keeps its own.
     let ours: Vec<crate::manifest::Manifest> = found
@@ -1569,9 +1645,8 @@ fn prune(
             .filter(|t| *t <= now + std::time::Duration::from_secs(3600))
     };
     let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
-    let membership = rt.membership().map_err(|e| {
-        Error::Usage(format!("cannot read the group list ({e}): prune removes nothing"))
-    })?;
+    let membership =
+        rt.membership().map_err(|e| Error::Usage(crate::msg!("cmd-prune-no-groups", error = e)))?;
     // Generations newest first (by the latest believable time of their backups).
     let mut generations: Vec<(String, Option<std::time::SystemTime>)> = Vec::new();
     for m in &ours {
@@ -1611,50 +1686,55 @@ fn prune(
         })
         .collect();
     let Some(newest) = complete.first() else {
-        return Err(Error::Usage(
-            "the store holds no complete generation of this site: prune removes nothing (take one with `kuroko run backup-site`)".into(),
-        ));
+        return Err(Error::Usage(crate::msg!("cmd-prune-no-complete")));
     };
     // The newest complete set must be usable (R8) before anything older goes.
     for m in ours.iter().filter(|m| m.generation == **newest) {
         store.verify(m, None).map_err(|e| {
-            Error::Usage(format!(
-                "the newest complete generation `{newest}` does not verify ({e}): prune removes nothing"
-            ))
+            Error::Usage(crate::msg!("cmd-prune-newest-bad", generation = newest, error = e))
         })?;
     }
     let mut keep: BTreeMap<String, String> = BTreeMap::new();
     for m in ours.iter().filter(|m| m.generation == **newest) {
-        keep.insert(m.id.clone(), "the newest complete generation".into());
+        keep.insert(m.id.clone(), crate::msg!("cmd-prune-keep-newest-generation"));
     }
     for m in ours.iter().filter(|m| taken(m).is_none()) {
-        keep.insert(m.id.clone(), "its time cannot be read or lies ahead".into());
+        keep.insert(m.id.clone(), crate::msg!("cmd-prune-keep-time"));
     }
     // Whatever the policy, the newest backup of the admin server, of each group and of
     // each single-operation server stays.
     // (A set begun and never finished is no candidate: it was marked as failed.)
-    let mut newest_of: BTreeMap<String, &crate::manifest::Manifest> = BTreeMap::new();
+    // Keyed as before; the value holds why it is kept, in the operator's language.
+    let mut newest_of: BTreeMap<String, (String, &crate::manifest::Manifest)> = BTreeMap::new();
     for m in
         ours.iter().filter(|m| ledger.get(&m.generation).is_none_or(|state| state == "complete"))
     {
-        let key = match (&m.role, &m.group) {
-            (crate::site::Role::Admin, _) => "the admin server".to_string(),
-            (_, Some(group)) => format!("group `{group}`"),
-            _ => format!("`{}`", m.server),
+        let (key, why) = match (&m.role, &m.group) {
+            (crate::site::Role::Admin, _) => {
+                ("the admin server".to_string(), crate::msg!("cmd-prune-keep-newest-admin"))
+            }
+            (_, Some(group)) => (
+                format!("group `{group}`"),
+                crate::msg!("cmd-prune-keep-newest-group", group = group),
+            ),
+            _ => (
+                format!("`{}`", m.server),
+                crate::msg!("cmd-prune-keep-newest-server", server = m.server),
+            ),
         };
-        let newer = newest_of.get(&key).is_none_or(|n| taken(m) > taken(n));
+        let newer = newest_of.get(&key).is_none_or(|(_, n)| taken(m) > taken(n));
         if newer {
-            newest_of.insert(key, m);
+            newest_of.insert(key, (why, m));
         }
     }
-    for (what, m) in newest_of {
-        keep.entry(m.id.clone()).or_insert_with(|| format!("the newest backup of {what}"));
+    for (_, (why, m)) in newest_of {
+        keep.entry(m.id.clone()).or_insert(why);
     }
     if let Some(n) = keep_generations {
         for g in complete.iter().take(n) {
             for m in ours.iter().filter(|m| m.generation == **g) {
                 keep.entry(m.id.clone())
-                    .or_insert_with(|| format!("one of the {n} newest complete generations"));
+                    .or_insert_with(|| crate::msg!("cmd-prune-keep-generations", count = n));
             }
         }
     }
@@ -1664,21 +1744,19 @@ fn prune(
                 taken(m).and_then(|t| now.duration_since(t).ok()).map(|d| d.as_secs() / 86_400);
             if age.is_none_or(|age| age < days) {
                 keep.entry(m.id.clone())
-                    .or_insert_with(|| format!("taken in the last {days} days"));
+                    .or_insert_with(|| crate::msg!("cmd-prune-keep-days", days = days));
             }
         }
     }
     // The backup each server's resources came from, from the server's own record.
     for name in site.names() {
         let state = rt.state(&name).map_err(|e| {
-            Error::Usage(format!(
-                "cannot read `{name}`'s record ({e}): prune removes nothing while it cannot tell which backup a server came from"
-            ))
+            Error::Usage(crate::msg!("cmd-prune-no-record", server = name, error = e))
         })?;
         if let Some(p) = state.provenance
             && ours.iter().any(|m| m.id == p.backup)
         {
-            keep.insert(p.backup.clone(), format!("`{name}`'s resources came from it"));
+            keep.insert(p.backup.clone(), crate::msg!("cmd-prune-keep-source", server = name));
         }
     }
     // R7: every kept managed backup keeps an admin-server backup of its definitions.
@@ -1692,22 +1770,31 @@ fn prune(
             continue;
         }
         if let Some(admin) = admins.max_by(|a, b| a.created.cmp(&b.created)) {
-            keep.insert(admin.id.clone(), format!("`{}` needs it for R7", m.id));
+            keep.insert(admin.id.clone(), crate::msg!("cmd-prune-keep-r7", id = m.id));
         }
     }
     let removable: Vec<&crate::manifest::Manifest> =
         ours.iter().filter(|m| !keep.contains_key(&m.id)).collect();
     for m in ours.iter().filter(|m| keep.contains_key(&m.id)) {
-        crate::say!("keep    {:<40} {}", m.id, keep[&m.id]);
+        let id = crate::report::pad(&m.id, 40);
+        crate::say!("{}", crate::msg!("cmd-prune-keep", id = id, why = keep[&m.id]));
     }
     if dry_run {
         for m in &removable {
-            crate::say!("would remove {:<35} {} {}", m.id, m.server, m.created);
+            let id = crate::report::pad(&m.id, 35);
+            crate::say!(
+                "{}",
+                crate::msg!(
+                    "cmd-prune-would-remove",
+                    id = id,
+                    server = m.server,
+                    created = m.created
+                )
+            );
         }
         crate::say!(
-            "dry run: {} backup(s) would be removed, {} kept; nothing was removed",
-            removable.len(),
-            keep.len()
+            "{}",
+            crate::msg!("cmd-prune-dry-run", removed = removable.len(), kept = keep.len())
         );
         return Ok(ExitCode::Success);
     }
@@ -1737,16 +1824,30 @@ fn prune(
             ended: crate::store::now(),
         });
         match result {
-            Ok(()) => crate::say!("removed {:<40} {} {}", m.id, m.server, m.created),
+            Ok(()) => {
+                let id = crate::report::pad(&m.id, 40);
+                crate::say!(
+                    "{}",
+                    crate::msg!(
+                        "cmd-prune-removed",
+                        id = id,
+                        server = m.server,
+                        created = m.created
+                    )
+                );
+            }
             Err(e) => {
-                crate::tell!("could not remove `{}`: {e}", m.id);
+                crate::tell!("{}", crate::msg!("cmd-prune-remove-failed", id = m.id, error = e));
                 code = ExitCode::Failed;
             }
         }
     }
     store.tidy_ledger();
     journal.end(if code == ExitCode::Success { "completed" } else { "failed" }, None);
-    crate::say!("{} backup(s) removed, {} kept", removable.len(), keep.len());
+    crate::say!(
+        "{}",
+        crate::msg!("cmd-prune-summary", removed = removable.len(), kept = keep.len())
+    );
     Ok(code)
 }
 
@@ -1759,14 +1860,15 @@ fn site_check(site: Site) -> Result<ExitCode> {
         Ok(membership) => {
             for (group, members) in &membership {
                 if !rt.site.groups.contains(group) {
-                    differences.push(format!(
-                        "group `{group}` is on the live site ({} member(s)) but not in the site file's `groups`",
-                        members.len()
+                    differences.push(crate::msg!(
+                        "cmd-site-check-extra-group",
+                        group = group,
+                        members = members.len()
                     ));
                 }
             }
         }
-        Err(e) => differences.push(format!("the group list cannot be read: {e}")),
+        Err(e) => differences.push(crate::msg!("cmd-site-check-no-groups", error = e)),
     }
     for name in rt.site.names() {
         if let Ok(live) = rt.live_role_of(&name)
@@ -1775,19 +1877,25 @@ fn site_check(site: Site) -> Result<ExitCode> {
             differences.push(difference);
         }
         if let Err(e) = rt.status(&name) {
-            differences.push(format!("`{name}` cannot be asked for its state: {e}"));
+            differences.push(crate::msg!("cmd-site-check-no-state", server = name, error = e));
         }
     }
     for difference in &differences {
-        crate::say!("difference: {}", crate::error::sanitize(difference));
+        crate::say!(
+            "{}",
+            crate::msg!(
+                "cmd-site-check-difference",
+                difference = crate::error::sanitize(difference)
+            )
+        );
     }
     if differences.is_empty() {
-        crate::say!("the site file matches the live site ({source})");
+        crate::say!("{}", crate::msg!("cmd-site-check-matches", source = source));
         Ok(ExitCode::Success)
     } else {
         crate::say!(
-            "{} difference(s); the live site is taken from the {source}",
-            differences.len()
+            "{}",
+            crate::msg!("cmd-site-check-differences", count = differences.len(), source = source)
         );
         Ok(ExitCode::Failed)
     }

@@ -16,6 +16,7 @@ use rhai::{
 use crate::batch::{Outcome, Policy};
 use crate::error::{Error, Result, excerpt};
 use crate::manifest::Manifest;
+use crate::msg;
 use crate::runbook::Runbook;
 use crate::runtime::Runtime;
 
@@ -63,7 +64,7 @@ fn hook(rt: &Runtime, script: &Script, when: &str, name: &str, server: Option<&s
         return Ok(());
     }
     let Some(engine) = engine.upgrade() else { return Ok(()) };
-    rt.report.note(server, &format!("site hook `{function}`"));
+    rt.report.note(server, &msg!("prim-hook-note", hook = function));
     IN_HOOK.with(|h| h.set(true));
     // Only the function runs: the hooks file's top level is not evaluated again.
     let outcome = engine.call_fn_with_options::<Dynamic>(
@@ -76,7 +77,7 @@ fn hook(rt: &Runtime, script: &Script, when: &str, name: &str, server: Option<&s
     IN_HOOK.with(|h| h.set(false));
     outcome.map(|_| ()).map_err(|e| {
         rt.take_failure()
-            .unwrap_or_else(|| Error::Usage(format!("site hook `{function}` failed: {e}")))
+            .unwrap_or_else(|| Error::Usage(msg!("prim-hook-failed", hook = function, error = e)))
     })
 }
 
@@ -92,6 +93,7 @@ pub fn engine(
     engine.set_module_resolver(GuardedResolver {
         dir: runbook.dir.clone(),
         site: rt.site.site_folder.clone(),
+        sources: runbook.sources.clone(),
     });
     let r = rt.clone();
     let started = std::time::Instant::now();
@@ -219,11 +221,10 @@ pub fn engine(
     let name = runbook.name.clone();
     let r = rt.clone();
     engine.register_fn("param", move |key: &str| -> Fallible<String> {
-        let found = p.get(key).cloned().ok_or_else(|| {
-            Error::Usage(format!(
-                "runbook `{name}` needs the parameter `{key}`: pass `-p {key}=VALUE`"
-            ))
-        });
+        let found = p
+            .get(key)
+            .cloned()
+            .ok_or_else(|| Error::Usage(msg!("prim-param-missing", runbook = name, key = key)));
         wrap(&r, found)
     });
     let p = params.clone();
@@ -237,8 +238,13 @@ pub fn engine(
 pub fn registered_names(site: &Path) -> Vec<String> {
     let site = crate::site::Site::load(site).expect("a valid site");
     let rt = Arc::new(Runtime::new(site, Default::default(), Default::default()));
-    let runbook =
-        Runbook { name: "x".into(), origin: "x".into(), source: String::new(), dir: None };
+    let runbook = Runbook {
+        name: "x".into(),
+        origin: "x".into(),
+        source: String::new(),
+        dir: None,
+        sources: Default::default(),
+    };
     let (engine, _) = engine(&rt, &runbook, &Arc::new(BTreeMap::new()));
     let standard: std::collections::BTreeSet<String> =
         Engine::new().gen_fn_signatures(false).into_iter().collect();
@@ -260,9 +266,9 @@ fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnP
     let targets: Vec<String> = if targets.is_array() {
         let mut names = Vec::new();
         for value in targets.into_array().unwrap_or_default() {
-            let name = value.into_string().map_err(|t| {
-                Error::Usage(format!("batch targets must be server names, not {t}"))
-            })?;
+            let name = value
+                .into_string()
+                .map_err(|t| Error::Usage(msg!("prim-batch-target-not-name", value = t)))?;
             rt.server(&name)?;
             names.push(name);
         }
@@ -270,7 +276,7 @@ fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnP
     } else {
         let selector = targets
             .into_string()
-            .map_err(|t| Error::Usage(format!("batch targets: a selector or an array, not {t}")))?;
+            .map_err(|t| Error::Usage(msg!("prim-batch-targets-type", value = t)))?;
         crate::batch::select(rt, &selector)?
     };
     let mut policy = Policy::new(rt.site.group_capacity);
@@ -282,30 +288,27 @@ fn batch(rt: &Runtime, script: &Script, targets: Dynamic, options: Map, job: FnP
                     .as_int()
                     .ok()
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| Error::Usage("`forks` is a number above 0".into()))?
+                    .ok_or_else(|| Error::Usage(msg!("prim-batch-forks")))?
                     as usize
             }
             "batch" => policy.batch = text.parse()?,
             "pause" => {
                 policy.pause = std::time::Duration::from_secs(
-                    value.as_int().map_err(|_| Error::Usage("`pause` is seconds".into()))?.max(0)
+                    value.as_int().map_err(|_| Error::Usage(msg!("prim-batch-pause")))?.max(0)
                         as u64,
                 )
             }
             "on_failure" => policy.on_failure = text.parse()?,
             other => {
-                return Err(Error::Usage(format!(
-                    "batch has no option `{other}`: it takes forks, batch, pause, on_failure"
-                )));
+                return Err(Error::Usage(msg!("prim-batch-unknown-option", option = other)));
             }
         }
     }
     let (engine, ast) = script
         .get()
         .map(|(e, a, _)| (e.clone(), a.clone()))
-        .ok_or_else(|| Error::Usage("batch is not available here".into()))?;
-    let engine =
-        engine.upgrade().ok_or_else(|| Error::Usage("batch is not available here".into()))?;
+        .ok_or_else(|| Error::Usage(msg!("prim-batch-unavailable")))?;
+    let engine = engine.upgrade().ok_or_else(|| Error::Usage(msg!("prim-batch-unavailable")))?;
     let run_one = |server: &str| -> Result<String> {
         match job.call::<Dynamic>(&engine, &ast, (server.to_string(),)) {
             Ok(value) if value.is_unit() => Ok(String::new()),
@@ -344,14 +347,14 @@ fn import_options(options: Map) -> Result<Option<bool>> {
     for (key, value) in options {
         match key.as_str() {
             "certificate" => {
-                certificate = Some(value.as_bool().map_err(|_| {
-                    Error::Usage("import option `certificate` takes true or false".into())
-                })?)
+                certificate = Some(
+                    value
+                        .as_bool()
+                        .map_err(|_| Error::Usage(msg!("prim-import-certificate-option")))?,
+                )
             }
             other => {
-                return Err(Error::Usage(format!(
-                    "import has no option `{other}`: it takes `certificate`"
-                )));
+                return Err(Error::Usage(msg!("prim-import-unknown-option", option = other)));
             }
         }
     }
@@ -400,32 +403,52 @@ pub fn run(rt: &Arc<Runtime>, runbook: &Runbook, params: BTreeMap<String, String
         }
     } else {
         for name in rt.still_stopped() {
-            rt.report.warn(&format!("`{name}` was stopped by this runbook and is still stopped"));
+            rt.report.warn(&msg!("prim-still-stopped", server = name));
         }
     }
     result
 }
 
-/// The site's hooks, compiled, with every `before_`/`after_` name checked against the
-/// primitives that change something.
-fn load_hooks(engine: &Engine, rt: &Runtime) -> Result<Option<Arc<AST>>> {
-    let Some(folder) = &rt.site.site_folder else { return Ok(None) };
+/// The site's hooks (`hooks.rhai` in the site folder) as a script, read through the run's
+/// `sources`; `None` when the site has none.
+pub fn hooks_script(
+    site: &crate::site::Site,
+    sources: &Arc<crate::runbook::Sources>,
+) -> Result<Option<Runbook>> {
+    let Some(folder) = &site.site_folder else { return Ok(None) };
     let path = folder.join("hooks.rhai");
     if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(None);
     }
     // Held inside the site folder by the same guard as imports and site runbooks: hooks
     // that lead out of it are refused, never passed over.
-    let what = "the site's hooks `hooks.rhai`";
-    let source = crate::runbook::guarded(folder, Path::new("hooks.rhai"), what, "the site folder")
-        .and_then(|real| crate::runbook::read_script(&real))
-        .map_err(|e| Error::Usage(format!("cannot use {what} (`{}`): {e}", path.display())))?;
-    let runbook = Runbook {
+    let what = msg!("prim-hooks-what");
+    let source =
+        crate::runbook::guarded(folder, Path::new("hooks.rhai"), &what, &msg!("prim-site-folder"))
+            .and_then(|real| sources.read(&real))
+            .map_err(|e| {
+                Error::Usage(msg!(
+                    "prim-hooks-unusable",
+                    what = what,
+                    path = path.display(),
+                    error = e
+                ))
+            })?;
+    Ok(Some(Runbook {
         name: "hooks".into(),
         origin: path.to_string_lossy().into_owned(),
-        source,
+        source: source.to_string(),
         dir: Some(folder.clone()),
-    };
+        sources: sources.clone(),
+    }))
+}
+
+/// The site's hooks, compiled, with every `before_`/`after_` name checked against the
+/// primitives that change something.
+fn load_hooks(engine: &Engine, rt: &Runtime, runbook: &Runbook) -> Result<Option<Arc<AST>>> {
+    let Some(runbook) = hooks_script(&rt.site, &runbook.sources)? else { return Ok(None) };
+    let folder = runbook.dir.clone().unwrap_or_default();
+    let path = PathBuf::from(&runbook.origin);
     let errors = crate::check::check(&runbook);
     if !errors.is_empty() {
         return Err(Error::Several(errors));
@@ -446,15 +469,16 @@ fn load_hooks(engine: &Engine, rt: &Runtime) -> Result<Option<Arc<AST>>> {
             function.name.strip_prefix("before_").or_else(|| function.name.strip_prefix("after_"));
         let valid = target.is_some_and(|t| hookable.contains(&t)) && function.params.len() == 1;
         if !valid && (function.name.starts_with("before_") || function.name.starts_with("after_")) {
-            let hint = target
-                .and_then(|t| crate::site::suggest(t, hookable.iter().copied()))
-                .map(|s| format!(": did you mean the hook of `{s}`?"))
-                .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "{}: `{}` is not a hook (hooks are `before_NAME(server)`/`after_NAME(server)` for a primitive that changes something){hint}",
-                path.display(),
-                function.name
-            )));
+            let suggestion = target.and_then(|t| crate::site::suggest(t, hookable.iter().copied()));
+            return Err(Error::Usage(match suggestion {
+                Some(suggestion) => msg!(
+                    "prim-not-a-hook-suggest",
+                    path = path.display(),
+                    function = function.name,
+                    suggestion = suggestion
+                ),
+                None => msg!("prim-not-a-hook", path = path.display(), function = function.name),
+            }));
         }
     }
     Ok(Some(Arc::new(ast)))
@@ -486,7 +510,7 @@ pub fn execute(
     })?;
     let engine = Arc::new(engine);
     let ast = Arc::new(ast);
-    let hooks = load_hooks(&engine, rt)?;
+    let hooks = load_hooks(&engine, rt, runbook)?;
     let _ = script.set((Arc::downgrade(&engine), ast.clone(), hooks));
     let mut scope = Scope::new();
     match engine.run_ast_with_scope(&mut scope, &ast) {
@@ -511,13 +535,11 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
     let position = error.position();
     if let EvalAltResult::ErrorTerminated(reason, _) = &error {
         if reason.to_string() == "time limit" {
+            rt.stopped_by_limit();
             return script_error(
                 runbook,
                 position,
-                format!(
-                    "the run took longer than its limit of {} s (`[limits] seconds` in the site file)",
-                    rt.site.limits.seconds
-                ),
+                msg!("prim-time-limit", seconds = rt.site.limits.seconds),
                 None,
                 false,
             );
@@ -526,9 +548,9 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
             return script_error(
                 runbook,
                 position,
-                format!(
-                    "the runbook used more memory than its budget of {} MiB (`[limits] memory_bytes` in the site file, lowered to half of what a memory cap on kuroko leaves)",
-                    crate::memory::budget(rt.site.limits.memory_bytes) >> 20
+                msg!(
+                    "prim-memory-limit",
+                    mib = crate::memory::budget(rt.site.limits.memory_bytes) >> 20
                 ),
                 None,
                 false,
@@ -537,13 +559,11 @@ fn describe(rt: &Runtime, runbook: &Runbook, error: EvalAltResult) -> Error {
         return Error::Interrupted;
     }
     if let EvalAltResult::ErrorTooManyOperations(_) = &error {
+        rt.stopped_by_limit();
         return script_error(
             runbook,
             position,
-            format!(
-                "the runbook did more than {} operations (`[limits] operations` in the site file)",
-                rt.site.limits.operations
-            ),
+            msg!("prim-operations-limit", operations = rt.site.limits.operations),
             None,
             false,
         );
@@ -585,6 +605,8 @@ struct GuardedResolver {
     dir: Option<PathBuf>,
     /// The site folder: scripts that come from it (hooks, site modules) import from it.
     site: Option<PathBuf>,
+    /// Each module is read once per run.
+    sources: Arc<crate::runbook::Sources>,
 }
 
 /// The file `import "path"` names, if it is a plain name inside `dir` that does not lead
@@ -592,13 +614,13 @@ struct GuardedResolver {
 /// runbooks and hooks.
 pub fn resolve_import(dir: Option<&Path>, path: &str) -> std::result::Result<PathBuf, String> {
     let Some(dir) = dir else {
-        return Err("standard runbooks import nothing".into());
+        return Err(msg!("prim-no-imports"));
     };
     crate::runbook::guarded(
         dir,
         &Path::new(path).with_extension("rhai"),
-        &format!("import `{path}`"),
-        "the runbook's folder",
+        &msg!("prim-import-what", path = path),
+        &msg!("prim-runbook-folder"),
     )
 }
 
@@ -623,8 +645,8 @@ impl ModuleResolver for GuardedResolver {
         });
         let dir = from_site.or(self.dir.as_deref());
         let real = resolve_import(dir, path).map_err(refuse)?;
-        let text = crate::runbook::read_script(&real).map_err(refuse)?;
-        let mut ast = engine.compile(text)?;
+        let text = self.sources.read(&real).map_err(refuse)?;
+        let mut ast = engine.compile(&*text)?;
         ast.set_source(real.to_string_lossy().as_ref());
         Ok(Module::eval_ast_as_new(Scope::new(), &ast, engine)?.into())
     }

@@ -111,14 +111,28 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(message) | Error::Site(message) => write!(f, "{message}"),
             Error::Refused(refusal) => write!(f, "{refusal}"),
-            Error::OnServer { server, message } => write!(f, "on `{server}`: {message}"),
-            Error::Unreachable { server, message } => {
-                write!(f, "cannot reach `{server}`: {message}")
+            Error::OnServer { server, message } => {
+                write!(
+                    f,
+                    "{}",
+                    crate::msg!("cmd-error-on-server", server = server, message = message)
+                )
             }
-            Error::Backup { id, message } => write!(f, "backup `{id}`: {message}"),
+            Error::Unreachable { server, message } => write!(
+                f,
+                "{}",
+                crate::msg!("cmd-error-unreachable", server = server, message = message)
+            ),
+            Error::Backup { id, message } => {
+                write!(f, "{}", crate::msg!("cmd-error-backup", id = id, message = message))
+            }
             Error::Script { origin, line, column, excerpt, message, cause, .. } => {
                 match cause {
-                    Some(cause) => write!(f, "{cause}\n  at {origin}:{line}:{column}")?,
+                    Some(cause) => write!(
+                        f,
+                        "{cause}\n  {}",
+                        crate::msg!("cmd-error-at", origin = origin, line = line, column = column)
+                    )?,
                     None => write!(f, "{origin}:{line}:{column}: {message}")?,
                 }
                 if !excerpt.is_empty() {
@@ -130,13 +144,14 @@ impl fmt::Display for Error {
             Error::Several(errors) => {
                 for (index, error) in errors.iter().enumerate() {
                     if index > 0 {
-                        write!(f, "\nerror: ")?;
+                        write!(f, "\n{}", crate::msg!("cmd-error-line", error = error))?;
+                    } else {
+                        write!(f, "{error}")?;
                     }
-                    write!(f, "{error}")?;
                 }
                 Ok(())
             }
-            Error::Interrupted => write!(f, "interrupted"),
+            Error::Interrupted => write!(f, "{}", crate::msg!("cmd-error-interrupted")),
             Error::Io { path, source } => write!(f, "`{}`: {source}", path.display()),
             Error::Other(error) => write!(f, "{error:#}"),
         }

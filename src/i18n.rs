@@ -47,6 +47,15 @@ pub fn choose(lang: Lang) {
     CHOSEN.store(if lang == Lang::Ja { 2 } else { 1 }, Ordering::SeqCst);
 }
 
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
 pub fn parse(text: &str) -> Option<Lang> {
     match text.to_ascii_lowercase().as_str() {
         "ja" | "jp" | "japanese" | "日本語" => Some(Lang::Ja),
@@ -102,11 +111,17 @@ fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
 /// The message `id` in the language in use, with `args`. A message missing from that
 /// catalogue falls back to English, then to its id (a test keeps both complete).
 pub fn t(id: &str, args: &[(&str, &str)]) -> String {
+    t_in(lang(), id, args)
+}
+
+/// The message `id` in `lang`, whatever the language in use (a plan is written and read
+/// back in its author's language).
+pub fn t_in(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     let mut fluent = FluentArgs::new();
     for (name, value) in args {
         fluent.set(*name, value.to_string());
     }
-    for lang in [lang(), Lang::En] {
+    for lang in [lang, Lang::En] {
         let bundle = bundle(lang);
         if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
             let mut errors = Vec::new();
@@ -181,8 +196,10 @@ mod tests {
                 }
             }
         }
-        let used_pattern =
-            regex::Regex::new(r#"(?:msg!|\bt|\btr)\(\s*"([a-z][a-z0-9-]*)""#).expect("a pattern");
+        let used_pattern = regex::Regex::new(
+            r#"(?:msg!\(|\bt\(|\btr\(|\.say\(|\bt_in\([a-z_.()]*,|\.act\([^"()]*,)\s*"([a-z][a-z0-9-]*)""#,
+        )
+        .expect("a pattern");
         let mut used = BTreeSet::new();
         for path in &sources {
             let text = std::fs::read_to_string(path).expect("a readable source");

@@ -24,12 +24,12 @@ const ROLES: &[&str] = &["admin", "member", "reserve", "standalone", "single"];
 fn from_csv(text: &str) -> std::result::Result<BTreeMap<String, Entry>, String> {
     let mut lines =
         text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
-    let (_, header) = lines.next().ok_or("the CSV file is empty")?;
+    let (_, header) = lines.next().ok_or_else(|| crate::msg!("sitefile-csv-empty"))?;
     let columns: Vec<String> = header.split(',').map(|c| c.trim().to_lowercase()).collect();
     let at = |name: &str| columns.iter().position(|c| c == name);
     let (Some(name_at), Some(role_at), Some(address_at)) = (at("name"), at("role"), at("address"))
     else {
-        return Err("the CSV header must name the columns `name`, `role` and `address`".into());
+        return Err(crate::msg!("sitefile-csv-header"));
     };
     let mut servers = BTreeMap::new();
     for (number, line) in lines {
@@ -37,22 +37,26 @@ fn from_csv(text: &str) -> std::result::Result<BTreeMap<String, Entry>, String> 
         let cell = |at: Option<usize>| {
             at.and_then(|i| cells.get(i)).map(|c| c.to_string()).filter(|c| !c.is_empty())
         };
-        let name = cell(Some(name_at)).ok_or(format!("line {}: no name", number + 1))?;
+        let line = number + 1;
+        let name =
+            cell(Some(name_at)).ok_or_else(|| crate::msg!("sitefile-csv-no-name", line = line))?;
         let entry = Entry {
-            role: cell(Some(role_at)).ok_or(format!("line {}: no role", number + 1))?,
+            role: cell(Some(role_at))
+                .ok_or_else(|| crate::msg!("sitefile-csv-no-role", line = line))?,
             group: cell(at("group")),
-            address: cell(Some(address_at)).ok_or(format!("line {}: no address", number + 1))?,
+            address: cell(Some(address_at))
+                .ok_or_else(|| crate::msg!("sitefile-csv-no-address", line = line))?,
             hostname: cell(at("hostname")).unwrap_or_else(|| name.clone()),
             user: cell(at("user")),
             port: cell(at("port"))
                 .map(|p| {
                     p.parse()
-                        .map_err(|_| format!("line {}: port `{p}` is not a number", number + 1))
+                        .map_err(|_| crate::msg!("sitefile-csv-bad-port", line = line, port = p))
                 })
                 .transpose()?,
         };
         if servers.insert(name.clone(), entry).is_some() {
-            return Err(format!("line {}: `{name}` is listed twice", number + 1));
+            return Err(crate::msg!("sitefile-csv-twice", line = line, name = name));
         }
     }
     Ok(servers)
@@ -79,7 +83,7 @@ fn from_ansible(text: &str) -> std::result::Result<BTreeMap<String, Entry>, Stri
         let pattern = words.next().unwrap_or_default().to_string();
         // Ansible's own host ranges (`web[01:03]`) name one host each.
         let hosts = match crate::site::range_names(&pattern)
-            .map_err(|e| format!("line {}: {e}", number + 1))?
+            .map_err(|e| crate::msg!("sitefile-inventory-line", line = number + 1, message = e))?
         {
             Some(made) => made.into_iter().map(|(name, _)| name).collect(),
             None => vec![pattern.clone()],
@@ -109,7 +113,7 @@ fn from_ansible(text: &str) -> std::result::Result<BTreeMap<String, Entry>, Stri
                     .get("ansible_port")
                     .map(|p| {
                         p.parse().map_err(|_| {
-                            format!("line {}: ansible_port `{p}` is not a number", number + 1)
+                            crate::msg!("sitefile-inventory-bad-port", line = number + 1, port = p)
                         })
                     })
                     .transpose()?,
@@ -117,11 +121,12 @@ fn from_ansible(text: &str) -> std::result::Result<BTreeMap<String, Entry>, Stri
             if let Some(earlier) = servers.get(&host)
                 && (earlier.role != entry.role || earlier.group != entry.group)
             {
-                return Err(format!(
-                    "line {}: `{host}` is in two places ({} and {}): a server has one role and at most one group",
-                    number + 1,
-                    earlier.group.clone().unwrap_or(earlier.role.clone()),
-                    entry.group.clone().unwrap_or(entry.role.clone())
+                return Err(crate::msg!(
+                    "sitefile-inventory-two-places",
+                    line = number + 1,
+                    host = host,
+                    first = earlier.group.clone().unwrap_or(earlier.role.clone()),
+                    second = entry.group.clone().unwrap_or(entry.role.clone())
                 ));
             }
             servers.insert(host, entry);
@@ -150,19 +155,17 @@ const MAX_MEMBERSHIP: u64 = 16 << 20;
 pub fn read_membership(file: &Path) -> Result<String> {
     use std::io::Read;
     let too_large = || {
-        Error::Usage(format!(
-            "`{}` is larger than {} MiB: that is no group list",
-            file.display(),
-            MAX_MEMBERSHIP >> 20
+        Error::Usage(crate::msg!(
+            "sitefile-membership-too-large",
+            file = file.display(),
+            mib = MAX_MEMBERSHIP >> 20
         ))
     };
     let bytes = if file == Path::new("-") {
         let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .take(MAX_MEMBERSHIP + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", file.display())))?;
+        std::io::stdin().lock().take(MAX_MEMBERSHIP + 1).read_to_end(&mut bytes).map_err(|e| {
+            Error::Usage(crate::msg!("sitefile-cannot-read-path", path = file.display(), error = e))
+        })?;
         if bytes.len() as u64 > MAX_MEMBERSHIP {
             return Err(too_large());
         }
@@ -174,7 +177,7 @@ pub fn read_membership(file: &Path) -> Result<String> {
         })?
     };
     String::from_utf8(bytes)
-        .map_err(|_| Error::Usage(format!("`{}` is not UTF-8 text", file.display())))
+        .map_err(|_| Error::Usage(crate::msg!("sitefile-not-utf8", name = file.display())))
 }
 
 /// Makes the admin server's group list the truth about roles and groups: a server it
@@ -194,7 +197,7 @@ fn merge(
         entries,
         |name| servers.get(name).is_some_and(|e| e.role == "admin"),
         |name| servers.contains_key(name),
-        "the inventory does not list it: add it there",
+        &crate::msg!("sitefile-inventory-missing"),
     )?;
     let mut notes = Vec::new();
     let mut group_of: BTreeMap<&str, &str> = BTreeMap::new();
@@ -205,23 +208,24 @@ fn merge(
     }
     for (name, entry) in servers.iter_mut() {
         let said = match &entry.group {
-            Some(group) => format!("{} of `{group}`", entry.role),
+            Some(group) => crate::msg!("sitefile-role-of-group", role = entry.role, group = group),
             None => entry.role.clone(),
         };
         match group_of.get(name.as_str()) {
             Some(group) => {
                 if entry.role != "member" || entry.group.as_deref() != Some(group) {
-                    notes.push(format!(
-                        "`{name}`: the inventory says {said}, the admin server lists it in `{group}`: written as member of `{group}`"
+                    notes.push(crate::msg!(
+                        "sitefile-membership-member",
+                        name = name,
+                        said = said,
+                        group = group
                     ));
                 }
                 entry.role = "member".into();
                 entry.group = Some(group.to_string());
             }
             None if entry.role == "member" => {
-                notes.push(format!(
-                    "`{name}`: the inventory says {said}, the admin server lists it in no group: written as reserve"
-                ));
+                notes.push(crate::msg!("sitefile-membership-reserve", name = name, said = said));
                 entry.role = "reserve".into();
                 entry.group = None;
             }
@@ -297,12 +301,16 @@ pub fn import(
     output: &Path,
     membership: Option<Membership>,
 ) -> Result<String> {
-    let text = crate::runbook::read_script(source)
-        .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", source.display())))?;
+    let text = crate::runbook::read_script(source).map_err(|e| {
+        Error::Usage(crate::msg!("sitefile-cannot-read-path", path = source.display(), error = e))
+    })?;
     let mut servers = if ansible { from_ansible(&text) } else { from_csv(&text) }
         .map_err(|e| Error::Usage(format!("`{}`: {e}", source.display())))?;
     if servers.is_empty() {
-        return Err(Error::Usage(format!("`{}` lists no server", source.display())));
+        return Err(Error::Usage(crate::msg!(
+            "sitefile-import-no-server",
+            file = source.display()
+        )));
     }
     let mut groups: Vec<String> = servers.values().filter_map(|e| e.group.clone()).collect();
     groups.sort();
@@ -310,16 +318,13 @@ pub fn import(
     let mut notes = Vec::new();
     if let Some(membership) = &membership {
         notes = merge(&mut servers, &mut groups, membership)
-            .map_err(|e| Error::Usage(format!("the admin server's group list: {e}")))?;
+            .map_err(|e| Error::Usage(crate::msg!("sitefile-membership-error", message = e)))?;
     }
     let site = site_text(name, store, &groups, membership.as_ref(), &servers);
     // Whatever kuroko would refuse to load is refused here, before anything is written.
     crate::site::Site::parse(output, &site)?;
     if std::fs::symlink_metadata(output).is_ok() {
-        return Err(Error::Usage(format!(
-            "`{}` exists: kuroko site import writes a new file only",
-            output.display()
-        )));
+        return Err(Error::Usage(crate::msg!("sitefile-import-exists", file = output.display())));
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -327,7 +332,12 @@ pub fn import(
         .open(output)
         .map_err(|e| Error::io(output, e))?;
     std::io::Write::write_all(&mut file, site.as_bytes()).map_err(|e| Error::io(output, e))?;
-    let mut said: Vec<String> = notes.into_iter().map(|n| format!("note: {n}")).collect();
-    said.push(format!("{} server(s) written to `{}`", servers.len(), output.display()));
+    let mut said: Vec<String> =
+        notes.into_iter().map(|n| crate::msg!("sitefile-import-note", note = n)).collect();
+    said.push(crate::msg!(
+        "sitefile-import-written",
+        count = servers.len(),
+        file = output.display()
+    ));
     Ok(said.join("\n"))
 }

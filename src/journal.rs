@@ -75,9 +75,17 @@ pub enum Entry {
     /// (number and narration), the server's state then (事前確認) and the rules checked.
     Action {
         step: usize,
+        /// The primitive call (its `Step` entry's `seq`) the action belongs to: its result
+        /// is the action's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call: Option<usize>,
         narration: String,
         server: String,
+        /// In English: the action's identity.
         action: String,
+        /// In the operator's language, when that is not English.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        shown: String,
         rules: Vec<String>,
         before: String,
         at: String,
@@ -296,10 +304,10 @@ impl Journal {
     /// recorded makes no further change.
     pub fn writable(&self) -> Result<()> {
         if self.broken.load(Ordering::SeqCst) {
-            return Err(Error::Other(anyhow::anyhow!(
-                "the run's journal `{}` can no longer be written (full disk?): no further change is made",
-                self.path.display()
-            )));
+            return Err(Error::Other(anyhow::anyhow!(crate::msg!(
+                "cmd-journal-broken",
+                path = self.path.display()
+            ))));
         }
         Ok(())
     }
@@ -328,13 +336,16 @@ impl Journal {
     }
 
     fn full_error(&self, primitive: Option<&str>) -> Error {
-        let refused =
-            primitive.map(|p| format!(": `{p}` refused before doing anything")).unwrap_or_default();
-        Error::Other(anyhow::anyhow!(
-            "the run's journal `{}` reached its cap of {} bytes{refused}; raise `[limits] journal_bytes` in the site file to allow more",
-            self.path.display(),
-            self.cap
-        ))
+        let path = self.path.display();
+        Error::Other(anyhow::anyhow!(match primitive {
+            Some(primitive) => crate::msg!(
+                "cmd-journal-full-refused",
+                path = path,
+                cap = self.cap,
+                primitive = primitive
+            ),
+            None => crate::msg!("cmd-journal-full", path = path, cap = self.cap),
+        }))
     }
 
     /// `text` with every secret masked, and whether it held one.
@@ -465,15 +476,19 @@ impl Journal {
             // Verbatim: a server's name is an identifier the next kuroko must find again
             // (never masked as a secret or cut short); site names are checked already.
             outage @ Entry::Outage { .. } => outage,
-            Entry::Action { step, narration, server, action, rules, before, at } => Entry::Action {
-                step,
-                narration: text(narration, TEXT_BOUND),
-                server,
-                action: text(action, TEXT_BOUND),
-                rules,
-                before: text(before, VALUE_BOUND),
-                at,
-            },
+            Entry::Action { step, call, narration, server, action, shown, rules, before, at } => {
+                Entry::Action {
+                    step,
+                    call,
+                    narration: text(narration, TEXT_BOUND),
+                    server,
+                    action: text(action, TEXT_BOUND),
+                    shown: text(shown, TEXT_BOUND),
+                    rules,
+                    before: text(before, VALUE_BOUND),
+                    at,
+                }
+            }
             Entry::Observed { server, state, at } => {
                 Entry::Observed { server, state: text(state, TEXT_BOUND), at }
             }
@@ -502,7 +517,7 @@ impl Journal {
     pub fn step(&self, entry: Entry) {
         // A journal that cannot be written must not go unnoticed, but the step happened.
         if let Err(e) = self.append(&self.clean(entry)) {
-            crate::tell!("warning: cannot write the journal: {e}");
+            crate::tell!("{}", crate::msg!("cmd-journal-write-warning", error = e));
         }
     }
 
@@ -515,19 +530,20 @@ impl Journal {
 /// Reads a run's journal back.
 pub fn read(store: &Path, run: &str) -> Result<Vec<Entry>> {
     if run.is_empty() || run.contains('/') || run.starts_with('.') {
-        return Err(Error::Usage(format!("`{run}` is not a run id (see `kuroko runs`)")));
+        return Err(Error::Usage(crate::msg!("cmd-journal-not-run-id", run = run)));
     }
     let path = Journal::dir(store).join(format!("{run}.jsonl"));
     if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::Usage(format!(
-            "no journal for run `{run}` in `{}` (see `kuroko runs`)",
-            Journal::dir(store).display()
+        return Err(Error::Usage(crate::msg!(
+            "cmd-journal-missing",
+            run = run,
+            folder = Journal::dir(store).display()
         )));
     }
     // Only a regular file, never through a link, and bounded: what is read here comes
     // from a store anyone with access could have written.
     let file = crate::archive::open_regular(&path, MAX_READ)
-        .map_err(|e| Error::Usage(format!("run `{run}`: cannot use its journal: {e}")))?;
+        .map_err(|e| Error::Usage(crate::msg!("cmd-journal-unusable", run = run, error = e)))?;
     let mut entries = Vec::new();
     let lines: Vec<String> = BufReader::new(file)
         .split(b'\n')
@@ -546,17 +562,17 @@ pub fn read(store: &Path, run: &str) -> Result<Vec<Entry>> {
             Err(_) if Some(index) == last => {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "warning: `{}` line {}: the last entry was cut short (the run was killed or the disk filled); it is left out",
-                    path.display(),
-                    index + 1
+                    "{}",
+                    crate::msg!("cmd-journal-cut-short", path = path.display(), line = index + 1)
                 );
             }
             Err(e) => {
-                return Err(Error::Other(anyhow::anyhow!(
-                    "`{}` line {}: damaged journal entry: {e}",
-                    path.display(),
-                    index + 1
-                )));
+                return Err(Error::Other(anyhow::anyhow!(crate::msg!(
+                    "cmd-journal-damaged",
+                    path = path.display(),
+                    line = index + 1,
+                    error = e
+                ))));
             }
         }
     }
@@ -657,12 +673,18 @@ impl Record for rhai::Array {}
 impl Record for rhai::Map {}
 impl Record for rhai::Dynamic {}
 
-/// A Markdown or HTML report of a run.
+/// A Markdown or HTML report of a run, its headings and fixed texts in the operator's
+/// language; what the journal recorded (statuses, results, states) is shown as recorded.
 pub fn report(entries: &[Entry], html: bool) -> String {
+    use crate::msg;
     let mut rows = Vec::new();
     let mut head = Vec::new();
     let mut actions: Vec<&Entry> = Vec::new();
+    // Each primitive call's result, by its number: an action is done when its call was.
+    let mut results: BTreeMap<usize, String> = BTreeMap::new();
     let mut observed: BTreeMap<String, (String, String)> = BTreeMap::new();
+    // The first end entry's status (a run closed later by another has a second one).
+    let mut status: Option<String> = None;
     for entry in entries {
         match entry {
             Entry::Start {
@@ -680,28 +702,29 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 host,
                 ..
             } => {
-                head.push(("run".to_string(), run.clone()));
-                head.push(("runbook".to_string(), format!("{runbook} ({origin})")));
-                head.push(("runbook sha256".to_string(), sha256.clone()));
-                head.push(("site".to_string(), site.clone()));
-                head.push(("operator".to_string(), user.clone()));
+                head.push((msg!("cmd-report-run"), run.clone()));
+                head.push((msg!("cmd-report-runbook"), format!("{runbook} ({origin})")));
+                head.push((msg!("cmd-report-runbook-sha256"), sha256.clone()));
+                head.push((msg!("cmd-report-site"), site.clone()));
+                head.push((msg!("cmd-report-operator"), user.clone()));
                 if !host.is_empty() {
-                    head.push(("controller".to_string(), format!("{host} (pid {pid})")));
+                    head.push((msg!("cmd-report-controller"), format!("{host} (pid {pid})")));
                 }
-                head.push(("started".to_string(), at.clone()));
+                head.push((msg!("cmd-report-started"), at.clone()));
                 let params: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 head.push((
-                    "parameters".to_string(),
+                    msg!("cmd-report-parameters"),
                     if params.is_empty() { "-".into() } else { params.join(", ") },
                 ));
                 if *dry_run {
-                    head.push(("mode".to_string(), "dry run: nothing was changed".into()));
+                    head.push((msg!("cmd-report-mode"), msg!("cmd-report-dry-run")));
                 }
                 if let Some(from) = resumed_from {
-                    head.push(("resumes".to_string(), from.clone()));
+                    head.push((msg!("cmd-report-resumes"), from.clone()));
                 }
             }
             Entry::Step { seq, server, primitive, args, result, value, error, started, ended } => {
+                results.insert(*seq, result.clone());
                 let detail = error.clone().or_else(|| value.clone()).unwrap_or_default();
                 rows.push(vec![
                     seq.to_string(),
@@ -713,14 +736,16 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                     detail.lines().next().unwrap_or_default().to_string(),
                 ]);
             }
-            Entry::Override { text, at } => head.push((format!("override at {at}"), text.clone())),
+            Entry::Override { text, at } => {
+                head.push((msg!("cmd-report-override-at", at = at), text.clone()))
+            }
             Entry::Outage { server, event, at } => rows.push(vec![
                 "-".into(),
                 at.clone(),
                 at.clone(),
                 server.clone(),
                 format!("Interstage {event}"),
-                "outage".into(),
+                msg!("cmd-report-outage"),
                 String::new(),
             ]),
             Entry::Action { .. } => actions.push(entry),
@@ -728,43 +753,54 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 observed.insert(server.clone(), (state.clone(), at.clone()));
             }
             Entry::Plan { path, sha256, authors, approvers } => {
-                head.push(("plan / 手順書".to_string(), format!("{path} (sha256 {sha256})")));
-                head.push(("author / 作成者".to_string(), authors.join(", ")));
-                head.push(("approver / 承認者".to_string(), approvers.join(", ")));
+                head.push((msg!("cmd-report-plan"), format!("{path} (sha256 {sha256})")));
+                head.push((msg!("cmd-report-author"), authors.join(", ")));
+                head.push((msg!("cmd-report-approver"), approvers.join(", ")));
             }
-            Entry::End { status, error, at } => {
-                head.push(("ended".to_string(), at.clone()));
-                head.push(("status".to_string(), status.clone()));
+            Entry::End { status: ended, error, at } => {
+                head.push((msg!("cmd-report-ended"), at.clone()));
+                head.push((msg!("cmd-report-status"), ended.clone()));
+                status.get_or_insert_with(|| ended.clone());
                 if let Some(error) = error {
                     head.push((
-                        "error".to_string(),
+                        msg!("cmd-report-error"),
                         error.lines().next().unwrap_or_default().to_string(),
                     ));
                 }
             }
         }
     }
-    if head.iter().all(|(k, _)| k != "status") {
-        head.push(("status".to_string(), "unfinished (no end entry)".into()));
+    if status.is_none() {
+        head.push((msg!("cmd-report-status"), msg!("cmd-report-unfinished")));
     }
-    let columns = ["#", "started", "ended", "server", "step", "result", "detail"];
+    let (step, server, started, ended) = (
+        msg!("cmd-report-step"),
+        msg!("cmd-report-server"),
+        msg!("cmd-report-started"),
+        msg!("cmd-report-ended"),
+    );
+    let (result, detail) = (msg!("cmd-report-result"), msg!("cmd-report-detail"));
+    let columns = ["#", &*started, &*ended, &*server, &*step, &*result, &*detail];
     // The evidence: each action with the state observed before it and after it (the next
     // action's "before" on that server, else what was read at the end of the run).
-    let status = head.iter().find(|(k, _)| k == "status").map(|(_, v)| v.clone());
-    let evidence_columns = [
-        "#",
-        "time",
-        "step / 手順",
-        "server / サーバ",
-        "before / 事前確認",
-        "action / 実施",
-        "after / 事後確認",
-        "rules / 規則",
-        "done / 確認",
+    // Named as the plan names them (its rows are what this table gives evidence of).
+    let evidence_headings = [
+        msg!("cmd-report-time"),
+        msg!("plan-col-step"),
+        msg!("plan-col-server"),
+        msg!("plan-col-before"),
+        msg!("plan-col-action"),
+        msg!("plan-col-after"),
+        msg!("plan-col-rules"),
+        msg!("plan-col-tick"),
     ];
+    let evidence_columns: Vec<&str> =
+        std::iter::once("#").chain(evidence_headings.iter().map(String::as_str)).collect();
     let mut evidence: Vec<Vec<String>> = Vec::new();
     for (index, entry) in actions.iter().enumerate() {
-        let Entry::Action { step, narration, server, action, rules, before, at } = entry else {
+        let Entry::Action { step, call, narration, server, action, shown, rules, before, at } =
+            entry
+        else {
             continue;
         };
         let next = actions[index + 1..].iter().find_map(|e| match e {
@@ -772,39 +808,54 @@ pub fn report(entries: &[Entry], html: bool) -> String {
             _ => None,
         });
         let last = index + 1 == actions.len();
-        let (after, done) = match (next, observed.get(server)) {
-            (Some(after), _) => (after, "☑"),
+        let (after, mut done) = match (next, observed.get(server)) {
+            (Some(after), _) => (after, "☑".to_string()),
             (None, Some((state, _))) => {
                 let done =
                     if last && status.as_deref() != Some("completed") { "☐" } else { "☑" };
-                (state.clone(), done)
+                (state.clone(), done.to_string())
             }
-            (None, None) => ("not read".to_string(), "☐"),
+            (None, None) => (msg!("cmd-report-not-read"), "☐".to_string()),
         };
+        // Ticked only when the call that made the change succeeded (journals written
+        // before calls were numbered are judged by what came after, as above).
+        match call.and_then(|call| results.get(&call)).map(String::as_str) {
+            Some("ok" | "replayed") => done = "☑".to_string(),
+            Some(other) => done = format!("☐ {other}"),
+            None if call.is_some() => done = "☐".to_string(),
+            None => {}
+        }
         evidence.push(vec![
             (index + 1).to_string(),
             at.clone(),
             format!("{step}. {narration}"),
             server.clone(),
             before.clone(),
-            action.clone(),
+            if shown.is_empty() { action.clone() } else { shown.clone() },
             after,
             rules.join(", "),
-            done.to_string(),
+            done,
         ]);
     }
     if let Some((groups, at)) = observed.get("") {
-        head.push((format!("groups at the end / 終了時のサーバグループ ({at})"), groups.clone()));
+        head.push((msg!("cmd-report-groups-at-end", at = at), groups.clone()));
     }
+    let (title, steps, evidence_title) =
+        (msg!("cmd-report-title"), msg!("cmd-report-steps"), msg!("cmd-report-evidence"));
     if html {
         let esc = |s: &str| {
             s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
         };
-        let mut out = String::from(
-            "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>kuroko run report / 作業記録</title>\n\
-             <style>@page { size: A4 landscape; margin: 12mm; } body { font-family: sans-serif; font-size: 9pt; }\n\
-             table { border-collapse: collapse; } th, td { border: 1px solid #444; padding: 2px 4px; vertical-align: top; text-align: left; }\n\
-             th { background: #eee; } tr { page-break-inside: avoid; }</style></head><body>\n<h1>kuroko run report / 作業記録</h1>\n<table>\n",
+        let lang = match crate::i18n::lang() {
+            crate::i18n::Lang::Ja => "ja",
+            crate::i18n::Lang::En => "en",
+        };
+        let title = esc(&title);
+        let mut out = format!(
+            "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\n\
+             <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: sans-serif; font-size: 9pt; }}\n\
+             table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #444; padding: 2px 4px; vertical-align: top; text-align: left; }}\n\
+             th {{ background: #eee; }} tr {{ page-break-inside: avoid; }}</style></head><body>\n<h1>{title}</h1>\n<table>\n",
         );
         for (k, v) in &head {
             out.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v)));
@@ -825,15 +876,15 @@ pub fn report(entries: &[Entry], html: bool) -> String {
             }
             out.push_str("</table>\n");
         };
-        table("Steps", &columns, &rows);
+        table(&steps, &columns, &rows);
         if !evidence.is_empty() {
-            table("Evidence / エビデンス", &evidence_columns, &evidence);
+            table(&evidence_title, &evidence_columns, &evidence);
         }
         out.push_str("</body></html>\n");
         out
     } else {
         let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-        let mut out = String::from("# kuroko run report\n\n");
+        let mut out = format!("# {title}\n\n");
         for (k, v) in &head {
             out.push_str(&format!("- **{k}**: {}\n", cell(v)));
         }
@@ -848,9 +899,9 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 out.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
         };
-        table("Steps", &columns, &rows);
+        table(&steps, &columns, &rows);
         if !evidence.is_empty() {
-            table("Evidence / エビデンス", &evidence_columns, &evidence);
+            table(&evidence_title, &evidence_columns, &evidence);
         }
         out
     }
@@ -905,9 +956,14 @@ pub struct Abandoned {
 impl Abandoned {
     /// Who ran it, for messages: `run R of RUNBOOK by USER on HOST (pid N), started T`.
     pub fn describe(&self) -> String {
-        crate::error::sanitize(&format!(
-            "run `{}` of `{}` by {} on {} (pid {}), started {}",
-            self.run, self.runbook, self.user, self.host, self.pid, self.at
+        crate::error::sanitize(&crate::msg!(
+            "cmd-journal-describe",
+            run = self.run,
+            runbook = self.runbook,
+            user = self.user,
+            host = self.host,
+            pid = self.pid,
+            at = self.at
         ))
     }
 }
@@ -1006,8 +1062,9 @@ pub fn close_for(
     use std::io::{Read, Seek, SeekFrom};
     use std::os::unix::fs::OpenOptionsExt;
     let path = Journal::dir(store).join(format!("{run}.jsonl"));
-    crate::archive::open_regular(&path, MAX_READ)
-        .map_err(|e| Error::Other(anyhow::anyhow!("run `{run}`: cannot close its journal: {e}")))?;
+    crate::archive::open_regular(&path, MAX_READ).map_err(|e| {
+        Error::Other(anyhow::anyhow!(crate::msg!("cmd-journal-cannot-close", run = run, error = e)))
+    })?;
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)

@@ -126,11 +126,9 @@ pub fn preferred_algorithms<'a>(supported: &[&'a str], pinned: &[String]) -> Vec
 pub fn entry_line(host: &str, port: u16, blob: &[u8], comment: &str) -> Result<String, String> {
     let bad = |c: char| c.is_whitespace() || c.is_control() || ",*?![]|#@\"".contains(c);
     if host.is_empty() || host.chars().any(bad) {
-        return Err(format!(
-            "the host `{host}` cannot be written to known_hosts as it is (it holds a space or one of , * ? ! [ ] | # @)"
-        ));
+        return Err(crate::msg!("transport-kh-host-unwritable", host = host));
     }
-    let kind = key_type(blob).ok_or("the server's host key has no readable key type")?;
+    let kind = key_type(blob).ok_or_else(|| crate::msg!("transport-kh-no-key-type"))?;
     let comment: String = comment.chars().filter(|c| !c.is_control()).collect();
     Ok(format!("{} {kind} {} {comment}", host_name(host, port), STANDARD.encode(blob)))
 }
@@ -217,12 +215,14 @@ pub enum EditError {
 impl std::fmt::Display for EditError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EditError::Io(path, e) => write!(f, "cannot update `{}`: {e}", path.display()),
-            EditError::Shared { line, hosts } => write!(
-                f,
-                "line {line} pins another key of this type for the host through the pattern `{hosts}`, \
-                 which can cover other hosts too: kuroko leaves that line to you. Edit it by hand"
-            ),
+            EditError::Io(path, e) => f.write_str(&crate::msg!(
+                "transport-kh-cannot-update",
+                path = path.display(),
+                error = e
+            )),
+            EditError::Shared { line, hosts } => {
+                f.write_str(&crate::msg!("transport-kh-shared-line", line = line, hosts = hosts))
+            }
             EditError::Invalid(message) => f.write_str(message),
         }
     }
@@ -249,7 +249,10 @@ pub fn append(
     let mut text = Vec::new();
     let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
-        return Err(io(io::Error::new(io::ErrorKind::InvalidData, "not a regular file")));
+        return Err(io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            crate::msg!("transport-kh-not-regular"),
+        )));
     }
     if meta.len() > 0 {
         let mut last = [0u8; 1];
@@ -336,7 +339,7 @@ fn read_bounded(path: &Path) -> io::Result<Vec<u8>> {
     if !meta.is_file() || meta.len() > MAX_FILE {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("`{}` is not a regular file of at most {MAX_FILE} bytes", path.display()),
+            crate::msg!("transport-kh-not-regular-bounded", path = path.display(), max = MAX_FILE),
         ));
     }
     let mut bytes = Vec::new();

@@ -39,7 +39,8 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code as i32,
         Err(error) => {
-            crate::tell!("error: {}", error::sanitize(&error.to_string()));
+            let text = error::sanitize(&error.to_string());
+            crate::tell!("{}", crate::msg!("cmd-error-line", error = text));
             error.exit_code() as i32
         }
     }

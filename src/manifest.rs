@@ -71,27 +71,30 @@ impl Manifest {
     /// A manifest is untrusted input: every field is checked before anything uses it.
     /// `patterns` are the site's backup paths; every unit must be one of their matches.
     pub fn check(&self, patterns: &[String]) -> Result<(), String> {
-        let bad = |field: &str, why: String| Err(format!("its manifest field `{field}` {why}"));
         if self.format != Manifest::FORMAT {
-            return bad("format", format!("is {}, kuroko reads {}", self.format, Manifest::FORMAT));
+            return Err(crate::msg!(
+                "transport-manifest-format",
+                found = self.format,
+                expected = Manifest::FORMAT
+            ));
         }
         if !is_generation(&self.generation) {
-            return bad("generation", "is not a generation id".into());
+            return Err(crate::msg!("transport-manifest-generation"));
         }
         if !is_name(&self.server) || !is_name(&self.site) {
-            return bad("server", "or `site` is not a valid name".into());
+            return Err(crate::msg!("transport-manifest-server"));
         }
         if !self.site_id.is_empty() && !crate::site::is_site_id(&self.site_id) {
-            return bad("site_id", "is not a site id".into());
+            return Err(crate::msg!("transport-manifest-site-id"));
         }
         if self.id != format!("{}/{}", self.generation, self.server) {
-            return bad("id", "is not GENERATION/SERVER".into());
+            return Err(crate::msg!("transport-manifest-id"));
         }
         if self.group.as_deref().is_some_and(|g| !is_name(g)) {
-            return bad("group", "is not a valid group name".into());
+            return Err(crate::msg!("transport-manifest-group"));
         }
         if !is_host_value(&self.address) || !is_host_value(&self.hostname) {
-            return bad("address", "or `hostname` is not a plain address or host name".into());
+            return Err(crate::msg!("transport-manifest-address"));
         }
         for value in [
             &self.facts.os,
@@ -101,45 +104,46 @@ impl Manifest {
             &self.created,
         ] {
             if value.len() > 256 || value.contains(char::is_control) {
-                return bad("facts", "hold an overlong value or a control character".into());
+                return Err(crate::msg!("transport-manifest-facts"));
             }
         }
         if !is_sha256(&self.definitions) || !is_sha256(&self.archive.sha256) {
-            return bad("definitions", "or `archive.sha256` is not a sha256".into());
+            return Err(crate::msg!("transport-manifest-definitions"));
         }
         if self.archive.name != ARCHIVE {
-            return bad("archive.name", format!("must be `{ARCHIVE}`"));
+            return Err(crate::msg!("transport-manifest-archive-name", name = ARCHIVE));
         }
         let mut units: Vec<ServerPath> = Vec::new();
         for unit in &self.units {
-            let path = ServerPath::exact(unit).map_err(|why| format!("its unit {why}"))?;
+            let path = ServerPath::exact(unit)
+                .map_err(|why| crate::msg!("transport-manifest-unit-path", why = why))?;
             if !patterns.iter().any(|p| path.unit_of(p).as_ref() == Some(&path)) {
-                return bad(
-                    "units",
-                    format!(
-                        "names `{unit}`, which is no match of the site's backup paths ({})",
-                        patterns.join(", ")
-                    ),
-                );
+                return Err(crate::msg!(
+                    "transport-manifest-unit-unmatched",
+                    unit = unit,
+                    patterns = patterns.join(", ")
+                ));
             }
             units.push(path);
         }
         // Sorted by component, a unit's descendants follow it at once: neighbours suffice.
         units.sort_by(|a, b| a.components().cmp(b.components()));
         if units.len() > MAX_UNITS {
-            return bad("units", format!("lists more than {MAX_UNITS} units"));
+            return Err(crate::msg!("transport-manifest-too-many-units", max = MAX_UNITS));
         }
         if let Some(pair) = units.windows(2).find(|w| w[1].starts_with(&w[0])) {
-            return bad("units", format!("lists `{}` twice or inside another unit", pair[1]));
+            return Err(crate::msg!("transport-manifest-unit-twice", unit = pair[1]));
         }
         for path in &self.certificate_paths {
-            ServerPath::exact(path).map_err(|why| format!("its certificate path {why}"))?;
+            ServerPath::exact(path)
+                .map_err(|why| crate::msg!("transport-manifest-certificate-path", why = why))?;
         }
         let mut seen = std::collections::BTreeSet::new();
         for file in &self.files {
-            ServerPath::exact(&file.path).map_err(|why| format!("its file list: {why}"))?;
+            ServerPath::exact(&file.path)
+                .map_err(|why| crate::msg!("transport-manifest-file-path", why = why))?;
             if !is_sha256(&file.sha256) || !seen.insert(file.path.as_str()) {
-                return bad("files", format!("lists `{}` twice or with a bad sha256", file.path));
+                return Err(crate::msg!("transport-manifest-files", path = file.path));
             }
         }
         Ok(())

@@ -33,12 +33,23 @@ pub struct Action {
     pub step: usize,
     pub step_text: String,
     pub server: String,
-    /// 実施: the action, with backup ids made during the run written as `<new>`.
+    /// 実施: the action, with backup ids made during the run written as `<new>`: the
+    /// English wording, which the run is checked against.
     pub action: String,
+    /// The action in the plan's language, when that is not English.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub shown: String,
     pub rules: Vec<String>,
     /// 事前確認 and 事後確認: Interstage's state, role and group before and after.
     pub before: String,
     pub after: String,
+}
+
+impl Action {
+    /// The action as the plan's reader reads it.
+    pub fn wording(&self) -> &str {
+        if self.shown.is_empty() { &self.action } else { &self.shown }
+    }
 }
 
 /// What a plan was made against; a run refuses when any of them changed.
@@ -63,7 +74,14 @@ pub struct Plan {
     pub fingerprints: Fingerprints,
     pub author: String,
     pub created: String,
+    /// The language it is written in (`en`, `ja`): its author's.
+    #[serde(default = "english")]
+    pub lang: String,
     pub actions: Vec<Action>,
+}
+
+fn english() -> String {
+    "en".to_string()
 }
 
 /// The generation ids in `text` that the store did not hold when the run began are
@@ -155,39 +173,71 @@ pub struct Recorder {
 }
 
 impl Plan {
+    /// The language the plan is written in: its author's.
+    pub fn lang(&self) -> crate::i18n::Lang {
+        crate::i18n::parse(&self.lang).unwrap_or(crate::i18n::Lang::En)
+    }
+
+    /// A message in the plan's language.
+    fn say(&self, id: &str) -> String {
+        crate::i18n::t_in(self.lang(), id, &[])
+    }
+
+    /// The column headings of the steps table.
+    fn columns(&self) -> Vec<String> {
+        let mut columns = vec!["#".to_string()];
+        for id in [
+            "plan-col-step",
+            "plan-col-server",
+            "plan-col-before",
+            "plan-col-action",
+            "plan-col-after",
+            "plan-col-rules",
+            "plan-col-tick",
+        ] {
+            columns.push(self.say(id));
+        }
+        columns
+    }
+
+    /// The fingerprints, each with its label.
+    fn fingerprint_list(&self) -> Vec<(String, &str)> {
+        let f = &self.fingerprints;
+        vec![
+            (self.say("plan-fp-runbook"), short(&f.runbook)),
+            (self.say("plan-fp-params"), short(&f.params)),
+            (self.say("plan-fp-site-file"), short(&f.site_file)),
+            (self.say("plan-fp-live"), short(&f.live)),
+        ]
+    }
+
     /// The plan file's text: Markdown with the plan as JSON at its end.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
-        md.push_str(&format!("# 手順書 / Procedure: {}\n\n", cell(&self.runbook)));
+        md.push_str(&format!("# {}: {}\n\n", self.say("plan-title"), cell(&self.runbook)));
         md.push_str("| | |\n|---|---|\n");
-        md.push_str(&format!(
-            "| サイト / site | {} ({}) |\n",
-            cell(&self.site),
-            cell(&self.site_id)
-        ));
-        md.push_str(&format!("| ランブック / runbook | {} |\n", cell(&self.origin)));
         let params: Vec<String> =
             self.params.iter().map(|(k, v)| cell(&format!("{k}={v}"))).collect();
-        md.push_str(&format!(
-            "| パラメタ / parameters | {} |\n",
-            if params.is_empty() { "-".to_string() } else { params.join(" ") }
-        ));
-        md.push_str(&format!(
-            "| 作成者 / author | {} ({}) |\n",
-            cell(&self.author),
-            cell(&self.created)
-        ));
-        md.push_str(&format!(
-            "| 指紋 / fingerprints | runbook `{}`, parameters `{}`, site file `{}`, live state `{}` |\n\n",
-            short(&self.fingerprints.runbook),
-            short(&self.fingerprints.params),
-            short(&self.fingerprints.site_file),
-            short(&self.fingerprints.live)
-        ));
-        md.push_str(
-            "| # | 手順 / step | サーバ / server | 事前確認 / before | 実施 / action | 事後確認 / after | 規則 / rules | 確認 |\n\
-             |---|---|---|---|---|---|---|---|\n",
-        );
+        let fingerprints: Vec<String> = self
+            .fingerprint_list()
+            .iter()
+            .map(|(label, hash)| format!("{label} `{hash}`"))
+            .collect();
+        for (label, value) in [
+            (self.say("plan-site"), format!("{} ({})", cell(&self.site), cell(&self.site_id))),
+            (self.say("plan-runbook"), cell(&self.origin)),
+            (
+                self.say("plan-parameters"),
+                if params.is_empty() { "-".to_string() } else { params.join(" ") },
+            ),
+            (self.say("plan-author"), format!("{} ({})", cell(&self.author), cell(&self.created))),
+            (self.say("plan-fingerprints"), fingerprints.join(", ")),
+        ] {
+            md.push_str(&format!("| {label} | {value} |\n"));
+        }
+        let columns = self.columns();
+        md.push_str(&format!("\n| {} |\n", columns.join(" | ")));
+        md.push_str(&format!("|{}\n", "---|".repeat(columns.len())));
         for (number, action) in self.actions.iter().enumerate() {
             md.push_str(&format!(
                 "| {} | {} | `{}` | {} | {} | {} | {} | ☐ |\n",
@@ -195,14 +245,12 @@ impl Plan {
                 cell(&format!("{}. {}", action.step, action.step_text)),
                 cell(&action.server),
                 cell(&action.before),
-                cell(&action.action),
+                cell(action.wording()),
                 cell(&action.after),
                 if action.rules.is_empty() { "-".to_string() } else { action.rules.join(", ") }
             ));
         }
-        md.push_str(
-            "\n承認 / approval: `kuroko approve` (署名 / signed with `ssh-keygen -Y sign`)\n\n",
-        );
+        md.push_str(&format!("\n{}\n\n", self.say("plan-approval-how")));
         md.push_str(FENCE);
         md.push_str(&serde_json::to_string_pretty(self).expect("a plan serialises"));
         md.push_str("\n```\n");
@@ -211,9 +259,7 @@ impl Plan {
 
     /// The same plan as a printable page (A4).
     pub fn html(&self) -> String {
-        let esc = |t: &str| {
-            t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-        };
+        let esc = html_escape;
         let mut rows = String::new();
         for (number, a) in self.actions.iter().enumerate() {
             rows.push_str(&format!(
@@ -223,32 +269,43 @@ impl Plan {
                 esc(&a.step_text),
                 esc(&a.server),
                 esc(&a.before),
-                esc(&a.action),
+                esc(a.wording()),
                 esc(&a.after),
                 esc(&a.rules.join(", "))
             ));
         }
         let params: Vec<String> =
             self.params.iter().map(|(k, v)| esc(&format!("{k}={v}"))).collect();
+        let fingerprints: Vec<String> = self
+            .fingerprint_list()
+            .iter()
+            .map(|(label, hash)| format!("{} <code>{hash}</code>", esc(label)))
+            .collect();
+        let headings: String =
+            self.columns().iter().map(|c| format!("<th>{}</th>", esc(c))).collect();
         format!(
-            "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>手順書 {runbook}</title>\n\
+            "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title} {runbook}</title>\n\
              <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: sans-serif; font-size: 10pt; }}\n\
              table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #444; padding: 3px 5px; vertical-align: top; }}\n\
              th {{ background: #eee; }} td.tick {{ text-align: center; font-size: 14pt; }} tr {{ page-break-inside: avoid; }}</style></head>\n\
-             <body><h1>手順書 / Procedure: <code>{runbook}</code></h1>\n\
-             <p>サイト / site <code>{site}</code> · パラメタ / parameters <code>{params}</code> · 作成者 / author <code>{author}</code> ({created})</p>\n\
-             <p>指紋 / fingerprints: runbook <code>{f1}</code> · parameters <code>{f2}</code> · site file <code>{f3}</code> · live state <code>{f4}</code></p>\n\
-             <table><tr><th>#</th><th>手順 / step</th><th>サーバ / server</th><th>事前確認 / before</th><th>実施 / action</th><th>事後確認 / after</th><th>規則 / rules</th><th>確認</th></tr>\n{rows}</table>\n\
-             <p>承認 / approval: ____________________ 日付 / date: __________</p></body></html>\n",
+             <body><h1>{title}: <code>{runbook}</code></h1>\n\
+             <p>{site_label} <code>{site}</code> · {params_label} <code>{params}</code> · {author_label} <code>{author}</code> ({created})</p>\n\
+             <p>{fingerprints_label}: {fingerprints}</p>\n\
+             <table><tr>{headings}</tr>\n{rows}</table>\n\
+             <p>{approval}</p></body></html>\n",
+            lang = self.lang().code(),
+            title = esc(&self.say("plan-title")),
             runbook = esc(&self.runbook),
+            site_label = esc(&self.say("plan-site")),
             site = esc(&self.site),
+            params_label = esc(&self.say("plan-parameters")),
             params = params.join(" "),
+            author_label = esc(&self.say("plan-author")),
             author = esc(&self.author),
             created = esc(&self.created),
-            f1 = short(&self.fingerprints.runbook),
-            f2 = short(&self.fingerprints.params),
-            f3 = short(&self.fingerprints.site_file),
-            f4 = short(&self.fingerprints.live),
+            fingerprints_label = esc(&self.say("plan-fingerprints")),
+            fingerprints = fingerprints.join(" · "),
+            approval = esc(&self.say("plan-approval-blank")),
         )
     }
 
@@ -288,6 +345,11 @@ impl Plan {
         })?;
         Ok((bytes, plan))
     }
+}
+
+/// Text for HTML: no markup from a value gets through.
+pub fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn short(hash: &str) -> &str {

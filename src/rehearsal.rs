@@ -56,10 +56,7 @@ pub const GROUPS: &[&str] = &["G1", "G2", "G3"];
 /// Creates a rehearsal site in `dir` (which must be empty or absent) and its site file.
 pub fn create(dir: &Path, policy: CertificatePolicy) -> Result<()> {
     if dir.exists() && fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_some() {
-        return Err(Error::Usage(format!(
-            "`{}` is not empty: a rehearsal site is created in a new or empty folder",
-            dir.display()
-        )));
+        return Err(Error::Usage(crate::msg!("cmd-rehearsal-not-empty", dir = dir.display())));
     }
     fs::create_dir_all(dir.join("backups")).map_err(|e| Error::io(dir, e))?;
     for spec in SERVERS {
@@ -188,7 +185,7 @@ pub fn repair(root: &Path, name: &str) -> Result<()> {
     let spec = SERVERS
         .iter()
         .find(|s| s.name == name)
-        .ok_or_else(|| Error::Usage(format!("`{name}` is not a rehearsal server")))?;
+        .ok_or_else(|| Error::Usage(crate::msg!("cmd-rehearsal-no-server", server = name)))?;
     let bare = Spec { name: spec.name, role: Role::Reserve, group: None, address: spec.address };
     fail(root)?;
     install(root, &bare)

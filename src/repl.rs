@@ -85,8 +85,13 @@ fn is_open(text: &str) -> bool {
 }
 
 pub fn run(rt: Arc<Runtime>) -> Result<()> {
-    let runbook =
-        Runbook { name: "repl".into(), origin: "repl".into(), source: String::new(), dir: None };
+    let runbook = Runbook {
+        name: "repl".into(),
+        origin: "repl".into(),
+        source: String::new(),
+        dir: None,
+        sources: Default::default(),
+    };
     let (engine, _script) = engine::engine(&rt, &runbook, &Arc::new(BTreeMap::new()));
     let mut words: Vec<String> = PRIMITIVES.iter().map(|d| d.name.to_string()).collect();
     words.extend(rt.site.names());
@@ -95,7 +100,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
     words.sort();
     words.dedup();
     let mut editor: Editor<Words, DefaultHistory> = Editor::new()
-        .map_err(|e| Error::Other(anyhow::anyhow!("cannot start the line editor: {e}")))?;
+        .map_err(|e| Error::Other(anyhow::anyhow!(crate::msg!("cmd-repl-editor", error = e))))?;
     editor.set_helper(Some(Words { words }));
     let history = std::env::var_os("KUROKO_HISTORY").map(std::path::PathBuf::from).or_else(|| {
         std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".kuroko_history"))
@@ -103,13 +108,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    rt.report.note(
-        None,
-        &format!(
-            "kuroko repl on site `{}`: `help` lists the primitives, `exit` or Ctrl-D leaves",
-            rt.site.name
-        ),
-    );
+    rt.report.note(None, &crate::msg!("cmd-repl-welcome", site = rt.site.name));
 
     let mut scope = Scope::new();
     let mut functions = AST::empty();
@@ -123,7 +122,12 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
                 continue;
             }
             Err(ReadlineError::Eof) => break,
-            Err(e) => return Err(Error::Other(anyhow::anyhow!("cannot read input: {e}"))),
+            Err(e) => {
+                return Err(Error::Other(anyhow::anyhow!(crate::msg!(
+                    "cmd-repl-input",
+                    error = e
+                ))));
+            }
         };
         let trimmed = line.trim();
         if pending.is_empty() {
@@ -150,7 +154,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
                 continue;
             }
             Err(e) => {
-                crate::tell!("error: {e}");
+                crate::tell!("{}", crate::msg!("cmd-error-line", error = e));
                 let _ = editor.add_history_entry(pending.trim_end());
                 pending.clear();
                 continue;
@@ -163,12 +167,13 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
             origin: "repl".into(),
             source: input.clone(),
             dir: None,
+            sources: Default::default(),
         };
         let defined: std::collections::BTreeSet<String> =
             functions.iter_functions().map(|f| f.name.to_string()).collect();
         let problems = crate::check::check_with(&checked, &defined, false);
         if !problems.is_empty() {
-            crate::tell!("error: {}", Error::Several(problems));
+            crate::tell!("{}", crate::msg!("cmd-error-line", error = Error::Several(problems)));
             continue;
         }
         let runnable = functions.merge(&ast);
@@ -178,7 +183,7 @@ pub fn run(rt: Arc<Runtime>) -> Result<()> {
             Err(e) => {
                 let error =
                     rt.take_failure().map(|e| e.to_string()).unwrap_or_else(|| e.to_string());
-                crate::tell!("error: {error}");
+                crate::tell!("{}", crate::msg!("cmd-error-line", error = error));
             }
         }
         functions = functions.merge(&ast.clone_functions_only());

@@ -75,12 +75,20 @@ impl Report {
             String::new()
         } else {
             let names: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
-            format!("  [checks {}]", names.join(", "))
+            format!("  [{}]", crate::msg!("cmd-action-checks", rules = names.join(", ")))
         };
-        let verb = if self.dry_run { "plan " } else { "" };
         let text = sanitize(text);
         self.status(server, &text);
-        self.out_raw(&format!("{verb}[{server}] {text}{checks}"));
+        if self.dry_run {
+            self.out_raw(&crate::msg!(
+                "cmd-action-planned",
+                server = server,
+                text = text,
+                checks = checks
+            ));
+        } else {
+            self.out_raw(&format!("[{server}] {text}{checks}"));
+        }
     }
 
     pub fn note(&self, server: Option<&str>, text: &str) {
@@ -95,7 +103,7 @@ impl Report {
             return;
         }
         let prefix = current().map(|s| format!("[{s}] ")).unwrap_or_default();
-        let line = format!("warning: {prefix}{}", sanitize(text));
+        let line = crate::msg!("cmd-warning", prefix = prefix, text = sanitize(text));
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if !self.print_above_bars(&line) {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
@@ -144,9 +152,16 @@ impl Report {
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(total as u64));
+        let template = crate::msg!(
+            "cmd-progress-overall",
+            bar = "{bar:30}",
+            pos = "{pos}",
+            len = "{len}",
+            elapsed = "{elapsed}"
+        );
         overall.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} servers done, {elapsed}")
-                .expect("template"),
+            ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         *self.bars.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Bars { multi, overall, servers: BTreeMap::new() });
@@ -229,4 +244,35 @@ pub fn tell(line: &str) {
 #[macro_export]
 macro_rules! tell {
     ($($arg:tt)*) => { $crate::report::tell(&format!($($arg)*)) };
+}
+
+/// How many terminal columns `text` takes: East Asian wide characters (kana, kanji,
+/// full-width forms) take two, so that tables line up in Japanese too.
+pub fn width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115f
+            | 0x2e80..=0x303e
+            | 0x3041..=0x33ff
+            | 0x3400..=0x4dbf
+            | 0x4e00..=0x9fff
+            | 0xa000..=0xa4cf
+            | 0xac00..=0xd7a3
+            | 0xf900..=0xfaff
+            | 0xfe30..=0xfe4f
+            | 0xff00..=0xff60
+            | 0xffe0..=0xffe6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `text` followed by blanks up to `columns` (as `{:<N}` does for ASCII).
+pub fn pad(text: &str, columns: usize) -> String {
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width(text))))
+}
+
+/// `text` after blanks up to `columns` (as `{:>N}` does for ASCII).
+pub fn pad_start(text: &str, columns: usize) -> String {
+    format!("{}{text}", " ".repeat(columns.saturating_sub(width(text))))
 }

@@ -68,7 +68,7 @@ impl FromStr for Rule {
         Rule::ALL
             .into_iter()
             .find(|rule| rule.to_string().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown rule `{s}`: rules are R1 to R11"))
+            .ok_or_else(|| crate::msg!("prim-rule-unknown", rule = s))
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::site::{Site, suggest};
@@ -24,6 +25,40 @@ pub struct Runbook {
     pub source: String,
     /// The folder a script's own imports are resolved in (none for the stdlib).
     pub dir: Option<PathBuf>,
+    /// The scripts it imports (and the site's hooks), each read once: shared by the
+    /// fingerprint, the check, the dry run and the run.
+    pub sources: Arc<Sources>,
+}
+
+/// The text of every script a run reads beside its runbook (modules, the site's hooks),
+/// read from its file once and then served from memory: a file changed during the run
+/// changes nothing, and what a plan's fingerprint covered is what runs. Once sealed
+/// (a run from a plan), a script not read before is refused.
+#[derive(Debug, Default)]
+pub struct Sources {
+    texts: Mutex<BTreeMap<PathBuf, Arc<str>>>,
+    sealed: std::sync::atomic::AtomicBool,
+}
+
+impl Sources {
+    /// The text of the script at `real` (a path the guard resolved).
+    pub fn read(&self, real: &Path) -> std::result::Result<Arc<str>, String> {
+        let mut texts = self.texts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(text) = texts.get(real) {
+            return Ok(text.clone());
+        }
+        if self.sealed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::msg!("sitefile-source-not-planned", path = real.display()));
+        }
+        let text: Arc<str> = read_script(real)?.into();
+        texts.insert(real.to_path_buf(), text.clone());
+        Ok(text)
+    }
+
+    /// From now on only the scripts already read are served.
+    pub fn seal(&self) {
+        self.sealed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,33 +84,39 @@ pub fn guarded(
     if relative.as_os_str().is_empty()
         || !relative.components().all(|c| matches!(c, Component::Normal(_)))
     {
-        return Err(format!("{what} refused: only plain names inside {place}"));
+        return Err(crate::msg!("sitefile-guard-plain-names", what = what, place = place));
     }
+    let cannot_read = |path: &Path, e: std::io::Error| {
+        crate::msg!("sitefile-cannot-read-path", path = path.display(), error = e)
+    };
     let file = dir.join(relative);
-    let base = dir.canonicalize().map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
-    let real = file.canonicalize().map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+    let base = dir.canonicalize().map_err(|e| cannot_read(dir, e))?;
+    let real = file.canonicalize().map_err(|e| cannot_read(&file, e))?;
     if !real.starts_with(&base) {
-        return Err(format!(
-            "{what} refused: it leads outside `{}` (to `{}`)",
-            base.display(),
-            real.display()
+        return Err(crate::msg!(
+            "sitefile-guard-outside",
+            what = what,
+            folder = base.display(),
+            target = real.display()
         ));
     }
-    let meta =
-        std::fs::metadata(&real).map_err(|e| format!("cannot read `{}`: {e}", real.display()))?;
-    check_script(&meta).map_err(|why| format!("{what} refused: `{}` {why}", real.display()))?;
+    let meta = std::fs::metadata(&real).map_err(|e| cannot_read(&real, e))?;
+    check_script(&meta, &real.display().to_string())
+        .map_err(|why| crate::msg!("sitefile-guard-refused", what = what, why = why))?;
     Ok(real)
 }
 
-/// Why a file cannot be a script: not a regular file, or too large.
-fn check_script(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+/// Why the file `name` cannot be a script: not a regular file, or too large.
+fn check_script(meta: &std::fs::Metadata, name: &str) -> std::result::Result<(), String> {
     if !meta.is_file() {
-        return Err("is not a regular file".into());
+        return Err(crate::msg!("sitefile-script-not-file", name = name));
     }
     if meta.len() > MAX_SCRIPT {
-        return Err(format!(
-            "has {} bytes, more than the {MAX_SCRIPT} a script may have",
-            meta.len()
+        return Err(crate::msg!(
+            "sitefile-script-too-large",
+            name = name,
+            size = meta.len(),
+            max = MAX_SCRIPT
         ));
     }
     Ok(())
@@ -86,23 +127,22 @@ fn check_script(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
 pub fn read_script(path: &Path) -> std::result::Result<String, String> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let name = path.display();
+    let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    check_script(&meta).map_err(|why| format!("`{name}` {why}"))?;
+    check_script(&meta, &name)?;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| e.to_string())?;
     // It may have changed between the two looks: what was opened is what counts.
-    check_script(&file.metadata().map_err(|e| e.to_string())?)
-        .map_err(|why| format!("`{name}` {why}"))?;
+    check_script(&file.metadata().map_err(|e| e.to_string())?, &name)?;
     let mut bytes = Vec::new();
     file.take(MAX_SCRIPT + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     if bytes.len() as u64 > MAX_SCRIPT {
-        return Err(format!("`{name}` has more than the {MAX_SCRIPT} bytes a script may have"));
+        return Err(crate::msg!("sitefile-script-over-limit", name = name, max = MAX_SCRIPT));
     }
-    String::from_utf8(bytes).map_err(|_| format!("`{name}` is not UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| crate::msg!("sitefile-not-utf8", name = name))
 }
 
 /// Whether `what` names a runbook rather than a file: no `/`, no `.rhai` ending.
@@ -116,13 +156,16 @@ impl Runbook {
     pub fn find_for(what: &str, site_folder: Option<&Path>) -> Result<Runbook> {
         if let Some(name) = what.strip_prefix("stdlib:") {
             return Runbook::stdlib(name).ok_or_else(|| {
-                let hint = suggest(name, names().into_iter())
-                    .map(|s| format!("did you mean `stdlib:{s}`? "))
-                    .unwrap_or_default();
-                Error::Usage(format!(
-                    "no standard runbook `{name}`: {hint}the standard runbooks are {}",
-                    names().join(", ")
-                ))
+                let all = names().join(", ");
+                Error::Usage(match suggest(name, names().into_iter()) {
+                    Some(s) => crate::msg!(
+                        "sitefile-no-stdlib-runbook-suggest",
+                        name = name,
+                        suggestion = s,
+                        runbooks = all
+                    ),
+                    None => crate::msg!("sitefile-no-stdlib-runbook", name = name, runbooks = all),
+                })
             });
         }
         if !is_name(what) {
@@ -133,9 +176,9 @@ impl Runbook {
             && !what.contains('\\')
             && !what.chars().any(char::is_control);
         if !plain {
-            return Err(Error::Usage(format!(
-                "`{}` is not a runbook name: a name is a plain file name without `.rhai` (a script is given by its path, `./x.rhai`)",
-                what.escape_debug()
+            return Err(Error::Usage(crate::msg!(
+                "sitefile-not-runbook-name",
+                name = what.escape_debug()
             )));
         }
         if let Some(folder) = site_folder
@@ -144,12 +187,12 @@ impl Runbook {
             return Ok(runbook);
         }
         Runbook::stdlib(what).ok_or_else(|| {
-            let hint = suggest(what, STDLIB.iter().map(|(n, _)| *n))
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("the standard runbooks are {}", names().join(", ")));
-            Error::Usage(format!(
-                "no runbook `{what}`: {hint} (a script is given by its path, `./x.rhai`)"
-            ))
+            Error::Usage(match suggest(what, STDLIB.iter().map(|(n, _)| *n)) {
+                Some(s) => crate::msg!("sitefile-no-runbook-suggest", name = what, suggestion = s),
+                None => {
+                    crate::msg!("sitefile-no-runbook", name = what, runbooks = names().join(", "))
+                }
+            })
         })
     }
 
@@ -165,6 +208,7 @@ impl Runbook {
             origin: format!("stdlib/{name}.rhai"),
             source: source.to_string(),
             dir: None,
+            sources: Default::default(),
         })
     }
 
@@ -176,23 +220,33 @@ impl Runbook {
         if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
             return Ok(None);
         }
-        let what = format!("the site runbook `{name}`");
-        let source = guarded(folder, Path::new(&file), &what, "the site folder")
+        let what = crate::msg!("sitefile-site-runbook", name = name);
+        let place = crate::msg!("sitefile-site-folder");
+        let source = guarded(folder, Path::new(&file), &what, &place)
             .and_then(|real| read_script(&real))
-            .map_err(|e| Error::Usage(format!("cannot use {what} (`{}`): {e}", path.display())))?;
+            .map_err(|e| {
+                Error::Usage(crate::msg!(
+                    "sitefile-cannot-use",
+                    what = what,
+                    path = path.display(),
+                    error = e
+                ))
+            })?;
         Ok(Some(Runbook {
             name: name.to_string(),
             origin: path.to_string_lossy().into_owned(),
             source,
             dir: Some(folder.to_path_buf()),
+            sources: Default::default(),
         }))
     }
 
     /// A script by its path: a regular file of at most `MAX_SCRIPT` bytes.
     pub fn file(what: &str) -> Result<Runbook> {
         let path = Path::new(what);
-        let source = read_script(path)
-            .map_err(|e| Error::Usage(format!("cannot read the runbook `{what}`: {e}")))?;
+        let source = read_script(path).map_err(|e| {
+            Error::Usage(crate::msg!("sitefile-cannot-read-runbook", name = what, error = e))
+        })?;
         // Recorded by its real path, so that `kuroko resume` finds it from any folder.
         let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let path = absolute.as_path();
@@ -208,6 +262,7 @@ impl Runbook {
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| PathBuf::from(".")),
             ),
+            sources: Default::default(),
         })
     }
 
@@ -250,20 +305,25 @@ impl Runbook {
         }
         for name in given.keys() {
             if !declared.iter().any(|p| &p.name == name) {
-                let hint = suggest(name, declared.iter().map(|p| p.name.as_str()))
-                    .map(|s| format!(": did you mean `{s}`?"))
-                    .unwrap_or_else(|| {
-                        let names: Vec<&str> = declared.iter().map(|p| p.name.as_str()).collect();
-                        if names.is_empty() {
-                            ": it takes none".to_string()
-                        } else {
-                            format!(": it takes {}", names.join(", "))
-                        }
-                    });
-                return Err(Error::Usage(format!(
-                    "runbook `{}` has no parameter `{name}`{hint}",
-                    self.name
-                )));
+                let names: Vec<&str> = declared.iter().map(|p| p.name.as_str()).collect();
+                let runbook = &self.name;
+                return Err(Error::Usage(match suggest(name, names.iter().copied()) {
+                    Some(s) => crate::msg!(
+                        "sitefile-no-param-suggest",
+                        runbook = runbook,
+                        name = name,
+                        suggestion = s
+                    ),
+                    None if names.is_empty() => {
+                        crate::msg!("sitefile-no-param-none", runbook = runbook, name = name)
+                    }
+                    None => crate::msg!(
+                        "sitefile-no-param",
+                        runbook = runbook,
+                        name = name,
+                        params = names.join(", ")
+                    ),
+                }));
             }
         }
         Ok(())

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
+use crate::msg;
 use crate::report::Report;
 use crate::rules::{Refusal, Rule};
 use crate::shell::{Script, Template};
@@ -85,6 +86,11 @@ pub struct Model {
     pub sets: BTreeSet<String>,
 }
 
+thread_local! {
+    /// The primitive call running on this thread (its journal `seq`), for the evidence.
+    static CALL: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
 /// One connection slot per site server, shared by a run and the dry run it makes first.
 pub type Connections = BTreeMap<String, Mutex<Option<Box<dyn Transport>>>>;
 
@@ -110,6 +116,8 @@ pub struct Runtime {
     started: std::time::Instant,
     /// This is the dry run a real run makes of itself first.
     rehearsing: bool,
+    /// Set when the runbook was stopped by `[limits] seconds` or `[limits] operations`.
+    bounded: std::sync::atomic::AtomicBool,
     /// The step being done (its number and narration), for plans and evidence.
     current_step: Mutex<(usize, String)>,
     /// The servers this run acted on.
@@ -154,6 +162,7 @@ impl Runtime {
             r4: Mutex::new(()),
             started: std::time::Instant::now(),
             rehearsing: false,
+            bounded: Default::default(),
             current_step: Mutex::new((0, String::new())),
             touched: Mutex::new(BTreeSet::new()),
             recorder: None,
@@ -202,11 +211,25 @@ impl Runtime {
     /// Reports a changing action before it is done, checks it against an approved plan
     /// (a step the plan does not have stops the run, R11), journals it as evidence with
     /// the server's state then, and records it for a plan.
-    pub fn act(&self, server: &str, text: &str, rules: &[Rule]) -> Result<()> {
+    /// `say` words the action in a language: in English it is the action's identity (what
+    /// a plan is checked against and the journal holds), in the operator's language what
+    /// is shown.
+    pub fn act(
+        &self,
+        server: &str,
+        say: impl Fn(crate::i18n::Lang) -> String,
+        rules: &[Rule],
+    ) -> Result<()> {
+        let text = say(crate::i18n::Lang::En);
+        let shown = match crate::i18n::lang() {
+            crate::i18n::Lang::En => String::new(),
+            lang => Some(say(lang)).filter(|shown| *shown != text).unwrap_or_default(),
+        };
+        let text = text.as_str();
         if let Some((_, _, guard)) = &self.guard {
             guard.lock().unwrap_or_else(|e| e.into_inner()).check(server, text)?;
         }
-        self.report.action(server, text, rules);
+        self.report.action(server, if shown.is_empty() { text } else { &shown }, rules);
         self.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(server.to_string());
         if self.recorder.is_none() && self.journal.is_none() {
             return Ok(());
@@ -239,9 +262,11 @@ impl Runtime {
                 .collect::<String>();
             journal.step(crate::journal::Entry::Action {
                 step,
+                call: CALL.with(|c| c.get()),
                 narration: narration.clone(),
                 server: server.to_string(),
                 action: text.to_string(),
+                shown: shown.clone(),
                 rules: rules.clone(),
                 before: format!("{before}{used}"),
                 at: crate::store::now(),
@@ -257,18 +282,30 @@ impl Runtime {
             };
             let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
             let action = crate::plan::normalise(text, &recorder.known);
+            let shown = crate::plan::normalise(&shown, &recorder.known);
             let step_text = crate::plan::normalise(&narration, &recorder.known);
             recorder.actions.push(crate::plan::Action {
                 step,
                 step_text,
                 server: server.to_string(),
                 action,
+                shown,
                 rules,
                 before,
                 after,
             });
         }
         Ok(())
+    }
+
+    /// Records that the runbook was stopped by a time or operations limit.
+    pub fn stopped_by_limit(&self) {
+        self.bounded.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the runbook was stopped by a time or operations limit.
+    pub fn was_bounded(&self) -> bool {
+        self.bounded.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The servers this run acted on.
@@ -349,8 +386,7 @@ impl Runtime {
             if let Some(crate::journal::Done { value, .. }) = replayed
                 && let Some(result) = T::from_record(value.as_deref())
             {
-                self.report
-                    .note(server.as_deref(), &format!("{name}: already done by the resumed run"));
+                self.report.note(server.as_deref(), &msg!("prim-replayed", primitive = name));
                 if let Some(journal) = &self.journal {
                     journal.step(Entry::Step {
                         seq: journal.next_seq(),
@@ -367,15 +403,20 @@ impl Runtime {
                 return Ok(result);
             }
         }
+        // The call's number is taken before it runs, so that the actions it journals
+        // name it (a hook's or a batch job's calls inside it have their own).
+        let seq = self.journal.as_ref().map(|journal| journal.next_seq());
+        let outer = CALL.with(|c| c.replace(seq));
         let result = f();
-        if let Some(journal) = &self.journal {
+        CALL.with(|c| c.set(outer));
+        if let (Some(journal), Some(seq)) = (&self.journal, seq) {
             let (outcome, value, error) = match &result {
                 Ok(value) => ("ok", value.record(), None),
                 Err(Error::Refused(refusal)) => ("refused", None, Some(refusal.to_string())),
                 Err(error) => ("failed", None, Some(error.to_string())),
             };
             journal.step(Entry::Step {
-                seq: journal.next_seq(),
+                seq,
                 server,
                 primitive: name.to_string(),
                 args,
@@ -415,10 +456,10 @@ impl Runtime {
         while start.elapsed() < duration {
             self.check_cancel()?;
             if self.started.elapsed() > limit {
-                return Err(Error::Other(anyhow::anyhow!(
-                    "the run took longer than its limit of {} s (`[limits] seconds` in the site file)",
-                    self.site.limits.seconds
-                )));
+                return Err(Error::Other(anyhow::anyhow!(msg!(
+                    "prim-time-limit",
+                    seconds = self.site.limits.seconds
+                ))));
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
@@ -464,9 +505,11 @@ impl Runtime {
     /// A refusal, unless the operator overrode this (overridable) rule for the run.
     pub fn refuse_unless_forced(&self, refusal: Refusal) -> Result<()> {
         if refusal.rule.is_overridable() && self.options.force.contains(&refusal.rule) {
-            let text = format!(
-                "override of {} on `{}` (--force {}): {}",
-                refusal.rule, refusal.server, refusal.rule, refusal.reason
+            let text = msg!(
+                "prim-override",
+                rule = refusal.rule,
+                server = refusal.server,
+                reason = refusal.reason
             );
             self.report.warn(&text);
             if let Some(journal) = &self.journal {
@@ -561,23 +604,18 @@ if [ -f "$f" ] && { [ ! -O "$f" ] || [ -n "$(find "$f" -maxdepth 0 -perm /022)" 
 if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' is not a regular file" >&2; exit 90; fi
 "#,
             );
-        let text = self.run(name, "reading kuroko's record", &command, None)?;
+        let text = self.run(name, &msg!("prim-doing-read-record"), &command, None)?;
         if text.len() > MAX_RECORD {
             return Err(Error::on_server(
                 name,
-                format!(
-                    "kuroko's record `{PROVENANCE}` is larger than {MAX_RECORD} bytes: check it by hand"
-                ),
+                msg!("prim-record-too-large", record = PROVENANCE, max = MAX_RECORD),
             ));
         }
         let provenance = if text.trim().is_empty() {
             None
         } else {
             Some(serde_json::from_str(&text).map_err(|e| {
-                Error::on_server(
-                    name,
-                    format!("kuroko's record `{PROVENANCE}` is damaged ({e}): check it by hand"),
-                )
+                Error::on_server(name, msg!("prim-record-damaged", record = PROVENANCE, error = e))
             })?)
         };
         Ok(ServerState { running, provenance })
@@ -597,11 +635,10 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
         } else {
             Err(Error::on_server(
                 name,
-                format!(
-                    "cannot tell from `{}` whether Interstage runs ({}); \
-                     check `running_marker`/`stopped_marker` in the site file",
-                    transport::first_line(&command),
-                    out.failure()
+                msg!(
+                    "prim-status-unknown",
+                    command = transport::first_line(&command),
+                    failure = out.failure()
                 ),
             ))
         }
@@ -621,11 +658,16 @@ if cat > "$t" && mv -fT -- "$t" "$f"; then exit 0; fi
 rm -f -- "$t"; exit 91
 "#,
                     );
-                    self.run(name, "writing kuroko's record", &command, Some(json.as_bytes()))?;
+                    self.run(
+                        name,
+                        &msg!("prim-doing-write-record"),
+                        &command,
+                        Some(json.as_bytes()),
+                    )?;
                 }
                 None => {
                     let command = record.text("ownd \"$d\" || exit 90\nrm -f -- \"$f\"\n");
-                    self.run(name, "clearing kuroko's record", &command, None)?;
+                    self.run(name, &msg!("prim-doing-clear-record"), &command, None)?;
                 }
             }
         }
@@ -664,15 +706,12 @@ rm -f -- "$t"; exit 91
                 .and_then(|s| s.provenance.as_ref())
                 .is_some_and(|p| p.hostinfo_pending || !p.complete);
             if pending {
-                lines.push(format!(
-                    "`{name}` left stopped: it holds another server's address and host name, or a restore that did not finish (R5); \
-                     finish the restore or import, run set_ip(\"{name}\") and start it"
-                ));
+                lines.push(msg!("prim-restart-left-stopped", server = name));
                 continue;
             }
             match self.start_now(&name) {
-                Ok(()) => lines.push(format!("`{name}` started again (R11)")),
-                Err(e) => lines.push(format!("`{name}` could NOT be started again (R11): {e}")),
+                Ok(()) => lines.push(msg!("prim-restart-started", server = name)),
+                Err(e) => lines.push(msg!("prim-restart-failed", server = name, error = e)),
             }
         }
         lines
@@ -691,7 +730,7 @@ impl Runtime {
         let command = Script::guarded()
             .set("d", KUROKO_DIR)
             .text("ownd \"$d\" || exit 90\nmktemp -d \"$d/work.XXXXXX\"\n");
-        let out = self.run(name, "making a scratch folder", &command, None)?;
+        let out = self.run(name, &msg!("prim-doing-make-scratch"), &command, None)?;
         let text = out.trim();
         let valid =
             text.strip_prefix(KUROKO_DIR).and_then(|rest| rest.strip_prefix("/work.")).is_some_and(
@@ -700,9 +739,10 @@ impl Runtime {
         if !valid {
             return Err(Error::on_server(
                 name,
-                format!(
-                    "mktemp answered `{}`, not a folder in `{KUROKO_DIR}`",
-                    crate::error::sanitize(text)
+                msg!(
+                    "prim-scratch-bad",
+                    answer = crate::error::sanitize(text),
+                    folder = KUROKO_DIR
                 ),
             ));
         }
@@ -714,7 +754,7 @@ impl Runtime {
         let command = Script::guarded()
             .set("k", dir.as_str())
             .text("nolink \"$k\" || exit 90\nrm -rf -- \"$k\"\n");
-        let _ = self.run(name, "removing the scratch folder", &command, None);
+        let _ = self.run(name, &msg!("prim-doing-remove-scratch"), &command, None);
     }
 }
 

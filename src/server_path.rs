@@ -17,20 +17,14 @@ impl ServerPath {
     /// `..`, an absolute path and control characters are refused.
     pub fn parse(text: &str) -> Result<ServerPath, String> {
         if text.starts_with('/') {
-            return Err(format!(
-                "`{}` is absolute: give a path relative to the server's root",
-                shown(text)
-            ));
+            return Err(crate::msg!("transport-path-absolute", path = shown(text)));
         }
         let mut parts = Vec::new();
         for part in text.split('/') {
             match part {
                 "" | "." => {}
                 ".." => {
-                    return Err(format!(
-                        "`{}` holds `..`: give a plain path under the server's root",
-                        shown(text)
-                    ));
+                    return Err(crate::msg!("transport-path-dotdot", path = shown(text)));
                 }
                 part => parts.push(part),
             }
@@ -43,23 +37,23 @@ impl ServerPath {
     pub fn exact(text: &str) -> Result<ServerPath, String> {
         let parts: Vec<&str> = text.split('/').collect();
         if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
-            return Err(format!(
-                "`{}` is not a plain relative path (absolute, or an empty, `.` or `..` component)",
-                shown(text)
-            ));
+            return Err(crate::msg!("transport-path-not-plain", path = shown(text)));
         }
         ServerPath::from_parts(text, &parts)
     }
 
     fn from_parts(text: &str, parts: &[&str]) -> Result<ServerPath, String> {
         if parts.is_empty() {
-            return Err("an empty path names the server's root itself".into());
+            return Err(crate::msg!("transport-path-empty"));
         }
         if text.len() > MAX_PATH || parts.iter().any(|p| p.len() > MAX_COMPONENT) {
-            return Err(format!("`{}…` is too long", shown(&text[..text.len().min(60)])));
+            return Err(crate::msg!(
+                "transport-path-too-long",
+                path = shown(&text[..text.len().min(60)])
+            ));
         }
         if text.chars().any(char::is_control) {
-            return Err(format!("`{}` holds a control character", shown(text)));
+            return Err(crate::msg!("transport-path-control", path = shown(text)));
         }
         Ok(ServerPath(parts.join("/")))
     }

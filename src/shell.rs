@@ -143,14 +143,7 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
                 && !c.starts_with('.')
                 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-*".contains(&b))
         });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{pattern}` must be a plain path relative to the server's root, like `etc/opt/FJSV*` \
-             (letters, digits, `.`, `_`, `-` and `*` only, no component starting with `.`)"
-        ))
-    }
+    if ok { Ok(()) } else { Err(crate::msg!("transport-pattern-invalid", pattern = pattern)) }
 }
 
 /// What scripts that read or write on a server start with (`Script::guarded`): the
@@ -229,25 +222,34 @@ impl Template {
                         continue;
                     };
                     if !allowed.contains(&name) {
-                        let hint = crate::site::suggest(name, allowed.iter().copied())
-                            .map(|s| format!("; did you mean `{{{s}}}`?"))
-                            .unwrap_or_else(|| {
-                                if allowed.is_empty() {
-                                    "; this command takes no placeholder".to_string()
-                                } else {
-                                    format!(
-                                        "; it takes {}",
-                                        allowed
-                                            .iter()
-                                            .map(|a| format!("`{{{a}}}`"))
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                }
-                            });
-                        return Err(format!(
-                            "unknown placeholder `{{{name}}}` in `{text}`{hint} (write `{{{{{name}}}}}` for the literal text `{{{name}}}`)"
-                        ));
+                        let placeholder = format!("{{{name}}}");
+                        let escaped = format!("{{{{{name}}}}}");
+                        return Err(match crate::site::suggest(name, allowed.iter().copied()) {
+                            Some(s) => crate::msg!(
+                                "transport-placeholder-suggest",
+                                placeholder = placeholder,
+                                text = text,
+                                suggestion = format!("{{{s}}}"),
+                                literal = escaped
+                            ),
+                            None if allowed.is_empty() => crate::msg!(
+                                "transport-placeholder-none",
+                                placeholder = placeholder,
+                                text = text,
+                                literal = escaped
+                            ),
+                            None => crate::msg!(
+                                "transport-placeholder-list",
+                                placeholder = placeholder,
+                                text = text,
+                                allowed = allowed
+                                    .iter()
+                                    .map(|a| format!("`{{{a}}}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                literal = escaped
+                            ),
+                        });
                     }
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));

@@ -482,9 +482,9 @@ impl Site {
     pub fn load(path: &Path) -> Result<Site> {
         let source = std::fs::read_to_string(path).map_err(|e| {
             Error::Site(format!(
-                "cannot read the site file `{}`: {e}\n  create one with `kuroko rehearsal create DIR` \
-                 or pass `--site FILE`",
-                path.display()
+                "{}\n  {}",
+                crate::msg!("sitefile-cannot-read", file = path.display(), error = e),
+                crate::msg!("sitefile-create-hint")
             ))
         })?;
         Site::parse(path, &source)
@@ -495,7 +495,11 @@ impl Site {
             Ok(None) => toml::from_str(source).map_err(|e| parse_error(path, source, &e))?,
             Ok(Some(expanded)) => expanded.try_into().map_err(|e| parse_error(path, source, &e))?,
             Err(why) => {
-                return Err(Error::Site(format!("site file `{}`: {why}", path.display())));
+                return Err(Error::Site(crate::msg!(
+                    "sitefile-where",
+                    file = path.display(),
+                    message = why
+                )));
             }
         };
         // Roots and the store are relative to the site file, wherever kuroko runs from:
@@ -507,17 +511,34 @@ impl Site {
             &parent
         })
         .map_err(|e| {
-            Error::Site(format!("cannot resolve the folder of `{}`: {e}", path.display()))
+            Error::Site(crate::msg!(
+                "sitefile-cannot-resolve-folder",
+                file = path.display(),
+                error = e
+            ))
         })?;
         let fail = |table: &str, key: &str, message: String| {
             let line = line_of_key(source, table, key);
-            let mut text = format!("site file `{}`", path.display());
-            if let Some(line) = line {
-                text.push_str(&format!(", line {line}"));
-            }
             let key_path =
                 if table.is_empty() { key.to_string() } else { format!("{table}.{key}") };
-            text.push_str(&format!(", key `{key_path}`: {message}"));
+            let file = path.display();
+            let mut text = match line {
+                Some(line) => crate::msg!(
+                    "sitefile-where-line-key",
+                    file = file,
+                    line = line,
+                    key = key_path,
+                    message = message
+                ),
+                None => {
+                    crate::msg!(
+                        "sitefile-where-key",
+                        file = file,
+                        key = key_path,
+                        message = message
+                    )
+                }
+            };
             if let Some(line) = line {
                 text.push('\n');
                 text.push_str(&excerpt(source, line, 1));
@@ -530,7 +551,7 @@ impl Site {
         for group in &file.groups {
             check_name(group).map_err(|m| fail("", "groups", m))?;
             if !groups.insert(group.clone()) {
-                return Err(fail("", "groups", format!("group `{group}` is listed twice")));
+                return Err(fail("", "groups", crate::msg!("sitefile-group-twice", group = group)));
             }
         }
         let templates =
@@ -553,22 +574,20 @@ impl Site {
                     return Err(fail(
                         "backup",
                         key,
-                        format!(
-                            "`{pattern}` reaches kuroko's own folder `{KUROKO_DIR}`: narrow it"
+                        crate::msg!(
+                            "sitefile-pattern-reaches-own",
+                            pattern = pattern,
+                            folder = KUROKO_DIR
                         ),
                     ));
                 }
             }
         }
         if file.backup.paths.is_empty() {
-            return Err(fail("backup", "paths", "a backup needs at least one path".into()));
+            return Err(fail("backup", "paths", crate::msg!("sitefile-backup-no-path")));
         }
         if file.group_capacity == 0 {
-            return Err(fail(
-                "",
-                "group_capacity",
-                "at least 1: a batch must be able to work on a member".into(),
-            ));
+            return Err(fail("", "group_capacity", crate::msg!("sitefile-group-capacity-zero")));
         }
         let default_facts = file.facts.unwrap_or_default();
         let jumps = resolve_jumps(&file.jumps, &file.ssh, &base)
@@ -582,24 +601,25 @@ impl Site {
             check_name(&name).map_err(|m| fail("servers", &name, m))?;
             match (&def.role, &def.group) {
                 (Role::Member, None) => {
-                    return Err(fail(
-                        &table,
-                        "group",
-                        "a member needs `group = \"G\"`, one of the site's `groups`".into(),
-                    ));
+                    return Err(fail(&table, "group", crate::msg!("sitefile-member-needs-group")));
                 }
                 (Role::Member, Some(group)) if !groups.contains(group) => {
-                    let hint = suggest(group, groups.iter().map(String::as_str))
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_else(|| "; add it to `groups`".into());
-                    return Err(fail(&table, "group", format!("unknown group `{group}`{hint}")));
+                    let message = match suggest(group, groups.iter().map(String::as_str)) {
+                        Some(s) => crate::msg!(
+                            "sitefile-unknown-group-suggest",
+                            group = group,
+                            suggestion = s
+                        ),
+                        None => crate::msg!("sitefile-unknown-group-add", group = group),
+                    };
+                    return Err(fail(&table, "group", message));
                 }
                 (Role::Member, Some(_)) => {}
                 (role, Some(_)) => {
                     return Err(fail(
                         &table,
                         "group",
-                        format!("a server with role `{role}` belongs to no group: remove `group`"),
+                        crate::msg!("sitefile-role-no-group", role = role),
                     ));
                 }
                 (_, None) => {}
@@ -609,41 +629,39 @@ impl Site {
             }
             for (what, value) in [("address", &def.address), ("hostname", &def.hostname)] {
                 if !is_host_value(value) {
-                    return Err(fail(&table, what, format!("`{value}` is not a valid {what}")));
+                    let message = if what == "address" {
+                        crate::msg!("sitefile-bad-address", value = value)
+                    } else {
+                        crate::msg!("sitefile-bad-hostname", value = value)
+                    };
+                    return Err(fail(&table, what, message));
                 }
                 // A server may be known by one name for both (a DNS name as its address).
                 if let Some(other) = addresses.insert(value.clone(), name.clone())
                     && other != *name
                 {
-                    return Err(fail(
-                        &table,
-                        what,
-                        format!("{what} `{value}` is already used by server `{other}`"),
-                    ));
+                    let message = if what == "address" {
+                        crate::msg!("sitefile-address-used", value = value, server = other)
+                    } else {
+                        crate::msg!("sitefile-hostname-used", value = value, server = other)
+                    };
+                    return Err(fail(&table, what, message));
                 }
             }
             if def.root.is_empty() {
-                return Err(fail(
-                    &table,
-                    "root",
-                    "give the server's root folder (`/` on a real server)".into(),
-                ));
+                return Err(fail(&table, "root", crate::msg!("sitefile-root-empty")));
             }
             let (root, ssh) = match (def.transport, def.ssh) {
                 (TransportKind::Local, None) => (base.join(&def.root), None),
                 (TransportKind::Local, Some(_)) => {
-                    return Err(fail(
-                        &table,
-                        "ssh",
-                        "an `ssh` table needs `transport = \"ssh\"`".into(),
-                    ));
+                    return Err(fail(&table, "ssh", crate::msg!("sitefile-ssh-needs-transport")));
                 }
                 (TransportKind::Ssh, ssh) => {
                     if !def.root.starts_with('/') {
                         return Err(fail(
                             &table,
                             "root",
-                            format!("`{}` must be an absolute path on the server", def.root),
+                            crate::msg!("sitefile-root-not-absolute", root = def.root),
                         ));
                     }
                     let ssh = ssh.unwrap_or_default().or(&file.ssh);
@@ -662,7 +680,7 @@ impl Site {
                     return Err(fail(
                         &table,
                         "path",
-                        format!("`{entry}` cannot hold `:` or control characters"),
+                        crate::msg!("sitefile-path-bad-char", entry = entry),
                     ));
                 }
                 path.push(Template::parse(entry, &["root"]).map_err(|m| fail(&table, "path", m))?);
@@ -695,17 +713,13 @@ impl Site {
         match admins.len() {
             1 => {}
             0 => {
-                return Err(fail(
-                    "",
-                    "servers",
-                    "the site has no server with `role = \"admin\"`".into(),
-                ));
+                return Err(fail("", "servers", crate::msg!("sitefile-no-admin")));
             }
             _ => {
                 return Err(fail(
                     "",
                     "servers",
-                    format!("a site has exactly one admin server, found {}", admins.join(", ")),
+                    crate::msg!("sitefile-many-admins", servers = admins.join(", ")),
                 ));
             }
         }
@@ -718,14 +732,14 @@ impl Site {
                     if names.contains(&"group") && names.contains(&"server") {
                         Ok(())
                     } else {
-                        Err("it needs the named groups `(?P<group>…)` and `(?P<server>…)`".into())
+                        Err(crate::msg!("sitefile-pattern-needs-groups"))
                     }
                 });
                 if let Err(why) = named {
                     return Err(fail(
                         "commands",
                         "group_list_pattern",
-                        format!("`group_list_pattern`: {why}"),
+                        crate::msg!("sitefile-group-list-pattern", why = why),
                     ));
                 }
             }
@@ -733,9 +747,9 @@ impl Site {
                 return Err(fail(
                     "commands",
                     "group_list_format",
-                    format!(
-                        "`group_list_format = {:?}`: use `lines`, `json` or `pattern`",
-                        crate::error::sanitize(other)
+                    crate::msg!(
+                        "sitefile-group-list-format",
+                        value = format!("{:?}", crate::error::sanitize(other))
                     ),
                 ));
             }
@@ -744,25 +758,21 @@ impl Site {
             return Err(fail(
                 "limits",
                 "journal_bytes",
-                format!(
-                    "`journal_bytes = {}` is more than kuroko reads back ({} bytes)",
-                    file.limits.journal_bytes,
-                    crate::journal::MAX_READ
+                crate::msg!(
+                    "sitefile-journal-bytes-too-many",
+                    value = file.limits.journal_bytes,
+                    max = crate::journal::MAX_READ
                 ),
             ));
         }
         if let Some(name) = jumps.keys().find(|name| servers.contains_key(*name)) {
-            return Err(fail(
-                "jumps",
-                name,
-                format!("`{name}` names a server and a jump host: give the jump host another name"),
-            ));
+            return Err(fail("jumps", name, crate::msg!("sitefile-jump-is-server", name = name)));
         }
         if file.require_approval && file.approval_signers.is_none() {
             return Err(fail(
                 "",
                 "require_approval",
-                "plans are approved by the people in `approval_signers`: name that file (OpenSSH allowed_signers)".into(),
+                crate::msg!("sitefile-approval-needs-signers"),
             ));
         }
         let admin = servers.values().find(|s| s.role == Role::Admin).expect("checked above");
@@ -772,9 +782,9 @@ impl Site {
                 return Err(fail(
                     "",
                     "site_id",
-                    format!(
-                        "`site_id = {:?}`: use 1 to 64 letters, digits, `.`, `_` or `-`",
-                        crate::error::sanitize(id)
+                    crate::msg!(
+                        "sitefile-bad-site-id",
+                        value = format!("{:?}", crate::error::sanitize(id))
                     ),
                 ));
             }
@@ -826,10 +836,20 @@ impl Site {
     /// The server called `name`, or an error that suggests the nearest name.
     pub fn server(&self, name: &str) -> Result<&Server> {
         self.servers.get(name).ok_or_else(|| {
-            let hint = suggest(name, self.servers.keys().map(String::as_str))
-                .map(|s| format!(": did you mean `{s}`?"))
-                .unwrap_or_else(|| format!(": the site has {}", self.names().join(", ")));
-            Error::Usage(format!("unknown server `{name}` in site `{}`{hint}", self.name))
+            Error::Usage(match suggest(name, self.servers.keys().map(String::as_str)) {
+                Some(s) => crate::msg!(
+                    "sitefile-unknown-server-suggest",
+                    server = name,
+                    site = self.name,
+                    suggestion = s
+                ),
+                None => crate::msg!(
+                    "sitefile-unknown-server",
+                    server = name,
+                    site = self.name,
+                    servers = self.names().join(", ")
+                ),
+            })
         })
     }
 
@@ -837,10 +857,20 @@ impl Site {
         if self.groups.iter().any(|g| g == group) {
             return Ok(());
         }
-        let hint = suggest(group, self.groups.iter().map(String::as_str))
-            .map(|s| format!(": did you mean `{s}`?"))
-            .unwrap_or_else(|| format!(": the site has {}", self.groups.join(", ")));
-        Err(Error::Usage(format!("unknown group `{group}` in site `{}`{hint}", self.name)))
+        Err(Error::Usage(match suggest(group, self.groups.iter().map(String::as_str)) {
+            Some(s) => crate::msg!(
+                "sitefile-unknown-site-group-suggest",
+                group = group,
+                site = self.name,
+                suggestion = s
+            ),
+            None => crate::msg!(
+                "sitefile-unknown-site-group",
+                group = group,
+                site = self.name,
+                groups = self.groups.join(", ")
+            ),
+        }))
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -862,29 +892,23 @@ impl Site {
     pub fn protects(&self, server: &Server, path: &ServerPath) -> Option<String> {
         let backup = &self.backup;
         if let Some(p) = backup.paths.iter().find(|p| path.touches(p)) {
-            return Some(format!(
-                "it is part of (or above) the Interstage resources `{p}`: that changes only through restore, import_backup and set_ip"
-            ));
+            return Some(crate::msg!("sitefile-protects-resources", pattern = p));
         }
         if let Some(p) = backup.certificate_paths.iter().find(|p| path.touches(p)) {
-            return Some(format!(
-                "it is part of (or above) the certificate environment `{p}`: that changes only through restore and import_backup"
-            ));
+            return Some(crate::msg!("sitefile-protects-certificates", pattern = p));
         }
         if path.touches(KUROKO_DIR) {
-            return Some(format!("it is part of (or above) kuroko's own record `{KUROKO_DIR}`"));
+            return Some(crate::msg!("sitefile-protects-own", folder = KUROKO_DIR));
         }
         let install = server.facts.install_dir.trim_start_matches('/');
         if !install.is_empty() && path.touches(install) {
-            return Some(format!(
-                "it is part of (or above) the Interstage install folder `{install}`"
-            ));
+            return Some(crate::msg!("sitefile-protects-install", folder = install));
         }
         let writable = &self.files.writable;
         if !writable.iter().any(|p| path.unit_of(p).is_some_and(|unit| &unit != path)) {
-            return Some(format!(
-                "it lies outside the folders the site lets runbooks write (`[files] writable`: {})",
-                writable.join(", ")
+            return Some(crate::msg!(
+                "sitefile-protects-not-writable",
+                folders = writable.join(", ")
             ));
         }
         None
@@ -922,7 +946,7 @@ fn parse_templates(
         [("stop", &templates.stop), ("start", &templates.start), ("status", &templates.status)]
     {
         if required.is_empty() {
-            return Err((key, "this command cannot be empty".into()));
+            return Err((key, crate::msg!("sitefile-command-empty")));
         }
     }
     Ok(templates)
@@ -932,7 +956,7 @@ fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
     let host = file
         .host
         .filter(|h| !h.trim().is_empty())
-        .ok_or(("host", "give the server's address: `host = \"…\"`".to_string()))?;
+        .ok_or_else(|| ("host", crate::msg!("sitefile-ssh-no-host")))?;
     let user =
         file.user.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "root".to_string());
     let resolve = |p: String| {
@@ -949,11 +973,10 @@ fn ssh_spec(file: SshFile, base: &Path) -> Result<Ssh, (&'static str, String)> {
                    key: &'static str|
      -> Result<Duration, (&'static str, String)> {
         match value.unwrap_or(default) {
-            0 => Err((key, "a timeout of 0 seconds would never wait: give at least 1".to_string())),
-            n if n > MAX_SECONDS => Err((
-                key,
-                format!("{n} seconds is more than a week ({MAX_SECONDS}): give at most that"),
-            )),
+            0 => Err((key, crate::msg!("sitefile-timeout-zero"))),
+            n if n > MAX_SECONDS => {
+                Err((key, crate::msg!("sitefile-timeout-too-long", seconds = n, max = MAX_SECONDS)))
+            }
             n => Ok(Duration::from_secs(n)),
         }
     };
@@ -998,13 +1021,10 @@ fn resolve_jumps(
     ) -> Result<Vec<Hop>, String> {
         if path.iter().any(|p| p == name) {
             path.push(name.to_string());
-            return Err(format!("the jump hosts form a loop: {}", path.join(" → ")));
+            return Err(crate::msg!("sitefile-jump-loop", chain = path.join(" → ")));
         }
         let Some(spec) = specs.get(name) else {
-            let hint = suggest(name, specs.keys().map(String::as_str))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("; define it in a `[jumps.{name}]` table"));
-            return Err(format!("unknown jump host `{name}`{hint}"));
+            return Err(unknown_jump(name, specs.keys()));
         };
         path.push(name.to_string());
         let mut hops = Vec::new();
@@ -1032,10 +1052,7 @@ fn chain_of(names: &[String], jumps: &BTreeMap<String, Ssh>) -> Result<Vec<Hop>,
     let mut via = Vec::new();
     for name in names {
         let Some(jump) = jumps.get(name) else {
-            let hint = suggest(name, jumps.keys().map(String::as_str))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("; define it in a `[jumps.{name}]` table"));
-            return Err(format!("unknown jump host `{name}`{hint}"));
+            return Err(unknown_jump(name, jumps.keys()));
         };
         via.extend(jump.via.iter().cloned());
         via.push(Hop { name: name.clone(), ssh: Ssh { via: Vec::new(), ..jump.clone() } });
@@ -1044,18 +1061,26 @@ fn chain_of(names: &[String], jumps: &BTreeMap<String, Ssh>) -> Result<Vec<Hop>,
     Ok(via)
 }
 
+/// Why `name` is no jump host, suggesting the nearest of `known`.
+fn unknown_jump<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> String {
+    match suggest(name, known.map(String::as_str)) {
+        Some(s) => crate::msg!("sitefile-unknown-jump-suggest", name = name, suggestion = s),
+        None => crate::msg!("sitefile-unknown-jump", name = name),
+    }
+}
+
 /// A chain passes each jump host once and has at most `MAX_HOPS` of them.
 fn check_chain(hops: &[Hop]) -> Result<(), String> {
     if hops.len() > MAX_HOPS {
-        return Err(format!("more than {MAX_HOPS} jump hosts on the way"));
+        return Err(crate::msg!("sitefile-too-many-hops", max = MAX_HOPS));
     }
     for (index, hop) in hops.iter().enumerate() {
         if hops[..index].iter().any(|h| h.name == hop.name) {
             let names: Vec<&str> = hops.iter().map(|h| h.name.as_str()).collect();
-            return Err(format!(
-                "the way passes jump host `{}` twice ({}): list each once",
-                hop.name,
-                names.join(" → ")
+            return Err(crate::msg!(
+                "sitefile-hop-twice",
+                name = hop.name,
+                chain = names.join(" → ")
             ));
         }
     }
@@ -1084,11 +1109,7 @@ fn check_name(name: &str) -> Result<(), String> {
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         && !name.starts_with(['.', '-']);
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("`{name}` is not a valid name: use letters, digits, `-`, `_` and `.`"))
-    }
+    if ok { Ok(()) } else { Err(crate::msg!("sitefile-bad-name", name = name)) }
 }
 
 /// The nearest of `candidates` to `word`, if any is close enough to be a likely typo.
@@ -1102,22 +1123,31 @@ pub fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
 
 fn parse_error(path: &Path, source: &str, error: &toml::de::Error) -> Error {
     let message = error.message().trim().to_string();
-    let mut text = format!("site file `{}`", path.display());
+    let file = path.display();
     let mut caret = String::new();
-    if let Some(span) = error.span() {
-        let before = &source[..span.start.min(source.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        let key = key_at(source, span.start);
-        text.push_str(&format!(", line {line}"));
-        if let Some(key) = key {
-            text.push_str(&format!(", key `{key}`"));
+    let mut text = match error.span() {
+        Some(span) => {
+            let before = &source[..span.start.min(source.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            caret = excerpt(source, line, column);
+            match key_at(source, span.start) {
+                Some(key) => crate::msg!(
+                    "sitefile-where-line-key",
+                    file = file,
+                    line = line,
+                    key = key,
+                    message = message
+                ),
+                None => {
+                    crate::msg!("sitefile-where-line", file = file, line = line, message = message)
+                }
+            }
         }
-        caret = excerpt(source, line, column);
-    }
-    text.push_str(&format!(": {message}"));
+        None => crate::msg!("sitefile-where", file = file, message = message),
+    };
     if let Some(hint) = suggestion_for(&message) {
-        text.push_str(&format!("\n  did you mean `{hint}`?"));
+        text.push_str(&format!("\n  {}", crate::msg!("sitefile-did-you-mean", suggestion = hint)));
     }
     if !caret.is_empty() {
         text.push('\n');
@@ -1206,10 +1236,10 @@ pub(crate) type Ranged = (String, Vec<u64>);
 pub(crate) fn range_names(text: &str) -> Result<Option<Vec<Ranged>>, String> {
     let Some((prefix, first, last, width, suffix)) = range_of(text) else { return Ok(None) };
     if first > last {
-        return Err(format!("the range `{text}` runs backwards"));
+        return Err(crate::msg!("sitefile-range-backwards", range = text));
     }
     if last.checked_sub(first).is_none_or(|span| span >= MAX_RANGE) {
-        return Err(format!("the range `{text}` makes more than {MAX_RANGE} names"));
+        return Err(crate::msg!("sitefile-range-too-large", range = text, max = MAX_RANGE));
     }
     // The rest of the name may hold further ranges: each name of this one is combined
     // with each of theirs.
@@ -1219,7 +1249,7 @@ pub(crate) fn range_names(text: &str) -> Result<Option<Vec<Ranged>>, String> {
     };
     let count = (last - first + 1).checked_mul(rest.len() as u64);
     if count.is_none_or(|count| count > MAX_RANGE) {
-        return Err(format!("the range `{text}` makes more than {MAX_RANGE} names"));
+        return Err(crate::msg!("sitefile-range-too-large", range = text, max = MAX_RANGE));
     }
     let mut names = Vec::new();
     for n in first..=last {
@@ -1253,9 +1283,12 @@ fn fill_range(value: &toml::Value, numbers: &[u64], name: &str) -> Result<toml::
                 }
             });
             if let Some(field) = bad {
-                return Err(format!(
-                    "`{field}` in `{s}`: `{name}`'s name has {} range(s)",
-                    numbers.len()
+                return Err(crate::msg!(
+                    "sitefile-range-field",
+                    field = field,
+                    value = s,
+                    name = name,
+                    count = numbers.len()
                 ));
             }
             toml::Value::String(filled.replace("{name}", name))
@@ -1300,7 +1333,11 @@ fn expand_ranges(source: &str) -> Result<Option<toml::Table>, String> {
                     changed = true;
                     for (name, numbers) in made {
                         if expanded.contains_key(&name) {
-                            return Err(format!("server `{name}` is defined twice (by `{key}`)"));
+                            return Err(crate::msg!(
+                                "sitefile-range-server-twice",
+                                server = name,
+                                range = key
+                            ));
                         }
                         let filled = fill_range(value, &numbers, &name)
                             .map_err(|why| format!("[servers.\"{key}\"]: {why}"))?;
@@ -1309,7 +1346,7 @@ fn expand_ranges(source: &str) -> Result<Option<toml::Table>, String> {
                 }
                 None => {
                     if expanded.contains_key(key) {
-                        return Err(format!("server `{key}` is defined twice"));
+                        return Err(crate::msg!("sitefile-server-twice", server = key));
                     }
                     expanded.insert(key.clone(), value.clone());
                 }

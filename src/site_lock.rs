@@ -55,33 +55,31 @@ pub fn take(rt: &Runtime, holder: &str) -> Result<Option<String>> {
             .text(HOLDER)
             .text(body)
     };
-    let out =
-        rt.run(&admin, "taking the site's lock on the admin server", &script(TAKE, ""), None)?;
+    let out = rt.run(&admin, &crate::msg!("transport-lock-taking"), &script(TAKE, ""), None)?;
     if out.starts_with("TAKEN") {
         return Ok(None);
     }
     let other = out.trim_start_matches("HELD").trim().to_string();
     if !other.is_empty() && stale(&other) {
         let shown = crate::error::sanitize(&other);
-        let out = rt.run(
-            &admin,
-            "replacing a stale site lock on the admin server",
-            &script(BREAK, &other),
-            None,
-        )?;
+        let out =
+            rt.run(&admin, &crate::msg!("transport-lock-replacing"), &script(BREAK, &other), None)?;
         if out.starts_with("TAKEN") {
             crate::tell!(
-                "warning: the admin server `{admin}` held a site lock of a kuroko on this machine that is gone: {shown}\n  it was replaced"
+                "{}\n  {}",
+                crate::msg!("transport-lock-stale-replaced", admin = admin, holder = shown),
+                crate::msg!("transport-lock-stale-replaced-after")
             );
             return Ok(Some(other));
         }
     }
     let shown = crate::error::sanitize(&other);
+    let holder = if shown.is_empty() { crate::msg!("transport-lock-no-holder") } else { shown };
     Err(Error::Busy(format!(
-        "another kuroko is working on this site (its lock on the admin server `{admin}`): {}\n  \
-         two runs at once could each stop a member of one group (R4); wait for it to end (`--wait DURATION` queues behind it).\n  \
-         If that controller is gone, check, then remove `{REMOTE_LOCK}` on `{admin}`",
-        if shown.is_empty() { "(no holder recorded)".to_string() } else { shown }
+        "{}\n  {}\n  {}",
+        crate::msg!("transport-lock-busy", admin = admin, holder = holder),
+        crate::msg!("transport-lock-busy-wait"),
+        crate::msg!("transport-lock-busy-remove", lock = REMOTE_LOCK, admin = admin)
     )))
 }
 
@@ -97,11 +95,8 @@ pub fn release(rt: &Runtime, run: &str) {
         // kuroko's folder goes too if the lock was all it held: a run leaves the admin
         // server as it found it.
         .text("nolink \"$l\" || exit 90\n[ -d \"$l\" ] || exit 0\ncase \"$(holder \"$l\")\" in \"$r\"*) rm -rf -- \"$l\"; rmdir -- \"$d\" 2>/dev/null ;; esac\nexit 0\n");
-    if let Err(e) = rt.run(&admin, "releasing the site's lock on the admin server", &command, None)
-    {
-        crate::tell!(
-            "warning: could not release the site's lock on the admin server `{admin}`: {e}"
-        );
+    if let Err(e) = rt.run(&admin, &crate::msg!("transport-lock-releasing"), &command, None) {
+        crate::tell!("{}", crate::msg!("transport-lock-not-released", admin = admin, error = e));
     }
 }
 

@@ -92,7 +92,7 @@ impl Store {
         if fs::symlink_metadata(&final_dir).is_ok() {
             return Err(Error::Backup {
                 id: format!("{generation}/{server}"),
-                message: "a backup with this id exists already".into(),
+                message: crate::msg!("cmd-store-exists"),
             });
         }
         let parent = self.root.join(generation);
@@ -123,7 +123,7 @@ impl Store {
         archive::verify(&pending.archive_path(), manifest, &self.patterns, None).map_err(
             |message| Error::Backup {
                 id: id.clone(),
-                message: format!("failed its check after writing: {message}"),
+                message: crate::msg!("cmd-store-failed-check", message = message),
             },
         )?;
         fs::rename(&pending.dir, &pending.final_dir)
@@ -143,9 +143,7 @@ impl Store {
             && crate::manifest::is_generation(parts[0])
             && crate::site::is_name(parts[1]);
         if !valid {
-            return Err(Error::Usage(format!(
-                "`{id}` is not a backup id: ids look like `GENERATION/SERVER` (see `kuroko backups list`)"
-            )));
+            return Err(Error::Usage(crate::msg!("cmd-store-not-backup-id", id = id)));
         }
         Ok(self.root.join(parts[0]).join(parts[1]))
     }
@@ -157,15 +155,12 @@ impl Store {
         match fs::symlink_metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
-                return Err(backup_error(format!(
-                    "`{}` is not a folder (a symbolic link or a file): it is not a backup",
-                    dir.display()
-                )));
+                return Err(backup_error(crate::msg!("cmd-store-not-folder", dir = dir.display())));
             }
             Err(_) => {
-                return Err(backup_error(format!(
-                    "no such backup in `{}` (see `kuroko backups list`)",
-                    self.root.display()
+                return Err(backup_error(crate::msg!(
+                    "cmd-store-no-such",
+                    store = self.root.display()
                 )));
             }
         }
@@ -173,30 +168,27 @@ impl Store {
         archive::open_regular(&path, MAX_MANIFEST)
             .and_then(|file| {
                 use std::io::Read;
-                file.take(MAX_MANIFEST)
-                    .read_to_string(&mut text)
-                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+                file.take(MAX_MANIFEST).read_to_string(&mut text).map_err(|e| {
+                    crate::msg!("cmd-store-cannot-read", path = path.display(), error = e)
+                })
             })
-            .map_err(|e| backup_error(format!("its manifest is unreadable: {e}")))?;
+            .map_err(|e| backup_error(crate::msg!("cmd-store-manifest-unreadable", error = e)))?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Backup {
             id: id.to_string(),
-            message: format!("its manifest `{}` is damaged: {e}", path.display()),
+            message: crate::msg!("cmd-store-manifest-damaged", path = path.display(), error = e),
         })?;
         manifest.check(&self.patterns).map_err(|why| {
             Error::Refused(crate::rules::Refusal::new(
                 crate::rules::Rule::R8,
                 &manifest.server,
-                format!("backup `{id}`: {why}: it was damaged or forged, and is not used"),
-                "use another backup (`kuroko backups list`) or take a new one",
+                crate::msg!("cmd-store-forged", id = id, why = why),
+                crate::msg!("cmd-store-use-another"),
             ))
         })?;
         if manifest.id != id {
             return Err(Error::Backup {
                 id: id.to_string(),
-                message: format!(
-                    "its manifest names another backup, `{}`: it was moved or tampered with",
-                    manifest.id
-                ),
+                message: crate::msg!("cmd-store-moved", other = manifest.id),
             });
         }
         Ok(manifest)
@@ -214,8 +206,8 @@ impl Store {
             Error::Refused(crate::rules::Refusal::new(
                 crate::rules::Rule::R8,
                 &manifest.server,
-                format!("backup `{}`: {message}", manifest.id),
-                "use another backup (`kuroko backups list`) or take a new one",
+                crate::msg!("cmd-store-verify-failed", id = manifest.id, message = message),
+                crate::msg!("cmd-store-use-another"),
             ))
         })
     }
@@ -243,7 +235,7 @@ impl Store {
             for server in servers.flatten() {
                 let name = server.file_name().to_string_lossy().into_owned();
                 if name.starts_with(".tmp-") {
-                    odd.push((server.path(), "an interrupted backup, not usable".to_string()));
+                    odd.push((server.path(), crate::msg!("cmd-store-interrupted")));
                     continue;
                 }
                 let id = format!("{}/{name}", generation.file_name().to_string_lossy());
@@ -261,10 +253,11 @@ impl Store {
         let path = self.root.join(STATE);
         match fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                Error::Other(anyhow::anyhow!(
-                    "kuroko's site record `{}` is damaged: {e}",
-                    path.display()
-                ))
+                Error::Other(anyhow::anyhow!(crate::msg!(
+                    "cmd-store-record-damaged",
+                    path = path.display(),
+                    error = e
+                )))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SiteState::default()),
             Err(e) => Err(Error::io(&path, e)),
@@ -371,12 +364,18 @@ impl Store {
                         continue;
                     }
                     let holder = Self::holder_of(&mut file);
-                    let waited = wait
-                        .map(|w| format!(" (waited {})", humantime::format_duration(w)))
-                        .unwrap_or_default();
+                    let holder = crate::error::sanitize(holder.trim());
+                    let busy = match wait {
+                        Some(w) => crate::msg!(
+                            "cmd-store-busy-waited",
+                            waited = humantime::format_duration(w),
+                            holder = holder
+                        ),
+                        None => crate::msg!("cmd-store-busy", holder = holder),
+                    };
                     return Err(Error::Busy(format!(
-                        "another kuroko run is working on this site{waited}: {}\n  two runs at once could each stop a member of one group (R4); wait for it to end (`--wait DURATION` queues behind it), then run again",
-                        crate::error::sanitize(holder.trim())
+                        "{busy}\n  {}",
+                        crate::msg!("cmd-store-busy-why")
                     )));
                 }
                 Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
@@ -426,7 +425,10 @@ impl Store {
     pub fn mark_generation(&self, generation: &str, state: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         if !crate::manifest::is_generation(generation) {
-            return Err(Error::Usage(format!("`{generation}` is not a generation id")));
+            return Err(Error::Usage(crate::msg!(
+                "cmd-store-not-generation",
+                generation = generation
+            )));
         }
         fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
         let path = self.root.join(GENERATION_LEDGER);
@@ -438,10 +440,10 @@ impl Store {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         if !file.metadata().is_ok_and(|m| m.is_file()) {
-            return Err(Error::Other(anyhow::anyhow!(
-                "`{}` is not a regular file: move it away",
-                path.display()
-            )));
+            return Err(Error::Other(anyhow::anyhow!(crate::msg!(
+                "cmd-store-not-regular",
+                path = path.display()
+            ))));
         }
         file.write_all(format!("{generation} {state}\n").as_bytes())
             .and_then(|_| file.sync_data())
@@ -458,7 +460,7 @@ impl Store {
         }
         let mut bytes = Vec::new();
         archive::open_regular(&path, 64 << 20)
-            .map_err(|e| Error::Other(anyhow::anyhow!("the generations' ledger: {e}")))?
+            .map_err(|e| Error::Other(anyhow::anyhow!(crate::msg!("cmd-store-ledger", error = e))))?
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(&path, e))?;
         Ok(bytes
@@ -543,14 +545,17 @@ impl Store {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         if !file.metadata().map_err(|e| Error::io(&path, e))?.is_file() {
-            return Err(Error::Usage(format!("`{}` is not a regular file", path.display())));
+            return Err(Error::Usage(crate::msg!(
+                "cmd-store-plans-not-regular",
+                path = path.display()
+            )));
         }
         let mut used = String::new();
         (&mut file).take(64 << 20).read_to_string(&mut used).map_err(|e| Error::io(&path, e))?;
         if used.lines().any(|line| line.split_whitespace().next() == Some(sha256)) {
-            return Err(Error::Usage(format!(
-                "this approved plan (sha256 {}) has run already",
-                sha256.get(..16).unwrap_or(sha256)
+            return Err(Error::Usage(crate::msg!(
+                "cmd-store-plan-ran",
+                sha256 = sha256.get(..16).unwrap_or(sha256)
             )));
         }
         writeln!(file, "{sha256} {}", now()).map_err(|e| Error::io(&path, e))?;

@@ -109,7 +109,11 @@ fn the_plan_of_expand_follows_the_manuals_steps_and_runs_once_approved_by_anothe
         at += found + line.len();
     }
     assert!(md.contains("§2.1 step 2") && md.contains("§2.1 step 3"), "{md}");
-    assert!(md.contains("| 作成者 / author | alice ("), "{md}");
+    assert!(md.contains("| author | alice ("), "{md}");
+    assert!(
+        md.contains("| check before (事前確認) | action (実施) | check after (事後確認) |"),
+        "{md}"
+    );
     let page = fs::read_to_string(&html).unwrap();
     assert!(page.contains("size: A4") && page.contains("事前確認") && page.contains("☐"), "{page}");
     // Nothing ran: the plan is a dry run.
@@ -173,11 +177,11 @@ fn a_tampered_plan_a_changed_runbook_module_or_membership_is_refused_and_changes
     // b: the runbook changed.
     let original = fs::read_to_string(folder.join("cycle.rhai")).unwrap();
     fs::write(folder.join("cycle.rhai"), format!("{original}// edited\n")).unwrap();
-    p.refused_unchanged("b.md", "or a module it imports changed");
+    p.refused_unchanged("b.md", "a module it imports or the site's hooks changed");
     fs::write(folder.join("cycle.rhai"), &original).unwrap();
     // c: the module it imports changed.
     fs::write(folder.join("helpers.rhai"), "fn which() { \"ss-01\" }\n// edited\n").unwrap();
-    p.refused_unchanged("c.md", "or a module it imports changed");
+    p.refused_unchanged("c.md", "a module it imports or the site's hooks changed");
     fs::write(folder.join("helpers.rhai"), "fn which() { \"ss-01\" }\n").unwrap();
     // d: the group membership on the admin server changed.
     let conf = p.site.root("adm").join("etc/opt/FJSVisgui/site/groups.conf");
@@ -294,13 +298,13 @@ fn the_report_of_a_planned_run_is_evidence_of_every_change() {
     p.run("expand.md").success();
     let run = p.site.last_run();
     let report = p.site.kuroko(&["report", &run]).success().stdout;
-    assert!(report.contains("**author / 作成者**: alice"), "{report}");
-    assert!(report.contains("**approver / 承認者**: bob"), "{report}");
-    assert!(report.contains("**plan / 手順書**"), "{report}");
-    assert!(report.contains("groups at the end / 終了時のサーバグループ"), "{report}");
+    assert!(report.contains("**author (作成者)**: alice"), "{report}");
+    assert!(report.contains("**approver (承認者)**: bob"), "{report}");
+    assert!(report.contains("**plan (手順書)**"), "{report}");
+    assert!(report.contains("groups at the end ("), "{report}");
     // The narration is kept as text, not as a size and a hash.
     assert!(report.contains("step(\"back up member ms-01"), "{report}");
-    let evidence = report.split("## Evidence / エビデンス").nth(1).expect("an evidence table");
+    let evidence = report.split("## Evidence (エビデンス)").nth(1).expect("an evidence table");
     let rows: Vec<&str> =
         evidence.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")).collect();
     // Every changing step of the plan, each with what was observed before and after.
@@ -321,4 +325,124 @@ fn the_report_of_a_planned_run_is_evidence_of_every_change() {
     );
     let html = p.site.kuroko(&["report", &run, "--html"]).success().stdout;
     assert!(html.contains("size: A4") && html.contains("エビデンス"), "{html}");
+}
+
+/// A plan is written in its author's language and runs whatever the language of the
+/// person who runs it: what is checked is the action, not the words around it.
+#[test]
+fn a_plan_written_in_japanese_is_approved_and_run_in_english() {
+    let p = Planning::new();
+    let out = p.path("ja.md");
+    let html = p.path("ja.html");
+    p.site
+        .kuroko_in_locale(
+            "ja_JP.UTF-8",
+            &[
+                "plan",
+                "expand",
+                "-p",
+                "group=G1",
+                "-p",
+                "server=rs-01",
+                "-o",
+                out.to_str().unwrap(),
+                "--html",
+                html.to_str().unwrap(),
+                "--key",
+                p.alice.to_str().unwrap(),
+            ],
+        )
+        .success();
+    let md = fs::read_to_string(&out).unwrap();
+    assert!(md.starts_with("# 手順書: expand"), "{md}");
+    assert!(md.contains("| 事前確認 | 実施 | 事後確認 | 規則 | 確認 |"), "{md}");
+    assert!(md.contains("| 作成者 | alice ("), "{md}");
+    // The manual's terms in the steps.
+    assert!(md.contains("リザーブサーバ rs-01 に移入します"), "{md}");
+    assert!(!md.contains("check before"), "{md}");
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<html lang=\"ja\">") && page.contains("<th>事後確認</th>"), "{page}");
+    p.approve("ja.md", &p.bob).success();
+    p.run("ja.md").success();
+    assert_eq!(p.site.state("rs-01"), "running");
+    assert!(p.site.group_definitions().contains("member G1 rs-01"));
+}
+
+/// Every script a planned run uses is covered by the plan's fingerprint, and read once:
+/// the site's hooks count, and a module changed while the run goes on is not used.
+#[test]
+fn hooks_are_in_the_fingerprint_and_a_module_changed_during_the_run_is_not_run() {
+    let p = Planning::new();
+    let text = fs::read_to_string(p.site.site_file()).unwrap();
+    fs::write(p.site.site_file(), format!("site_folder = \"custom\"\n{text}")).unwrap();
+    let custom = p.site.dir().join("custom");
+    fs::create_dir_all(&custom).unwrap();
+    fs::write(custom.join("late.rhai"), "fn proceed() { }\n").unwrap();
+    fs::create_dir_all(p.site.root("ss-01").join("var/tmp")).unwrap();
+    fs::write(
+        custom.join("marked.rhai"),
+        "step(\"mark ss-01, wait, then use a module\");\nwrite_file(\"ss-01\", \"var/tmp/mark\", \"x\");\npause(4);\nimport \"late\" as l;\nl::proceed();\n",
+    )
+    .unwrap();
+    for name in ["hooks.md", "late.md"] {
+        p.plan(name, "marked", &[]).success();
+        p.approve(name, &p.bob).success();
+    }
+    // Hooks written after the plan was approved: refused, nothing changed.
+    fs::write(custom.join("hooks.rhai"), "fn before_write_file(s) { print(\"hooked\"); }\n")
+        .unwrap();
+    p.refused_unchanged("hooks.md", "the site's hooks changed");
+    fs::remove_file(custom.join("hooks.rhai")).unwrap();
+
+    // The module the runbook imports after its pause changes during the pause: the run
+    // goes on with the text it fingerprinted.
+    let plan = p.path("late.md");
+    let child = std::process::Command::new(crate::support::KUROKO)
+        .arg("--site")
+        .arg(p.site.site_file())
+        .args(["run", "--plan", plan.to_str().unwrap()])
+        .env("LANG", "C")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mark = p.site.root("ss-01").join("var/tmp/mark");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !mark.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(mark.exists(), "the run never reached its pause");
+    fs::write(custom.join("late.rhai"), "fn proceed() { throw \"a changed module ran\"; }\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("a changed module ran"), "{stderr}");
+}
+
+/// A change whose command failed is not ticked in the evidence, whatever came after it.
+#[test]
+fn the_evidence_ticks_only_the_changes_whose_call_succeeded() {
+    let site = crate::support::Site::new();
+    let root = site.root("ss-01");
+    fs::write(root.join("run/interstage.state"), "stopped\n").unwrap();
+    // Resources that name an address that is not this host's: isstart cannot bind.
+    let conf = root.join("etc/opt/FJSVihs/servers/FJapache/conf/httpd.conf");
+    let text = fs::read_to_string(&conf).unwrap();
+    let broken: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Listen ") {
+                "Listen 203.0.113.99:80".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    fs::write(&conf, broken).unwrap();
+    site.script("step(\"start ss-01\");\nstart_interstage(\"ss-01\");\n", &[]).code(1);
+    let report = site.kuroko(&["report", &site.last_run()]).success().stdout;
+    let evidence = report.split("## Evidence (エビデンス)").nth(1).expect("an evidence table");
+    let row = evidence.lines().find(|l| l.contains("start Interstage")).expect("the start");
+    assert!(row.ends_with("| ☐ failed |"), "{row}");
 }

@@ -54,3 +54,41 @@ site-no-running = no member of group { $group } is running: its resources cannot
 site-step-member = back up member { $server } of group { $group }; the other members carry the load
 site-step-single = back up single-operation server { $server } (its business stops during the backup)
 site-done = generation { $generation } is complete: restore managed servers only from it or from a later complete one
+
+## Procedure documents (手順書), written in their author's language
+plan-title = Procedure (手順書)
+plan-site = site
+plan-runbook = runbook
+plan-parameters = parameters
+plan-author = author
+plan-fingerprints = fingerprints
+plan-fp-runbook = runbook
+plan-fp-params = parameters
+plan-fp-site-file = site file
+plan-fp-live = live state
+plan-col-step = step
+plan-col-server = server
+plan-col-before = check before (事前確認)
+plan-col-action = action (実施)
+plan-col-after = check after (事後確認)
+plan-col-rules = rules
+plan-col-tick = done
+plan-approval-how = approval: `kuroko approve` (signed with `ssh-keygen -Y sign`)
+plan-approval-blank = approved by: ____________________ date: __________
+
+## Actions (実施): the English text is also what plans are checked against, word for word
+act-stop = stop Interstage
+act-start = start Interstage
+act-stop-for-backup = stop Interstage for the backup
+act-start-again = start Interstage again
+act-backup = back up { $paths } into backup `{ $backup }`
+act-group-add = add `{ $server }` to group `{ $group }`
+act-group-delete = delete `{ $server }` from group `{ $group }` (it becomes a reserve server)
+act-import-from-group = import backup `{ $backup }` from `{ $source }` of group `{ $group }`{ $certificate }
+act-import-from-role = import backup `{ $backup }` from `{ $source }` ({ $role }){ $certificate }
+act-restore-from-group = restore backup `{ $backup }` from `{ $source }` of group `{ $group }`{ $certificate }
+act-restore-from-role = restore backup `{ $backup }` from `{ $source }` ({ $role }){ $certificate }
+act-with-certificate = , with its certificate environment
+act-hostinfo = change server-specific information: { $old_address } -> { $address }, { $old_hostname } -> { $hostname }
+act-write = write `{ $path }` ({ $bytes } bytes, sha256 { $sha256 })
+act-write-secret = write `{ $path }` ({ $bytes } bytes, sha256 withheld: it holds a secret)

@@ -54,3 +54,41 @@ site-no-running = サーバグループ { $group } に稼働中のサーバが�
 site-step-member = サーバグループ { $group } のサーバ { $server } をバックアップします。ほかのサーバが業務を引き継ぎます
 site-step-single = 単独運用の管理対象サーバ { $server } をバックアップします（バックアップ中は業務が止まります）
 site-done = 世代 { $generation } がそろいました：管理対象サーバのリストアには、この世代かそれより新しい完全な世代だけを使ってください
+
+## 手順書（作成者の言語で書く）
+plan-title = 手順書
+plan-site = サイト
+plan-runbook = ランブック
+plan-parameters = パラメタ
+plan-author = 作成者
+plan-fingerprints = 指紋
+plan-fp-runbook = ランブック
+plan-fp-params = パラメタ
+plan-fp-site-file = サイトファイル
+plan-fp-live = 稼働状態
+plan-col-step = 手順
+plan-col-server = サーバ
+plan-col-before = 事前確認
+plan-col-action = 実施
+plan-col-after = 事後確認
+plan-col-rules = 規則
+plan-col-tick = 確認
+plan-approval-how = 承認：`kuroko approve`（`ssh-keygen -Y sign` で署名）
+plan-approval-blank = 承認者：____________________ 日付：__________
+
+## 実施（英語の文は手順書との照合に使う）
+act-stop = Interstage を停止します
+act-start = Interstage を起動します
+act-stop-for-backup = バックアップのため Interstage を停止します
+act-start-again = Interstage を再び起動します
+act-backup = { $paths } をバックアップ `{ $backup }` に採取します
+act-group-add = `{ $server }` をサーバグループ `{ $group }` に追加します
+act-group-delete = `{ $server }` をサーバグループ `{ $group }` から削除します（リザーブサーバになります）
+act-import-from-group = サーバグループ `{ $group }` の `{ $source }` のバックアップ `{ $backup }` を移入します{ $certificate }
+act-import-from-role = `{ $source }`（{ $role }）のバックアップ `{ $backup }` を移入します{ $certificate }
+act-restore-from-group = サーバグループ `{ $group }` の `{ $source }` のバックアップ `{ $backup }` をリストアします{ $certificate }
+act-restore-from-role = `{ $source }`（{ $role }）のバックアップ `{ $backup }` をリストアします{ $certificate }
+act-with-certificate = （証明書環境を含めて）
+act-hostinfo = サーバ固有情報を変更します：{ $old_address } → { $address }、{ $old_hostname } → { $hostname }
+act-write = `{ $path }` を書き込みます（{ $bytes } バイト、sha256 { $sha256 }）
+act-write-secret = `{ $path }` を書き込みます（{ $bytes } バイト。秘密を含むため sha256 は記録しません）

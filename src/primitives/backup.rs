@@ -7,7 +7,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::archive;
 use crate::error::{Error, Result};
+use crate::i18n::t_in;
 use crate::manifest::{ARCHIVE, ArchiveSum, Manifest};
+use crate::msg;
 use crate::rules::Rule;
 use crate::runtime::Runtime;
 use crate::shell::Script;
@@ -34,11 +36,9 @@ impl Runtime {
         let has_admin =
             self.backups(None)?.iter().any(|m| m.generation == generation && m.role == Role::Admin);
         if !has_admin {
-            return Err(Error::Usage(format!(
-                "generation `{generation}` has no admin-server backup: it cannot be complete (R7)"
-            )));
+            return Err(Error::Usage(msg!("prim-generation-no-admin", generation = generation)));
         }
-        self.report.note(None, &format!("generation `{generation}` is complete"));
+        self.report.note(None, &msg!("prim-generation-complete", generation = generation));
         if !self.dry_run() {
             self.store.mark_generation(&generation, "complete")?;
         }
@@ -58,19 +58,19 @@ impl Runtime {
         // restore left half done, would carry that on as if it were this server's own.
         if let Some(p) = state.provenance.as_ref().filter(|p| p.hostinfo_pending || !p.complete) {
             let why = if p.complete {
-                format!("its resources still hold `{}`'s address and host name", p.source_server)
+                msg!("prim-backup-r5-pending", source = p.source_server)
             } else {
-                format!("putting backup `{}` onto it did not finish", p.backup)
+                msg!("prim-backup-r5-incomplete", backup = p.backup)
             };
             return Err(crate::rules::Refusal::new(
                 Rule::R5,
                 name,
-                format!("{why}: a backup of it would pass that on"),
-                format!("finish the import and run set_ip(\"{name}\") first"),
+                why,
+                msg!("prim-backup-r5-instead", server = name),
             )
             .into());
         }
-        self.refuse_foreign_identity(name, "backing it up")?;
+        self.refuse_foreign_identity(name, &msg!("prim-doing-backing-up"))?;
         let was_running = state.running;
         let mut rules = Vec::new();
         if let (Role::Member, Some(_), true) = (role, &group, was_running) {
@@ -83,14 +83,11 @@ impl Runtime {
             if let (Role::Member, Some(group)) = (role, &group) {
                 self.reserve_stop(name, group)?;
             }
-            self.act(name, "stop Interstage for the backup", &rules)?;
+            self.act(name, |l| t_in(l, "act-stop-for-backup", &[]), &rules)?;
             self.stop_now(name)?;
         }
-        self.act(
-            name,
-            &format!("back up {} into backup `{id}`", self.site.backup.paths.join(" ")),
-            &[],
-        )?;
+        let paths = self.site.backup.paths.join(" ");
+        self.act(name, |l| t_in(l, "act-backup", &[("paths", &paths), ("backup", &id)]), &[])?;
         let origin = Origin {
             server: &server,
             role,
@@ -107,7 +104,7 @@ impl Runtime {
         };
         if was_running {
             // Started again even when the backup failed: the member goes back to work.
-            self.act(name, "start Interstage again", &[])?;
+            self.act(name, |l| t_in(l, "act-start-again", &[]), &[])?;
             let started = self.start_now(name);
             taken?;
             started?;
@@ -171,11 +168,11 @@ impl Runtime {
             let prepare = Script::guarded().set("d", KUROKO_DIR).set("s", SERVICE_DIR).text(
                 "ownd \"$d\" || exit 90\nrm -rf -- \"$s\" && mkdir -m 700 -- \"$s\" || exit 91\n",
             );
-            self.run(name, "preparing the service backup folder", &prepare, None)?;
+            self.run(name, &msg!("prim-doing-prepare-service"), &prepare, None)?;
             let dir = self.absolute(server, SERVICE_DIR);
             for template in &self.site.templates.backup {
                 let command = self.command(server, template, &[("dir", &dir)]);
-                self.run(name, "a service backup command", &command, None)?;
+                self.run(name, &msg!("prim-doing-service-backup"), &command, None)?;
             }
             patterns.push(SERVICE_DIR.to_string());
         }
@@ -196,13 +193,13 @@ impl Runtime {
             )?;
             out.flush()
                 .and_then(|_| out.get_ref().sync_all())
-                .map_err(|e| format!("cannot write the archive: {e}"))?;
+                .map_err(|e| msg!("prim-archive-write-failed", error = e))?;
             Ok::<_, String>(scan)
         });
         let mut sink = ChannelWriter { sender, report: &self.report, server: name, moved: 0 };
         let exit = self.with_conn(name, |t| t.exec(&command, None, &mut sink));
         drop(sink);
-        let scan = scanner.join().unwrap_or_else(|_| Err("the archive reader crashed".into()));
+        let scan = scanner.join().unwrap_or_else(|_| Err(msg!("prim-archive-reader-crashed")));
         let exit = match exit {
             Ok(exit) => exit,
             // A lost connection cuts the stream short: that, not the short archive, is
@@ -210,9 +207,10 @@ impl Runtime {
             Err(e @ Error::Unreachable { .. }) => return Err(e),
             Err(e) => {
                 return Err(match scan {
-                    Err(message) => {
-                        Error::on_server(name, format!("the backup stream is unusable: {message}"))
-                    }
+                    Err(message) => Error::on_server(
+                        name,
+                        msg!("prim-backup-stream-unusable", message = message),
+                    ),
                     Ok(_) => e,
                 });
             }
@@ -221,14 +219,18 @@ impl Runtime {
             return Err(Error::on_server(
                 name,
                 format!(
-                    "the archive command failed with exit code {}: {}\n  no backup was written",
-                    exit.code,
-                    crate::error::sanitize(exit.stderr.trim())
+                    "{}\n  {}",
+                    msg!(
+                        "prim-archive-command-failed",
+                        code = exit.code,
+                        stderr = crate::error::sanitize(exit.stderr.trim())
+                    ),
+                    msg!("prim-no-backup-written")
                 ),
             ));
         }
         let scan = scan.map_err(|message| {
-            Error::on_server(name, format!("the backup stream is unusable: {message}"))
+            Error::on_server(name, msg!("prim-backup-stream-unusable", message = message))
         })?;
         let manifest = self.manifest_for(origin, Some(scan));
         self.store.commit(pending, &manifest)?;
@@ -239,14 +241,17 @@ impl Runtime {
         };
         if first_of_set && let Err(e) = self.store.mark_generation(&manifest.generation, "started")
         {
-            self.report
-                .warn(&format!("cannot mark generation `{}` as begun: {e}", manifest.generation));
+            self.report.warn(&msg!(
+                "prim-generation-mark-failed",
+                generation = manifest.generation,
+                error = e
+            ));
         }
         if !self.site.templates.backup.is_empty() {
             let clean = Script::guarded()
                 .set("s", SERVICE_DIR)
                 .text("nolink \"$s\" || exit 90\nrm -rf -- \"$s\"\n");
-            let _ = self.run(name, "cleaning up", &clean, None);
+            let _ = self.run(name, &msg!("prim-doing-clean-up"), &clean, None);
         }
         Ok(())
     }
@@ -286,7 +291,7 @@ pub fn check_generation(generation: &str) -> Result<String> {
     if crate::manifest::is_generation(generation) {
         Ok(generation.to_string())
     } else {
-        Err(Error::Usage(format!("`{generation}` is not a generation id: use new_generation()")))
+        Err(Error::Usage(msg!("prim-generation-bad-id", generation = generation)))
     }
 }
 
@@ -301,7 +306,7 @@ struct ChannelWriter<'a> {
 impl Write for ChannelWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.sender.send(buf.to_vec()).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the archive reader stopped")
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, msg!("prim-archive-reader-stopped"))
         })?;
         self.moved += buf.len() as u64;
         self.report.bytes(self.server, self.moved);

@@ -5,6 +5,7 @@
 //! link already on the server.
 
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::runtime::Runtime;
 use crate::server_path::ServerPath;
 use crate::shell::Script;
@@ -37,11 +38,7 @@ if [ "$(pwd -P)" != "$want" ]; then echo "refused: \`$d' on the server changed w
 }
 
 fn server_path(path: &str) -> Result<ServerPath> {
-    ServerPath::parse(path).map_err(|why| {
-        Error::Usage(format!(
-            "{why} (read_file and write_file take a plain path relative to the server's root)"
-        ))
-    })
+    ServerPath::parse(path).map_err(|why| Error::Usage(msg!("prim-files-bad-path", why = why)))
 }
 
 impl Runtime {
@@ -56,10 +53,13 @@ if [ ! -f "$n" ]; then echo "\`$f' is not a regular file" >&2; exit 1; fi
 dd if="$n" iflag=nofollow,nonblock,count_bytes count="$max" bs=65536 status=none
 "#,
         );
-        let text = self.run(name, &format!("reading `{path}`"), &command, None)?;
+        let text = self.run(name, &msg!("prim-doing-read-file", path = path), &command, None)?;
         if text.len() > MAX_READ {
-            return Err(Error::Usage(format!(
-                "`{path}` on `{name}` is larger than {MAX_READ} bytes: read_file is for small files"
+            return Err(Error::Usage(msg!(
+                "prim-read-too-large",
+                path = path,
+                server = name,
+                max = MAX_READ
             )));
         }
         Ok(text)
@@ -72,16 +72,29 @@ dd if="$n" iflag=nofollow,nonblock,count_bytes count="$max" bs=65536 status=none
         let server = self.server(name)?.clone();
         let path = server_path(path)?;
         if let Some(why) = self.site.protects(&server, &path) {
-            return Err(Error::Usage(format!("write_file refused `{path}` on `{name}`: {why}")));
+            return Err(Error::Usage(msg!(
+                "prim-write-refused",
+                path = path,
+                server = name,
+                why = why
+            )));
         }
         // The content is bound by its sha256, unless it holds a secret (a hash of a
         // short secret would let one guess it).
-        let sha256 = if self.journal().is_some_and(|j| j.holds_secret(text)) {
-            "withheld: it holds a secret".to_string()
-        } else {
-            crate::archive::sha256_hex(text.as_bytes())
+        let secret = self.journal().is_some_and(|j| j.holds_secret(text));
+        let sha256 = crate::archive::sha256_hex(text.as_bytes());
+        let bytes = text.len().to_string();
+        let path_text = path.to_string();
+        let say = |l| {
+            let args =
+                [("path", path_text.as_str()), ("bytes", bytes.as_str()), ("sha256", &sha256)];
+            if secret {
+                crate::i18n::t_in(l, "act-write-secret", &args)
+            } else {
+                crate::i18n::t_in(l, "act-write", &args)
+            }
         };
-        self.act(name, &format!("write `{path}` ({} bytes, sha256 {sha256})", text.len()), &[])?;
+        self.act(name, say, &[])?;
         if self.dry_run() {
             return Ok(());
         }
@@ -97,7 +110,12 @@ if cat > "$t" && mv -fT -- "$t" "$n"; then exit 0; fi
 rm -f -- "$t"; exit 91
 "#,
         );
-        self.run(name, &format!("writing `{path}`"), &command, Some(text.as_bytes()))?;
+        self.run(
+            name,
+            &msg!("prim-doing-write-file", path = path),
+            &command,
+            Some(text.as_bytes()),
+        )?;
         Ok(())
     }
 }

@@ -7,6 +7,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::archive::sha256_hex;
 use crate::error::{Error, Result};
+use crate::i18n::t_in;
+use crate::msg;
 use crate::rules::{Refusal, Rule};
 use crate::runtime::{Membership, Runtime};
 use crate::site::Role;
@@ -47,20 +49,21 @@ impl Runtime {
             return Ok(membership);
         }
         let command = self.command(admin, template, &[]);
-        let text = self.run(&admin.name, "listing the server groups", &command, None)?;
+        let text = self.run(&admin.name, &msg!("prim-doing-list-groups"), &command, None)?;
         if text.len() > MAX_GROUP_LIST {
             return Err(Error::on_server(
                 &admin.name,
-                format!(
-                    "the group list is larger than {} MiB: kuroko does not read it",
-                    MAX_GROUP_LIST >> 20
-                ),
+                msg!("prim-group-list-too-large", mib = MAX_GROUP_LIST >> 20),
             ));
         }
         let why = |why: String| {
             Error::on_server(
                 &admin.name,
-                format!("the group list (`{}`): {why}", crate::transport::first_line(&command)),
+                msg!(
+                    "prim-group-list-error",
+                    command = crate::transport::first_line(&command),
+                    why = why
+                ),
             )
         };
         let entries = parse_group_list(
@@ -74,7 +77,7 @@ impl Runtime {
             entries,
             |name| servers.get(name).is_some_and(|s| s.role == Role::Admin),
             |name| servers.contains_key(name),
-            "the site file has no such server: add it",
+            &msg!("prim-group-list-unknown-server"),
         )
         .map_err(|why| Error::on_server(&admin.name, why))?;
         Ok(membership)
@@ -105,20 +108,21 @@ impl Runtime {
         if let Some(difference) = self.differs(name, &live)
             && self.model().warned.insert(name.to_string())
         {
-            self.report.warn(&format!(
-                "{difference}: kuroko uses the {}; update the site file",
-                self.membership_source()
+            self.report.warn(&msg!(
+                "prim-role-differs-warn",
+                difference = difference,
+                source = self.membership_source()
             ));
         }
         Ok(live)
     }
 
     /// Where the live membership comes from, for messages.
-    pub fn membership_source(&self) -> &'static str {
+    pub fn membership_source(&self) -> String {
         if self.site.templates.group_list.is_empty() {
-            "group membership kuroko recorded"
+            msg!("prim-source-recorded")
         } else {
-            "admin server's group list"
+            msg!("prim-source-group-list")
         }
     }
 
@@ -132,15 +136,11 @@ impl Runtime {
             _ => true,
         };
         let show = |(role, group): &(Role, Option<String>)| match group {
-            Some(group) => format!("{role} of `{group}`"),
+            Some(group) => msg!("prim-role-of-group", role = role, group = group),
             None => role.to_string(),
         };
         (!same).then(|| {
-            format!(
-                "`{name}`: the site file says {}, the live site says {}",
-                show(&declared),
-                show(live)
-            )
+            msg!("prim-role-differs", server = name, declared = show(&declared), live = show(live))
         })
     }
 
@@ -179,20 +179,17 @@ impl Runtime {
         let (role, current) = self.role_of(name)?;
         match role {
             Role::Member => {
-                return Err(Error::Usage(format!(
-                    "`{name}` already belongs to group `{}`",
-                    current.unwrap_or_default()
+                return Err(Error::Usage(msg!(
+                    "prim-group-add-member",
+                    server = name,
+                    group = current.unwrap_or_default()
                 )));
             }
             Role::Admin => {
-                return Err(Error::Usage(format!(
-                    "`{name}` is the admin server: it joins no group"
-                )));
+                return Err(Error::Usage(msg!("prim-group-add-admin", server = name)));
             }
             Role::Standalone => {
-                return Err(Error::Usage(format!(
-                    "`{name}` is a standalone server: join it to the site as a reserve server first"
-                )));
+                return Err(Error::Usage(msg!("prim-group-add-standalone", server = name)));
             }
             Role::Single | Role::Reserve => {}
         }
@@ -200,8 +197,8 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R10,
                 name,
-                format!("`{name}` is a single-operation managed server and group `{group}` is not empty"),
-                format!("add it to an empty group, or delete it from the site, join as a reserve server and import a backup of `{group}`"),
+                msg!("prim-r10-reason", server = name, group = group),
+                msg!("prim-r10-instead", group = group),
             )
             .into());
         }
@@ -210,8 +207,8 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R5,
                 name,
-                format!("its resources still hold `{}`'s address and host name", p.source_server),
-                format!("set_ip(\"{name}\") first"),
+                msg!("prim-r5-still-holds", source = p.source_server),
+                msg!("prim-r5-group-add-instead", server = name),
             )
             .into());
         }
@@ -221,7 +218,7 @@ impl Runtime {
         let admin = self.site.admin().name.clone();
         self.act(
             &admin,
-            &format!("add `{name}` to group `{group}`"),
+            |l| t_in(l, "act-group-add", &[("server", name), ("group", group)]),
             &[Rule::R2, Rule::R5, Rule::R10],
         )?;
         self.change_group("group_add", group, name)?;
@@ -240,35 +237,41 @@ impl Runtime {
                 Rule::R2,
                 name,
                 reason,
-                format!("import a backup of a member of `{group}` first: import_backup(latest_backup(\"{group}\"), \"{name}\")"),
+                msg!("prim-r2-instead", group = group, server = name),
             )
             .into())
         };
         let Some(p) = state.provenance else {
-            return refuse(format!(
-                "`{name}`'s resources did not come from a backup of group `{group}`"
-            ));
+            return refuse(msg!("prim-r2-no-record", server = name, group = group));
         };
         if !p.complete {
-            return refuse(format!(
-                "putting backup `{}` onto `{name}` did not finish: its resources are not known to be that backup's",
-                p.backup
-            ));
+            return refuse(msg!("prim-r2-incomplete", backup = p.backup, server = name));
         }
         if p.source_group.as_deref() != Some(group) {
-            let from =
-                p.source_group.map(|g| format!("group `{g}`")).unwrap_or_else(|| "no group".into());
-            return refuse(format!(
-                "`{name}`'s resources came from `{}` ({from}), not from a member of `{group}`",
-                p.source_server
-            ));
+            return refuse(match &p.source_group {
+                Some(source_group) => msg!(
+                    "prim-r2-other-group",
+                    server = name,
+                    source = p.source_server,
+                    source_group = source_group,
+                    group = group
+                ),
+                None => msg!(
+                    "prim-r2-other-group-none",
+                    server = name,
+                    source = p.source_server,
+                    group = group
+                ),
+            });
         }
         if let Some(removal) = removal
             && removal.at > p.at
         {
-            return refuse(format!(
-                "`{name}` was deleted from `{}` at {} after its resources were put in place",
-                removal.group, removal.at
+            return refuse(msg!(
+                "prim-r2-removed-after",
+                server = name,
+                group = removal.group,
+                at = removal.at
             ));
         }
         Ok(())
@@ -281,12 +284,16 @@ impl Runtime {
         let members = self.members_of(group)?;
         self.server(name)?;
         if !members.contains(name) {
-            return Err(Error::Usage(format!("`{name}` is not a member of group `{group}`")));
+            return Err(Error::Usage(msg!(
+                "prim-group-remove-not-member",
+                server = name,
+                group = group
+            )));
         }
         let admin = self.site.admin().name.clone();
         self.act(
             &admin,
-            &format!("delete `{name}` from group `{group}` (it becomes a reserve server)"),
+            |l| t_in(l, "act-group-delete", &[("server", name), ("group", group)]),
             &[],
         )?;
         self.change_group("group_remove", group, name)?;
@@ -323,13 +330,24 @@ impl Runtime {
             return Ok(());
         }
         if template.is_empty() {
-            let verb = if adding { "add server" } else { "delete server" };
-            self.manual_step(&format!(
-                "in the Interstage management console of `{}`, {verb} `{name}` ({}) {} server group `{group}`",
-                admin.name,
-                server.address,
-                if adding { "to" } else { "from" }
-            ))?;
+            let text = if adding {
+                msg!(
+                    "prim-console-add",
+                    admin = admin.name,
+                    server = name,
+                    address = server.address,
+                    group = group
+                )
+            } else {
+                msg!(
+                    "prim-console-remove",
+                    admin = admin.name,
+                    server = name,
+                    address = server.address,
+                    group = group
+                )
+            };
+            self.manual_step(&text)?;
         } else {
             let command = self.command(
                 admin,
@@ -367,10 +385,11 @@ impl Runtime {
         if listed != adding {
             return Err(Error::on_server(
                 &admin.name,
-                format!(
-                    "after `{which}` the admin server {} `{name}` in group `{group}`: check the site's definitions",
-                    if listed { "still lists" } else { "does not list" }
-                ),
+                if listed {
+                    msg!("prim-group-still-listed", which = which, server = name, group = group)
+                } else {
+                    msg!("prim-group-not-listed", which = which, server = name, group = group)
+                },
             ));
         }
         if adding {
@@ -391,13 +410,15 @@ impl Runtime {
             return Ok(());
         }
         if self.options.assume_yes {
-            self.report.note(None, "  confirmed beforehand (--yes)");
+            self.report.note(None, &format!("  {}", msg!("prim-manual-confirmed")));
             return Ok(());
         }
         let stdin = std::io::stdin();
         if !stdin.is_terminal() {
             return Err(Error::NeedsOperator(format!(
-                "a manual step needs an operator: {text}\n  do it, then run again with `--yes`, or run on a terminal"
+                "{}\n  {}",
+                msg!("prim-manual-needs-operator", text = text),
+                msg!("prim-manual-needs-operator-hint")
             )));
         }
         let mut out = std::io::stdout().lock();
@@ -410,7 +431,7 @@ impl Runtime {
         if answer.trim() == "done" {
             Ok(())
         } else {
-            Err(Error::NeedsOperator(format!("the operator did not confirm: {text}")))
+            Err(Error::NeedsOperator(msg!("prim-manual-not-confirmed", text = text)))
         }
     }
 }
@@ -430,29 +451,28 @@ pub fn membership_of(
     let mut membership: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (group, server) in entries {
         if !crate::site::is_name(&group) {
-            return Err(format!(
-                "the group list names `{}`, which is not a valid group name",
-                crate::error::sanitize(&group)
-            ));
+            return Err(msg!("prim-group-list-bad-name", group = crate::error::sanitize(&group)));
         }
         if let Some(server) = &server {
             if let Some((other, _)) =
                 membership.iter().find(|(g, m)| **g != group && m.contains(server))
             {
-                return Err(format!(
-                    "the group list puts `{}` in two groups, `{other}` and `{group}`: a server is a member of one group at most",
-                    crate::error::sanitize(server)
+                return Err(msg!(
+                    "prim-group-list-two-groups",
+                    server = crate::error::sanitize(server),
+                    other = other,
+                    group = group
                 ));
             }
             if is_admin(server) {
-                return Err(format!(
-                    "the group list puts the admin server `{server}` in group `{group}`: the admin server is no member"
-                ));
+                return Err(msg!("prim-group-list-admin", server = server, group = group));
             }
             if !known(server) {
-                return Err(format!(
-                    "the admin server lists `{}` in group `{group}` but {unknown}",
-                    crate::error::sanitize(server)
+                return Err(msg!(
+                    "prim-group-list-unknown",
+                    server = crate::error::sanitize(server),
+                    group = group,
+                    unknown = unknown
                 ));
             }
         }
@@ -474,14 +494,16 @@ pub fn parse_group_list(
     let mut entries = Vec::new();
     match format {
         "json" => {
-            let value: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| msg!("prim-group-list-not-json", error = e))?;
             let names = |v: &serde_json::Value| -> std::result::Result<Vec<String>, String> {
                 v.as_array()
-                    .ok_or("members must be a list of names")?
+                    .ok_or_else(|| msg!("prim-group-list-members-list"))?
                     .iter()
                     .map(|m| {
-                        m.as_str().map(str::to_string).ok_or("a member must be a name".to_string())
+                        m.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| msg!("prim-group-list-member-name"))
                     })
                     .collect()
             };
@@ -496,7 +518,9 @@ pub fn parse_group_list(
                 }
                 serde_json::Value::Array(groups) => {
                     for g in groups {
-                        let group = g["group"].as_str().ok_or("each entry needs a `group` name")?;
+                        let group = g["group"]
+                            .as_str()
+                            .ok_or_else(|| msg!("prim-group-list-entry-group"))?;
                         entries.push((group.to_string(), None));
                         for m in names(&g["members"])? {
                             entries.push((group.to_string(), Some(m)));
@@ -504,7 +528,7 @@ pub fn parse_group_list(
                     }
                 }
                 _ => {
-                    return Err("expected an object of groups or a list of {group, members}".into());
+                    return Err(msg!("prim-group-list-shape"));
                 }
             }
         }
@@ -529,10 +553,10 @@ pub fn parse_group_list(
                     }
                     _ => {
                         let shown: String = line.chars().take(200).collect();
-                        return Err(format!(
-                            "line {} is neither `group G` nor `member G SERVER`: {}",
-                            number + 1,
-                            crate::error::sanitize(&shown)
+                        return Err(msg!(
+                            "prim-group-list-bad-line",
+                            line = number + 1,
+                            text = crate::error::sanitize(&shown)
                         ));
                     }
                 }

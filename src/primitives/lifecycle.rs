@@ -1,6 +1,8 @@
 //! Stopping and starting Interstage (R4, R5, R11).
 
 use crate::error::{Error, Result};
+use crate::i18n::t_in;
+use crate::msg;
 use crate::rules::{Refusal, Rule};
 use crate::runtime::Runtime;
 use crate::site::Role;
@@ -11,7 +13,7 @@ impl Runtime {
         self.check_cancel()?;
         let (role, group) = self.role_of(name)?;
         if !self.state(name)?.running {
-            self.report.note(Some(name), "Interstage is already stopped");
+            self.report.note(Some(name), &msg!("prim-already-stopped"));
             return Ok(());
         }
         let mut rules = Vec::new();
@@ -21,7 +23,7 @@ impl Runtime {
         if let (Role::Member, Some(group)) = (role, &group) {
             self.reserve_stop(name, group)?;
         }
-        self.act(name, "stop Interstage", &rules)?;
+        self.act(name, |l| t_in(l, "act-stop", &[]), &rules)?;
         self.stop_now(name)
     }
 
@@ -47,11 +49,14 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R5,
                 name,
-                format!(
-                    "its resources still hold `{}`'s address {} and host name {}, imported from `{}`",
-                    p.source_server, p.source_address, p.source_hostname, p.backup
+                msg!(
+                    "prim-r5-start-pending",
+                    source = p.source_server,
+                    address = p.source_address,
+                    hostname = p.source_hostname,
+                    backup = p.backup
                 ),
-                format!("change the server-specific information first: set_ip(\"{name}\")"),
+                msg!("prim-r5-set-ip-first", server = name),
             )
             .into());
         }
@@ -59,20 +64,17 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R5,
                 name,
-                format!(
-                    "putting backup `{}` onto it did not finish: its resources may be part old, part `{}`'s",
-                    p.backup, p.source_server
-                ),
-                format!("put the backup onto it again (restore or import_backup), then start it: start_interstage(\"{name}\")"),
+                msg!("prim-r5-start-incomplete", backup = p.backup, source = p.source_server),
+                msg!("prim-r5-start-incomplete-instead", server = name),
             )
             .into());
         }
         if state.running {
-            self.report.note(Some(name), "Interstage is already running");
+            self.report.note(Some(name), &msg!("prim-already-running"));
             return Ok(());
         }
-        self.refuse_foreign_identity(name, "starting it")?;
-        self.act(name, "start Interstage", &[Rule::R5])?;
+        self.refuse_foreign_identity(name, &msg!("prim-doing-starting"))?;
+        self.act(name, |l| t_in(l, "act-start", &[]), &[Rule::R5])?;
         self.start_now(name)
     }
 
@@ -113,29 +115,29 @@ impl Runtime {
             return self.refuse_unless_forced(Refusal::new(
                 Rule::R4,
                 name,
-                format!(
-                    "this run already stopped `{other}`, another member of `{group}`: only {capacity} member(s) at a time (`group_capacity`)"
-                ),
-                format!("start `{other}` again first: start_interstage(\"{other}\")"),
+                msg!("prim-r4-already-stopped", other = other, group = group, capacity = capacity),
+                msg!("prim-r4-already-stopped-instead", other = other),
             ));
         }
         if !running.is_empty() && down.len() >= capacity {
             return self.refuse_unless_forced(Refusal::new(
                 Rule::R4,
                 name,
-                format!(
-                    "{} of group `{group}` already down: only {capacity} member(s) at a time (`group_capacity`)",
-                    down.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+                msg!(
+                    "prim-r4-down",
+                    down = down.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
+                    group = group,
+                    capacity = capacity
                 ),
-                "start the members that are down first, or plan an outage",
+                msg!("prim-r4-down-instead"),
             ));
         }
         if running.is_empty() {
             return self.refuse_unless_forced(Refusal::new(
                 Rule::R4,
                 name,
-                format!("`{name}` is the last running member of group `{group}`: stopping it stops the group's business"),
-                "start another member of the group first, or plan an outage",
+                msg!("prim-r4-last", server = name, group = group),
+                msg!("prim-r4-last-instead"),
             ));
         }
         Ok(())
@@ -156,7 +158,7 @@ impl Runtime {
             }
             self.count_stopped(name);
             let command = self.command(server, &self.site.templates.stop, &[]);
-            if let Err(e) = self.run(name, "stopping Interstage", &command, None) {
+            if let Err(e) = self.run(name, &msg!("prim-doing-stop"), &command, None) {
                 if let Ok(true) = self.read_running(name) {
                     // It still runs: the stop did nothing, and the reservation goes.
                     self.model().stopped.retain(|s| s != name);
@@ -165,18 +167,13 @@ impl Runtime {
                 return Err(match e {
                     Error::OnServer { server, message } => Error::OnServer {
                         server,
-                        message: format!(
-                            "{message}\n  the stop failed: nothing was backed up or changed; if Interstage stopped anyway, R11 starts it again"
-                        ),
+                        message: format!("{message}\n  {}", msg!("prim-stop-failed")),
                     },
                     other => other,
                 });
             }
             if self.read_running(name)? {
-                return Err(Error::on_server(
-                    name,
-                    "the stop command succeeded but Interstage still runs",
-                ));
+                return Err(Error::on_server(name, msg!("prim-stop-still-running")));
             }
         }
         self.count_stopped(name);
@@ -198,16 +195,12 @@ impl Runtime {
         if !self.dry_run() {
             let server = self.server(name)?;
             let command = self.command(server, &self.site.templates.start, &[]);
-            self.run(name, "starting Interstage", &command, None)?;
+            self.run(name, &msg!("prim-doing-start"), &command, None)?;
             if !self.read_running(name)? {
-                return Err(Error::on_server(
-                    name,
-                    "the start command succeeded but Interstage is not running",
-                ));
+                return Err(Error::on_server(name, msg!("prim-start-not-running")));
             }
             if let Err(e) = self.record_outage(name, "started") {
-                self.report
-                    .warn(&format!("`{name}` started, but the journal could not say so: {e}"));
+                self.report.warn(&msg!("prim-start-unjournaled", server = name, error = e));
             }
         }
         self.set_state(name, |s| s.running = true);
@@ -220,10 +213,7 @@ impl Runtime {
         self.server(name)?;
         self.record_outage(name, "down")?;
         self.model().down.insert(name.to_string());
-        self.report.note(
-            Some(name),
-            "marked as intentionally down: it will not be started again on failure",
-        );
+        self.report.note(Some(name), &msg!("prim-marked-down"));
         Ok(())
     }
 

@@ -4,7 +4,9 @@
 
 use crate::archive::{HashWriter, Rewrite};
 use crate::error::{Error, Result};
+use crate::i18n::t_in;
 use crate::manifest::Manifest;
+use crate::msg;
 use crate::rules::{Refusal, Rule};
 use crate::runtime::{Provenance, Runtime};
 use crate::server_path::ServerPath;
@@ -31,11 +33,15 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R8,
                 &manifest.server,
-                format!(
-                    "backup `{id}` belongs to another site (`{}`, site id `{}`; this is `{}`, site id `{}`)",
-                    manifest.site, manifest.site_id, self.site.name, self.site.id
+                msg!(
+                    "prim-r8-other-site",
+                    backup = id,
+                    site = manifest.site,
+                    site_id = manifest.site_id,
+                    this_site = self.site.name,
+                    this_site_id = self.site.id
                 ),
-                "use a backup this site took (`kuroko backups list`)",
+                msg!("prim-r8-other-site-instead"),
             )
             .into());
         }
@@ -70,13 +76,14 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R9,
                 target,
-                format!(
-                    "`{}` runs {} and `{target}` runs {}",
-                    manifest.server,
-                    describe_facts(&manifest.facts),
-                    describe_facts(&server.facts)
+                msg!(
+                    "prim-r9-reason",
+                    source = manifest.server,
+                    source_facts = describe_facts(&manifest.facts),
+                    target = target,
+                    target_facts = describe_facts(&server.facts)
                 ),
-                "use a target with the same OS, Interstage version and edition and install directory",
+                msg!("prim-r9-instead"),
             )
             .into());
         }
@@ -86,9 +93,7 @@ impl Runtime {
             rules.push(Rule::R7);
         }
         if self.state(target)?.running {
-            return Err(Error::Usage(format!(
-                "`{target}` is running: stop Interstage first with stop_interstage(\"{target}\")"
-            )));
+            return Err(Error::Usage(msg!("prim-put-running", server = target)));
         }
         let planned = self.model().planned.contains_key(id);
         // R6 is decided from what the archive really holds, matched against the site's
@@ -103,13 +108,28 @@ impl Runtime {
         let include_certificate =
             self.check_r6(target, same_server, holds_certificate, certificate)?;
         rules.push(Rule::R6);
-        let from = match &manifest.group {
-            Some(group) => format!("`{}` of group `{group}`", manifest.server),
-            None => format!("`{}` ({})", manifest.server, manifest.role),
+        let source_role = manifest.role.to_string();
+        let say = |l| {
+            let certificate = if include_certificate {
+                t_in(l, "act-with-certificate", &[])
+            } else {
+                String::new()
+            };
+            let args = [
+                ("backup", id),
+                ("source", manifest.server.as_str()),
+                ("group", manifest.group.as_deref().unwrap_or_default()),
+                ("role", source_role.as_str()),
+                ("certificate", certificate.as_str()),
+            ];
+            match (mode == Mode::Restore, manifest.group.is_some()) {
+                (false, true) => t_in(l, "act-import-from-group", &args),
+                (false, false) => t_in(l, "act-import-from-role", &args),
+                (true, true) => t_in(l, "act-restore-from-group", &args),
+                (true, false) => t_in(l, "act-restore-from-role", &args),
+            }
         };
-        let certificate_note =
-            if include_certificate { ", with its certificate environment" } else { "" };
-        self.act(target, &format!("{verb} backup `{id}` from {from}{certificate_note}"), &rules)?;
+        self.act(target, say, &rules)?;
         let pending = !same_server && role != Role::Admin;
         let record = |certificate: String, complete: bool| Provenance {
             kind: verb.to_string(),
@@ -148,14 +168,9 @@ impl Runtime {
         }
         if !include_certificate && !same_server {
             let text = if certificate == "missing" {
-                format!(
-                    "`{target}` has no certificate environment of its own: set one up before it serves SSL (R6)"
-                )
+                msg!("prim-cert-missing", server = target)
             } else {
-                format!(
-                    "`{target}` keeps its own certificate environment (R6, policy `{}`)",
-                    self.site.certificate_policy
-                )
+                msg!("prim-cert-kept", server = target, policy = self.site.certificate_policy)
             };
             self.report.note(Some(target), &text);
         }
@@ -167,9 +182,12 @@ impl Runtime {
         if pending {
             self.report.note(
                 Some(target),
-                &format!(
-                    "holds `{}`'s address {} and host name {} until set_ip(\"{target}\") runs (R5)",
-                    manifest.server, manifest.address, manifest.hostname
+                &msg!(
+                    "prim-hostinfo-pending",
+                    source = manifest.server,
+                    address = manifest.address,
+                    hostname = manifest.hostname,
+                    server = target
                 ),
             );
         }
@@ -178,49 +196,40 @@ impl Runtime {
 
     fn check_r1(&self, manifest: &Manifest, server: &Server, role: Role, mode: Mode) -> Result<()> {
         let target = server.name.as_str();
-        let refuse = |reason: String, instead: &str| -> Result<()> {
+        let refuse = |reason: String, instead: String| -> Result<()> {
             Err(Refusal::new(Rule::R1, target, reason, instead).into())
         };
         if manifest.site != self.site.name {
             return refuse(
-                format!(
-                    "`{}` is a backup of site `{}`, this is site `{}`",
-                    manifest.id, manifest.site, self.site.name
+                msg!(
+                    "prim-r1-other-site",
+                    backup = manifest.id,
+                    site = manifest.site,
+                    this_site = self.site.name
                 ),
-                "use a backup of this site",
+                msg!("prim-r1-other-site-instead"),
             );
         }
         match (manifest.role == Role::Admin, role) {
             (true, Role::Admin) if mode == Mode::Restore => Ok(()),
             (true, Role::Admin) => {
-                refuse("the admin server is restored, never imported into".into(), "use restore()")
+                refuse(msg!("prim-r1-admin-import"), msg!("prim-r1-admin-import-instead"))
             }
             (true, _) => refuse(
-                format!(
-                    "`{}` is an admin-server backup: it goes only onto the admin server",
-                    manifest.id
-                ),
-                "use a backup of a managed server",
+                msg!("prim-r1-admin-backup", backup = manifest.id),
+                msg!("prim-r1-admin-backup-instead"),
             ),
             (false, Role::Admin) => refuse(
-                format!(
-                    "the admin server is restored only from an admin-server backup, and `{}` is not one",
-                    manifest.id
-                ),
-                "pick an admin backup: backups() lists them with role `admin`",
+                msg!("prim-r1-not-admin-backup", backup = manifest.id),
+                msg!("prim-r1-not-admin-backup-instead"),
             ),
             (false, Role::Member | Role::Single) => {
-                let what = if role == Role::Member {
-                    "a member of a server group"
+                let reason = if role == Role::Member {
+                    msg!("prim-r1-member", server = target)
                 } else {
-                    "a single-operation managed server"
+                    msg!("prim-r1-single", server = target)
                 };
-                refuse(
-                    format!(
-                        "`{target}` is {what}: backups are put only onto reserve or standalone servers"
-                    ),
-                    "to recover it, delete it from its group first (group_remove); to expand a group, use a reserve server",
-                )
+                refuse(reason, msg!("prim-r1-member-instead"))
             }
             (false, Role::Reserve | Role::Standalone) => Ok(()),
         }
@@ -233,29 +242,29 @@ impl Runtime {
         };
         match removal {
             Some(removal) if manifest.group.as_deref() != Some(removal.group.as_str()) => refuse(
-                format!(
-                    "`{target}` was a member of `{}` but `{}` is a backup of `{}` ({})",
-                    removal.group,
-                    manifest.id,
-                    manifest.server,
-                    manifest
-                        .group
-                        .as_deref()
-                        .map(|g| format!("group `{g}`"))
-                        .unwrap_or_else(|| "no group".into())
-                ),
-                format!(
-                    "restore a backup of a member of `{}`: latest_backup(\"{}\")",
-                    removal.group, removal.group
-                ),
+                match &manifest.group {
+                    Some(source_group) => msg!(
+                        "prim-r3-other-group",
+                        server = target,
+                        group = removal.group,
+                        backup = manifest.id,
+                        source = manifest.server,
+                        source_group = source_group
+                    ),
+                    None => msg!(
+                        "prim-r3-other-group-none",
+                        server = target,
+                        group = removal.group,
+                        backup = manifest.id,
+                        source = manifest.server
+                    ),
+                },
+                msg!("prim-r3-other-group-instead", group = removal.group),
             ),
             Some(_) => Ok(()),
             None if manifest.server != target => refuse(
-                format!(
-                    "`{}` is another server's backup and `{target}` left no group to recover",
-                    manifest.id
-                ),
-                format!("to give `{target}` another server's resources, use import_backup()"),
+                msg!("prim-r3-no-removal", backup = manifest.id, server = target),
+                msg!("prim-r3-no-removal-instead", server = target),
             ),
             None => Ok(()),
         }
@@ -275,17 +284,15 @@ impl Runtime {
         match (self.site.certificate_policy, asked) {
             (CertificatePolicy::Allowed, asked) => Ok(asked.unwrap_or(true)),
             (CertificatePolicy::Conditional, Some(true)) => {
-                self.report.warn(&format!(
-                    "importing the certificate environment into `{target}` under a conditional CA policy: the runbook says its conditions are met"
-                ));
+                self.report.warn(&msg!("prim-r6-conditional", server = target));
                 Ok(true)
             }
             (CertificatePolicy::Conditional, _) => Ok(false),
             (CertificatePolicy::NotAllowed, Some(true)) => Err(Refusal::new(
                 Rule::R6,
                 target,
-                "the site's certificate policy is `not-allowed`: the CA does not allow the same site certificate on several servers",
-                format!("import without it and build `{target}`'s own certificate environment"),
+                msg!("prim-r6-not-allowed"),
+                msg!("prim-r6-not-allowed-instead", server = target),
             )
             .into()),
             (CertificatePolicy::NotAllowed, _) => Ok(false),
@@ -301,11 +308,8 @@ impl Runtime {
         self.refuse_unless_forced(Refusal::new(
             Rule::R7,
             &manifest.server,
-            format!(
-                "no admin-server backup has the same group definitions as `{}`: admin and managed backups are out of step",
-                manifest.id
-            ),
-            "take admin and managed backups together (`kuroko run backup-site`) and use that generation",
+            msg!("prim-r7-reason", backup = manifest.id),
+            msg!("prim-r7-instead"),
         ))
     }
 
@@ -370,10 +374,10 @@ impl Runtime {
         if exit.code != 0 {
             let error = Error::on_server(
                 name,
-                format!(
-                    "putting the backup in place failed (exit code {}): {}",
-                    exit.code,
-                    crate::error::sanitize(exit.stderr.trim())
+                msg!(
+                    "prim-unpack-failed",
+                    code = exit.code,
+                    stderr = crate::error::sanitize(exit.stderr.trim())
                 ),
             );
             return Err((error, UNCHANGED.contains(&exit.code)));
@@ -387,7 +391,7 @@ impl Runtime {
     /// reached through a symbolic link (the swap would write through it).
     fn check_parents(&self, name: &str, units: &[String]) -> Result<()> {
         let command = Script::guarded().set("units", &units.join("\n")).text(PARENTS);
-        self.run(name, "checking the resource folders", &command, None).map(|_| ())
+        self.run(name, &msg!("prim-doing-check-parents"), &command, None).map(|_| ())
     }
 
     /// Runs the service restore commands when the backup brought their folder.
@@ -399,12 +403,12 @@ impl Runtime {
             for template in &self.site.templates.restore {
                 let command =
                     self.command(server, template, &[("dir", &dir), ("managed", managed)]);
-                self.run(name, "a service restore command", &command, None)?;
+                self.run(name, &msg!("prim-doing-service-restore"), &command, None)?;
             }
             let clean = Script::guarded()
                 .set("s", SERVICE_DIR)
                 .text("nolink \"$s\" || exit 90\nrm -rf -- \"$s\"\n");
-            let _ = self.run(name, "cleaning up", &clean, None);
+            let _ = self.run(name, &msg!("prim-doing-clean-up"), &clean, None);
         }
         Ok(())
     }
@@ -418,7 +422,7 @@ impl Runtime {
         let hostname = hostname.unwrap_or(&server.hostname).to_string();
         for value in [&address, &hostname] {
             if !crate::site::is_host_value(value) {
-                return Err(Error::Usage(format!("`{value}` is not a valid address or host name")));
+                return Err(Error::Usage(msg!("prim-set-ip-bad-value", value = value)));
             }
         }
         let state = self.state(name)?;
@@ -435,7 +439,7 @@ impl Runtime {
                 let source = self.server(&other)?.clone();
                 self.report.note(
                     Some(name),
-                    &format!("its resources hold `{other}`'s identity (in `{file}`), though kuroko has no record of it"),
+                    &msg!("prim-identity-unrecorded", other = other, file = file),
                 );
                 Provenance {
                     kind: "found".into(),
@@ -455,32 +459,29 @@ impl Runtime {
                 }
             }
             (None, None) => {
-                self.report
-                    .note(Some(name), "its resources already hold its own address and host name");
+                self.report.note(Some(name), &msg!("prim-set-ip-nothing"));
                 return Ok(());
             }
         };
         if state.running {
-            return Err(Error::Usage(format!(
-                "`{name}` is running: stop it before changing its host information"
-            )));
+            return Err(Error::Usage(msg!("prim-set-ip-running", server = name)));
         }
-        self.act(
-            name,
-            &format!(
-                "change server-specific information: {} -> {address}, {} -> {hostname}",
-                provenance.source_address, provenance.source_hostname
-            ),
-            &[Rule::R5],
-        )?;
+        let args = [
+            ("old_address", provenance.source_address.as_str()),
+            ("address", address.as_str()),
+            ("old_hostname", provenance.source_hostname.as_str()),
+            ("hostname", hostname.as_str()),
+        ];
+        self.act(name, |l| t_in(l, "act-hostinfo", &args), &[Rule::R5])?;
         if !self.dry_run() {
             for value in [&provenance.source_address, &provenance.source_hostname] {
                 if !crate::site::is_host_value(value) {
                     return Err(Error::on_server(
                         name,
-                        format!(
-                            "kuroko's record names `{value}` as the source's address or host name, which is not one: check `{}` by hand",
-                            crate::runtime::PROVENANCE
+                        msg!(
+                            "prim-set-ip-bad-record",
+                            value = value,
+                            record = crate::runtime::PROVENANCE
                         ),
                     ));
                 }
@@ -495,7 +496,7 @@ impl Runtime {
                 .set("f", file.as_str())
                 .text("nolink \"$f\" || exit 90\n(umask 077 && cat > \"$f\")\n");
             let result = self
-                .run(name, "writing the host information file", &write, Some(changes.as_bytes()))
+                .run(name, &msg!("prim-doing-write-hostinfo"), &write, Some(changes.as_bytes()))
                 .and_then(|_| {
                     let command = self.command(
                         &server,
@@ -505,18 +506,19 @@ impl Runtime {
                             ("log", &self.absolute(&server, "var/opt/kuroko/hostinfo.log")),
                         ],
                     );
-                    self.run(name, "changing the host information", &command, None)
+                    self.run(name, &msg!("prim-doing-modify-hostinfo"), &command, None)
                 });
             self.drop_scratch(name, &work);
             result?;
             let leftovers = self
                 .find_text(&server, &[&provenance.source_address, &provenance.source_hostname])?;
             if !leftovers.is_empty() {
-                self.report.warn(&format!(
-                    "`{name}` still mentions `{}` or `{}` in: {} — change those by hand",
-                    provenance.source_address,
-                    provenance.source_hostname,
-                    leftovers.join(", ")
+                self.report.warn(&msg!(
+                    "prim-set-ip-leftovers",
+                    server = name,
+                    address = provenance.source_address,
+                    hostname = provenance.source_hostname,
+                    files = leftovers.join(", ")
                 ));
             }
         }
@@ -563,10 +565,14 @@ impl Runtime {
             return Err(Refusal::new(
                 Rule::R5,
                 name,
-                format!(
-                    "its resources hold `{other}`'s address or host name `{value}` (in `{file}`), whatever kuroko's record says: {doing} would give it `{other}`'s identity"
+                msg!(
+                    "prim-r5-foreign-identity",
+                    other = other,
+                    value = value,
+                    file = file,
+                    doing = doing
                 ),
-                format!("change the server-specific information first: set_ip(\"{name}\")"),
+                msg!("prim-r5-set-ip-first", server = name),
             )
             .into());
         }
@@ -591,7 +597,7 @@ impl Runtime {
         let input: String = words.iter().map(|w| format!("{w}\n")).collect();
         let out = self.run(
             &server.name,
-            "looking for another server's identity in the resources",
+            &msg!("prim-doing-find-identity"),
             &command,
             Some(input.as_bytes()),
         )?;
@@ -616,7 +622,7 @@ impl Runtime {
             command = command.text(" -e").arg(word);
         }
         let command = command.text(" -- \"$p\"; done; true\n");
-        let out = self.run(&server.name, "checking the host information", &command, None)?;
+        let out = self.run(&server.name, &msg!("prim-doing-check-hostinfo"), &command, None)?;
         Ok(out
             .lines()
             .filter(|l| ServerPath::parse(l).is_ok_and(|p| !self.is_certificate(&p)))
@@ -687,8 +693,11 @@ echo "certificate=$cert"
 "#;
 
 fn describe_facts(facts: &crate::site::Facts) -> String {
-    format!(
-        "{} / Interstage {} {} in {}",
-        facts.os, facts.interstage_version, facts.edition, facts.install_dir
+    msg!(
+        "prim-facts",
+        os = facts.os,
+        version = facts.interstage_version,
+        edition = facts.edition,
+        install_dir = facts.install_dir
     )
 }

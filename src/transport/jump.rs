@@ -116,18 +116,29 @@ fn tcp(name: &str, ssh: &Ssh) -> Result<TcpStream> {
     let target = format!("{}:{}", ssh.host, ssh.port);
     let address = (ssh.host.as_str(), ssh.port)
         .to_socket_addrs()
-        .map_err(|e| Error::unreachable(name, format!("cannot resolve `{target}`: {e}")))?
+        .map_err(|e| {
+            Error::unreachable(
+                name,
+                crate::msg!("transport-cannot-resolve", target = target, error = e),
+            )
+        })?
         .next()
-        .ok_or_else(|| Error::unreachable(name, format!("`{target}` resolves to no address")))?;
+        .ok_or_else(|| {
+            Error::unreachable(name, crate::msg!("transport-resolves-to-nothing", target = target))
+        })?;
     let stream = TcpStream::connect_timeout(&address, ssh.connect_timeout).map_err(|e| {
-        Error::unreachable(
-            name,
-            format!(
-                "cannot connect to {target} within {}s: {e} (is sshd running there? check `host`/`port`{})",
-                ssh.connect_timeout.as_secs(),
-                if ssh.via.is_empty() { "; on a management LAN, a `jump` host may be needed" } else { "" }
-            ),
-        )
+        let seconds = ssh.connect_timeout.as_secs();
+        let message = if ssh.via.is_empty() {
+            crate::msg!(
+                "transport-cannot-connect-lan",
+                target = target,
+                seconds = seconds,
+                error = e
+            )
+        } else {
+            crate::msg!("transport-cannot-connect", target = target, seconds = seconds, error = e)
+        };
+        Error::unreachable(name, message)
     })?;
     let _ = stream.set_nodelay(true);
     // A peer that vanishes without a reset (a cable pulled, a firewall that drops the
@@ -158,20 +169,26 @@ impl Way {
             Way::Hop(error) => through(name, error),
             Way::Refused(jump, why) => Error::unreachable(
                 name,
-                format!(
-                    "jump host `{jump}` cannot reach {host}:{port}: {why} (is sshd running there? check `host`/`port`)"
+                crate::msg!(
+                    "transport-jump-cannot-reach",
+                    jump = jump,
+                    host = host,
+                    port = port,
+                    why = why
                 ),
             ),
             Way::TimedOut(jump, None) => Error::unreachable(
                 name,
-                format!(
-                    "jump host `{jump}` opened no channel to {host}:{port} within the connect timeout (does the server answer the jump host?)"
-                ),
+                crate::msg!("transport-jump-no-channel", jump = jump, host = host, port = port),
             ),
             Way::TimedOut(jump, Some(why)) => Error::unreachable(
                 name,
-                format!(
-                    "jump host `{jump}` opened no channel to {host}:{port} within the connect timeout: {why}"
+                crate::msg!(
+                    "transport-jump-no-channel-why",
+                    jump = jump,
+                    host = host,
+                    port = port,
+                    why = why
                 ),
             ),
         }
@@ -182,12 +199,14 @@ impl Way {
 /// server), and what happened there.
 fn through(name: &str, error: Error) -> Error {
     match error {
-        Error::OnServer { server, message } => {
-            Error::on_server(name, format!("on the way through jump host `{server}`: {message}"))
-        }
-        Error::Unreachable { server, message } => {
-            Error::unreachable(name, format!("on the way through jump host `{server}`: {message}"))
-        }
+        Error::OnServer { server, message } => Error::on_server(
+            name,
+            crate::msg!("transport-jump-on-the-way", jump = server, message = message),
+        ),
+        Error::Unreachable { server, message } => Error::unreachable(
+            name,
+            crate::msg!("transport-jump-on-the-way", jump = server, message = message),
+        ),
         other => other,
     }
 }
@@ -349,7 +368,11 @@ impl Jump {
             if let Some((when, on_server, message)) = &state.failed
                 && when.elapsed() < FAILURE_MEMORY
             {
-                let message = format!("{message} (tried {}s ago)", when.elapsed().as_secs());
+                let message = crate::msg!(
+                    "transport-jump-tried-ago",
+                    message = message,
+                    seconds = when.elapsed().as_secs()
+                );
                 return Err(if *on_server {
                     Error::on_server(hop, message)
                 } else {
@@ -363,7 +386,7 @@ impl Jump {
             if left.is_zero() {
                 return Err(Error::unreachable(
                     hop,
-                    "the connect timeout passed while another server was still logging in to it",
+                    crate::msg!("transport-jump-login-wait-timeout"),
                 ));
             }
             state = slot.done.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
@@ -497,15 +520,19 @@ fn connect(chain: &[Hop]) -> std::result::Result<Arc<Jump>, (Error, bool)> {
         closed: false,
         failed: false,
     };
-    std::thread::Builder::new()
-        .name(format!("jump-{name}"))
-        .spawn(move || relay.run())
-        .map_err(|e| own(Error::unreachable(name, format!("cannot start its relay: {e}"))))?;
+    std::thread::Builder::new().name(format!("jump-{name}")).spawn(move || relay.run()).map_err(
+        |e| {
+            own(Error::unreachable(
+                name,
+                crate::msg!("transport-jump-relay-not-started", error = e),
+            ))
+        },
+    )?;
     // The relay already moves bytes: log in over the pair, then hand the session over.
     let session = super::ssh::login(name, &hop.ssh, &Link::Pipe(theirs)).map_err(own)?;
     session.set_blocking(false);
     sessions.send(session).map_err(|_| {
-        own(Error::unreachable(name, "its relay ended during the login".to_string()))
+        own(Error::unreachable(name, crate::msg!("transport-jump-relay-ended-in-login")))
     })?;
     Ok(Arc::new(Jump { name: name.clone(), requests: Mutex::new(requests), wake, shared }))
 }
@@ -635,7 +662,7 @@ impl Relay {
                 continue;
             }
             if self.link_eof && self.to_pipe_sent == self.to_pipe.len() {
-                let why = format!("jump host `{}` closed the connection", self.name);
+                let why = crate::msg!("transport-jump-closed", jump = self.name);
                 self.fail(&why);
                 break;
             }
@@ -663,7 +690,7 @@ impl Relay {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) => {
-                    return Err(format!("the connection to jump host `{}` broke: {e}", self.name));
+                    return Err(crate::msg!("transport-jump-broke", jump = self.name, error = e));
                 }
             }
         }
@@ -674,7 +701,7 @@ impl Relay {
                     moved |= n > 0;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(e) => return Err(format!("its relay failed: {e}")),
+                Err(e) => return Err(crate::msg!("transport-jump-relay-failed", error = e)),
             }
         }
         // libssh2 → link
@@ -691,7 +718,7 @@ impl Relay {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) => {
-                    return Err(format!("the connection to jump host `{}` broke: {e}", self.name));
+                    return Err(crate::msg!("transport-jump-broke", jump = self.name, error = e));
                 }
             }
         }
@@ -760,9 +787,10 @@ impl Relay {
             // time on a fresh connection.
             let stuck = STUCK.min(request.limit / 3);
             if since.elapsed() > stuck && !self.shared.retired() {
-                self.shared.retire(&format!(
-                    "its channel open to {}:{} hung, so later servers went to a fresh connection",
-                    request.host, request.port
+                self.shared.retire(&crate::msg!(
+                    "transport-jump-channel-hung",
+                    host = request.host,
+                    port = request.port
                 ));
                 for waiting in self.queue.drain(..) {
                     let _ = waiting.reply.send(Err(Open::Retired));
@@ -785,10 +813,10 @@ impl Relay {
                 Err(e) if connection_error(&session) => {
                     let (request, _, _) = self.opening.take().expect("set above");
                     let _ = request.reply.send(Err(Open::Retired));
-                    return Err(format!(
-                        "the connection to jump host `{}` failed: {}",
-                        self.name,
-                        e.message()
+                    return Err(crate::msg!(
+                        "transport-jump-failed",
+                        jump = self.name,
+                        error = e.message()
                     ));
                 }
                 // This channel's own failure (refused, or libssh2's wait for the answer
@@ -858,9 +886,10 @@ impl Relay {
                     let why = ssh2::Error::last_session_error(session)
                         .map(|e| e.message().to_string())
                         .unwrap_or_default();
-                    return Err(format!(
-                        "the connection to jump host `{}` failed: {why}",
-                        self.name
+                    return Err(crate::msg!(
+                        "transport-jump-failed",
+                        jump = self.name,
+                        error = why
                     ));
                 }
             }
@@ -884,10 +913,10 @@ impl Relay {
                 Ok(()) => true,
                 Err(e) if would_block(&e) => lingered,
                 Err(e) if connection_error(&session) => {
-                    return Err(format!(
-                        "the connection to jump host `{}` failed: {}",
-                        self.name,
-                        e.message()
+                    return Err(crate::msg!(
+                        "transport-jump-failed",
+                        jump = self.name,
+                        error = e.message()
                     ));
                 }
                 Err(_) => true,
@@ -990,7 +1019,7 @@ impl Relay {
 impl Drop for Relay {
     fn drop(&mut self) {
         // However the thread ends (a panic included), new servers get a fresh connection.
-        self.shared.retire("its relay ended");
+        self.shared.retire(&crate::msg!("transport-jump-relay-ended"));
     }
 }
 

@@ -22,11 +22,7 @@ impl LocalTransport {
         if !server.root.is_dir() {
             return Err(Error::unreachable(
                 &server.name,
-                format!(
-                    "its root folder `{}` does not exist \
-                     (check `root` in the site file)",
-                    server.root.display()
-                ),
+                crate::msg!("transport-local-no-root", root = server.root.display()),
             ));
         }
         Ok(LocalTransport {
@@ -56,7 +52,12 @@ impl Transport for LocalTransport {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| Error::on_server(&self.name, format!("cannot run `sh`: {e}")))?;
+            .map_err(|e| {
+                Error::on_server(
+                    &self.name,
+                    crate::msg!("transport-local-cannot-run-sh", error = e),
+                )
+            })?;
         let mut stdin = child.stdin.take();
         let mut stdout = child.stdout.take().expect("piped");
         let mut stderr = child.stderr.take().expect("piped");
@@ -86,10 +87,16 @@ impl Transport for LocalTransport {
             (copied.and(fed), errors.join().expect("stderr thread"))
         });
         let status = child.wait().map_err(|e| {
-            Error::on_server(&self.name, format!("lost the command `{}`: {e}", first_line(command)))
+            Error::on_server(
+                &self.name,
+                crate::msg!("transport-command-lost", command = first_line(command), error = e),
+            )
         })?;
         copied.map_err(|e| {
-            Error::on_server(&self.name, format!("stream of `{}` broke: {e}", first_line(command)))
+            Error::on_server(
+                &self.name,
+                crate::msg!("transport-stream-broke", command = first_line(command), error = e),
+            )
         })?;
         Ok(Exit { code: status.code().unwrap_or(128), stderr: errors })
     }

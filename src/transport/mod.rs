@@ -64,10 +64,7 @@ pub fn wrap(server: &Server, command: &Script) -> Result<String> {
     }
     let script = script.then(command);
     if script.as_str().contains('\0') {
-        return Err(Error::on_server(
-            &server.name,
-            "a value holds a NUL byte, which cannot reach a shell: nothing was run",
-        ));
+        return Err(Error::on_server(&server.name, crate::msg!("transport-nul-byte")));
     }
     Ok(script.command_line(server.sudo))
 }
@@ -87,7 +84,7 @@ impl Captured {
         let text = sanitize(text.trim());
         let last: Vec<&str> = text.lines().rev().take(5).collect();
         let text: Vec<&str> = last.into_iter().rev().collect();
-        format!("exit code {}: {}", self.code, text.join(" / "))
+        crate::msg!("transport-exit-code", code = self.code, text = text.join(" / "))
     }
 }
 
@@ -123,7 +120,12 @@ pub fn run_checked(
     if out.code != 0 {
         return Err(Error::on_server(
             server,
-            format!("{what} failed (`{}`), {}", first_line(command), out.failure()),
+            crate::msg!(
+                "transport-command-failed",
+                what = what,
+                command = first_line(command),
+                failure = out.failure()
+            ),
         ));
     }
     Ok(out.stdout)

@@ -67,19 +67,24 @@ impl SshTransport {
         // What is left of the command is dropped without waiting on the connection.
         self.broken.set(true);
         self.session.set_blocking(false);
-        Error::unreachable(
-            &self.name,
-            format!(
-                "the connection to {}:{}{} broke while {what}: {error}",
-                self.ssh.host,
-                self.ssh.port,
-                self.ssh
-                    .via
-                    .last()
-                    .map(|hop| format!(" (through jump host `{}`)", hop.name))
-                    .unwrap_or_default()
+        let message = match self.ssh.via.last() {
+            Some(hop) => crate::msg!(
+                "transport-ssh-lost-via",
+                host = self.ssh.host,
+                port = self.ssh.port,
+                jump = hop.name,
+                what = what,
+                error = error
             ),
-        )
+            None => crate::msg!(
+                "transport-ssh-lost",
+                host = self.ssh.host,
+                port = self.ssh.port,
+                what = what,
+                error = error
+            ),
+        };
+        Error::unreachable(&self.name, message)
     }
 
     fn quickack(&self) {
@@ -137,10 +142,10 @@ fn handshake(name: &str, ssh: &Ssh, known: &KnownHosts, link: &Link) -> Result<S
     host_key_preference(&session, &known.pinned_types(&ssh.host, ssh.port))
         .and_then(|order| session.method_pref(MethodType::HostKey, &order))
         .map_err(|e| {
-            Error::unreachable(name, format!("cannot set the host key algorithms to offer: {e}"))
+            Error::unreachable(name, crate::msg!("transport-ssh-key-algorithms", error = e))
         })?;
     session.handshake().map_err(|e| {
-        Error::unreachable(name, format!("the SSH handshake with {target} failed: {e}"))
+        Error::unreachable(name, crate::msg!("transport-ssh-handshake", target = target, error = e))
     })?;
     Ok(session)
 }
@@ -155,10 +160,9 @@ struct HostKey<'a> {
 fn host_key<'a>(name: &str, session: &'a Session) -> Result<HostKey<'a>> {
     let (blob, _) = session
         .host_key()
-        .ok_or_else(|| Error::unreachable(name, "the server sent no host key"))?;
-    let kind = known_hosts::key_type(blob).ok_or_else(|| {
-        Error::on_server(name, "the server sent a host key without a readable key type")
-    })?;
+        .ok_or_else(|| Error::unreachable(name, crate::msg!("transport-ssh-no-host-key")))?;
+    let kind = known_hosts::key_type(blob)
+        .ok_or_else(|| Error::on_server(name, crate::msg!("transport-ssh-host-key-no-type")))?;
     Ok(HostKey { blob, kind, fingerprint: known_hosts::fingerprint(blob) })
 }
 
@@ -166,9 +170,10 @@ fn read_known_hosts(name: &str, ssh: &Ssh) -> Result<KnownHosts> {
     KnownHosts::read(&ssh.known_hosts).map_err(|e| {
         Error::on_server(
             name,
-            format!(
-                "cannot read known_hosts `{}`: {e}. Nothing was run.",
-                ssh.known_hosts.display()
+            crate::msg!(
+                "transport-ssh-cannot-read-known-hosts",
+                path = ssh.known_hosts.display(),
+                error = e
             ),
         )
     })
@@ -184,18 +189,32 @@ fn host_key_preference(
     Ok(known_hosts::preferred_algorithms(&supported, pinned).join(","))
 }
 
-fn revoked(name: &str, ssh: &Ssh, key: &HostKey, what: &str) -> Error {
+/// `trusting`: met by `kuroko trust` (nothing was pinned), else by a login (nothing was run).
+fn revoked(name: &str, ssh: &Ssh, key: &HostKey, trusting: bool) -> Error {
+    let (fingerprint, kind, host, port) = (&key.fingerprint, key.kind, &ssh.host, ssh.port);
+    let file = ssh.known_hosts.display();
+    let said = if trusting {
+        crate::msg!(
+            "transport-ssh-revoked-not-pinned",
+            fingerprint = fingerprint,
+            kind = kind,
+            host = host,
+            port = port,
+            file = file
+        )
+    } else {
+        crate::msg!(
+            "transport-ssh-revoked-nothing-run",
+            fingerprint = fingerprint,
+            kind = kind,
+            host = host,
+            port = port,
+            file = file
+        )
+    };
     Error::on_server(
         name,
-        format!(
-            "the host key {} ({}) of {}:{} is marked @revoked in `{}`: it is refused and {what}.\n  \
-             the server must get a new host key; check it on the server's console, then run `kuroko trust {name}`",
-            key.fingerprint,
-            key.kind,
-            ssh.host,
-            ssh.port,
-            ssh.known_hosts.display()
-        ),
+        format!("{said}\n  {}", crate::msg!("transport-ssh-revoked-hint", name = name)),
     )
 }
 
@@ -203,14 +222,16 @@ fn changed(name: &str, ssh: &Ssh, key: &HostKey) -> Error {
     Error::on_server(
         name,
         format!(
-            "the host key of {}:{} CHANGED: its {} key is now {}, which `{}` does not have. Nothing was run.\n  \
-             this can be an attack. If the server was reinstalled, check the fingerprint on its console, \
-             then run `kuroko trust {name} --replace`",
-            ssh.host,
-            ssh.port,
-            key.kind,
-            key.fingerprint,
-            ssh.known_hosts.display()
+            "{}\n  {}",
+            crate::msg!(
+                "transport-ssh-key-changed",
+                host = ssh.host,
+                port = ssh.port,
+                kind = key.kind,
+                fingerprint = key.fingerprint,
+                file = ssh.known_hosts.display()
+            ),
+            crate::msg!("transport-ssh-key-changed-hint", name = name)
         ),
     )
 }
@@ -219,7 +240,7 @@ fn check_host_key(name: &str, ssh: &Ssh, session: &Session, known: &KnownHosts) 
     let key = host_key(name, session)?;
     let lookup = known.lookup(&ssh.host, ssh.port, key.blob);
     if lookup.revoked {
-        return Err(revoked(name, ssh, &key, "nothing was run"));
+        return Err(revoked(name, ssh, &key, false));
     }
     match lookup.status {
         Status::Match => Ok(()),
@@ -232,39 +253,46 @@ fn check_host_key(name: &str, ssh: &Ssh, session: &Session, known: &KnownHosts) 
                 key.blob,
                 &format!("kuroko: {name}"),
             )
-            .map_err(|e| Error::on_server(name, format!("{e}. Nothing was run.")))?;
+            .map_err(|e| {
+                Error::on_server(name, crate::msg!("transport-ssh-pin-failed", error = e))
+            })?;
             crate::tell!(
-                "warning: pinned the new host key of `{name}` ({} {}) in `{}` (accept_new)",
-                key.kind,
-                key.fingerprint,
-                ssh.known_hosts.display()
+                "{}",
+                crate::msg!(
+                    "transport-ssh-pinned-new",
+                    name = name,
+                    kind = key.kind,
+                    fingerprint = key.fingerprint,
+                    file = ssh.known_hosts.display()
+                )
             );
             Ok(())
         }
         Status::Unknown => {
+            let types = lookup.pinned.join(", ");
             let others = if lookup.pinned.is_empty() {
                 String::new()
-            } else {
+            } else if ssh.accept_new {
                 format!(
-                    "\n  keys of other types are pinned for this host ({}), but the server offered none of them{}",
-                    lookup.pinned.join(", "),
-                    if ssh.accept_new {
-                        "; accept_new pins keys on first contact only"
-                    } else {
-                        ""
-                    }
+                    "\n  {}",
+                    crate::msg!("transport-ssh-other-types-accept-new", types = types)
                 )
+            } else {
+                format!("\n  {}", crate::msg!("transport-ssh-other-types", types = types))
             };
             Err(Error::on_server(
                 name,
                 format!(
-                    "unknown host key {} ({}) for {}:{} (not in `{}`): nothing was run.{others}\n  \
-                     if that fingerprint is the server's, pin it with `kuroko trust {name}`",
-                    key.fingerprint,
-                    key.kind,
-                    ssh.host,
-                    ssh.port,
-                    ssh.known_hosts.display()
+                    "{}{others}\n  {}",
+                    crate::msg!(
+                        "transport-ssh-unknown-key",
+                        fingerprint = key.fingerprint,
+                        kind = key.kind,
+                        host = ssh.host,
+                        port = ssh.port,
+                        file = ssh.known_hosts.display()
+                    ),
+                    crate::msg!("transport-ssh-unknown-key-hint", name = name)
                 ),
             ))
         }
@@ -272,28 +300,41 @@ fn check_host_key(name: &str, ssh: &Ssh, session: &Session, known: &KnownHosts) 
 }
 
 fn authenticate(name: &str, ssh: &Ssh, session: &Session) -> Result<()> {
-    let (result, via) = match &ssh.identity {
+    let (result, key) = match &ssh.identity {
         Some(key) if !key.exists() => {
             return Err(Error::on_server(
                 name,
-                format!("the key file `{}` does not exist (check `identity`)", key.display()),
+                crate::msg!("transport-ssh-no-key-file", key = key.display()),
             ));
         }
-        Some(key) => (
-            session.userauth_pubkey_file(&ssh.user, None, key, None),
-            format!("the key `{}`", key.display()),
-        ),
-        None => (session.userauth_agent(&ssh.user), "ssh-agent (no `identity` given)".to_string()),
+        Some(key) => (session.userauth_pubkey_file(&ssh.user, None, key, None), Some(key)),
+        None => (session.userauth_agent(&ssh.user), None),
     };
     if result.is_ok() && session.authenticated() {
         return Ok(());
     }
     // Only libssh2's message goes out: never key material.
-    let detail = result.err().map(|e| format!(": {}", e.message())).unwrap_or_default();
-    Err(Error::on_server(
-        name,
-        format!("authentication as `{}` with {via} was refused{detail}", ssh.user),
-    ))
+    let user = &ssh.user;
+    let message = match (key, result.err()) {
+        (Some(key), Some(e)) => crate::msg!(
+            "transport-ssh-auth-key-refused-detail",
+            user = user,
+            key = key.display(),
+            detail = e.message()
+        ),
+        (Some(key), None) => {
+            crate::msg!("transport-ssh-auth-key-refused", user = user, key = key.display())
+        }
+        (None, Some(e)) => {
+            crate::msg!(
+                "transport-ssh-auth-agent-refused-detail",
+                user = user,
+                detail = e.message()
+            )
+        }
+        (None, None) => crate::msg!("transport-ssh-auth-agent-refused", user = user),
+    };
+    Err(Error::on_server(name, message))
 }
 
 impl Transport for SshTransport {
@@ -306,9 +347,13 @@ impl Transport for SshTransport {
         let wrapped = wrap(&self.server, command)?;
         let traced = std::time::Instant::now();
         self.session.set_blocking(true);
-        let mut channel =
-            self.session.channel_session().map_err(|e| self.lost("opening a channel", e))?;
-        channel.exec(&wrapped).map_err(|e| self.lost("starting a command", e))?;
+        let mut channel = self
+            .session
+            .channel_session()
+            .map_err(|e| self.lost(&crate::msg!("transport-while-opening-channel"), e))?;
+        channel
+            .exec(&wrapped)
+            .map_err(|e| self.lost(&crate::msg!("transport-while-starting-command"), e))?;
         self.session.set_blocking(false);
 
         let started = Instant::now();
@@ -332,7 +377,11 @@ impl Transport for SshTransport {
                             match channel.send_eof() {
                                 Ok(()) => input_open = false,
                                 Err(e) if is_would_block(&e) => {}
-                                Err(e) => break Err(self.lost("sending input", e)),
+                                Err(e) => {
+                                    break Err(
+                                        self.lost(&crate::msg!("transport-while-sending-input"), e)
+                                    );
+                                }
                             }
                         }
                         Ok(n) => {
@@ -341,8 +390,12 @@ impl Transport for SshTransport {
                         }
                         Err(e) => {
                             break Err(Error::Other(anyhow::anyhow!(
-                                "cannot read the input for `{}`: {e}",
-                                self.name
+                                "{}",
+                                crate::msg!(
+                                    "transport-ssh-cannot-read-input",
+                                    server = self.name,
+                                    error = e
+                                )
                             )));
                         }
                     }
@@ -354,7 +407,9 @@ impl Transport for SshTransport {
                             progressed |= n > 0;
                         }
                         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                        Err(e) => break Err(self.lost("sending input", e)),
+                        Err(e) => {
+                            break Err(self.lost(&crate::msg!("transport-while-sending-input"), e));
+                        }
                     }
                 }
             }
@@ -362,11 +417,17 @@ impl Transport for SshTransport {
                 Ok(n) => progressed |= n > 0,
                 Err(Drain::Local(e)) => {
                     break Err(Error::Other(anyhow::anyhow!(
-                        "cannot store the output of `{}`: {e}",
-                        self.name
+                        "{}",
+                        crate::msg!(
+                            "transport-ssh-cannot-store-output",
+                            server = self.name,
+                            error = e
+                        )
                     )));
                 }
-                Err(Drain::Remote(e)) => break Err(self.lost("reading output", e)),
+                Err(Drain::Remote(e)) => {
+                    break Err(self.lost(&crate::msg!("transport-while-reading-output"), e));
+                }
             }
             match drain(&mut channel.stream(1), &mut buf, |data| {
                 let room = STDERR_LIMIT.saturating_sub(stderr.len());
@@ -375,7 +436,7 @@ impl Transport for SshTransport {
             }) {
                 Ok(n) => progressed |= n > 0,
                 Err(Drain::Local(e) | Drain::Remote(e)) => {
-                    break Err(self.lost("reading errors", e));
+                    break Err(self.lost(&crate::msg!("transport-while-reading-errors"), e));
                 }
             }
             if channel.eof() && !progressed {
@@ -389,20 +450,20 @@ impl Transport for SshTransport {
             if now.duration_since(last_data) > self.ssh.idle_timeout {
                 break Err(Error::unreachable(
                     &self.name,
-                    format!(
-                        "{}:{} stopped answering: nothing came for {}s (idle_timeout)",
-                        self.ssh.host,
-                        self.ssh.port,
-                        self.ssh.idle_timeout.as_secs()
+                    crate::msg!(
+                        "transport-ssh-idle-timeout",
+                        host = self.ssh.host,
+                        port = self.ssh.port,
+                        seconds = self.ssh.idle_timeout.as_secs()
                     ),
                 ));
             }
             if now.duration_since(started) > self.ssh.command_timeout {
                 break Err(Error::unreachable(
                     &self.name,
-                    format!(
-                        "the command ran longer than {}s (command_timeout)",
-                        self.ssh.command_timeout.as_secs()
+                    crate::msg!(
+                        "transport-ssh-command-timeout",
+                        seconds = self.ssh.command_timeout.as_secs()
                     ),
                 ));
             }
@@ -424,13 +485,18 @@ impl Transport for SshTransport {
         }
         self.session.set_blocking(true);
         self.quickack();
-        channel.wait_close().map_err(|e| self.lost("closing the command", e))?;
-        let code = channel.exit_status().map_err(|e| self.lost("reading the exit status", e))?;
+        channel
+            .wait_close()
+            .map_err(|e| self.lost(&crate::msg!("transport-while-closing-command"), e))?;
+        let code = channel
+            .exit_status()
+            .map_err(|e| self.lost(&crate::msg!("transport-while-reading-exit-status"), e))?;
         let signal = channel.exit_signal().ok().and_then(|s| s.exit_signal);
         let mut stderr = String::from_utf8_lossy(&stderr).into_owned();
         let code = match signal {
             Some(signal) => {
-                stderr.push_str(&format!("\n(killed by signal {signal})"));
+                stderr.push('\n');
+                stderr.push_str(&crate::msg!("transport-ssh-killed-by-signal", signal = signal));
                 if code == 0 { 128 } else { code }
             }
             None => code,
@@ -478,9 +544,7 @@ fn is_would_block(error: &ssh2::Error) -> bool {
 pub fn trust(server: &Server, replace: bool) -> Result<String> {
     let name = &server.name;
     let Some(ssh) = &server.ssh else {
-        return Err(Error::Usage(format!(
-            "`{name}` is not reached over SSH: there is no host key to trust"
-        )));
+        return Err(Error::Usage(crate::msg!("transport-trust-not-ssh", name = name)));
     };
     trust_host(name, ssh, replace)
 }
@@ -495,43 +559,60 @@ pub fn trust_host(name: &str, ssh: &Ssh, replace: bool) -> Result<String> {
     let lookup = known.lookup(&ssh.host, ssh.port, key.blob);
     let file = ssh.known_hosts.display();
     if lookup.revoked {
-        return Err(revoked(name, ssh, &key, &format!("was not pinned; `{file}` is unchanged")));
+        return Err(revoked(name, ssh, &key, true));
     }
     let comment = format!("kuroko: {name}");
-    let failed =
-        |e: known_hosts::EditError| Error::on_server(name, format!("{e}; `{file}` is unchanged"));
+    let failed = |e: known_hosts::EditError| {
+        Error::on_server(name, crate::msg!("transport-trust-edit-failed", error = e, file = file))
+    };
     match lookup.status {
-        Status::Match => {
-            Ok(format!("`{name}` is already trusted: {} {}", key.kind, key.fingerprint))
-        }
+        Status::Match => Ok(crate::msg!(
+            "transport-trust-already",
+            name = name,
+            kind = key.kind,
+            fingerprint = key.fingerprint
+        )),
         Status::Mismatch if !replace => Err(Error::on_server(
             name,
-            format!(
-                "its {} host key changed to {}; check it on the server's console, then run `kuroko trust {name} --replace`",
-                key.kind, key.fingerprint
+            crate::msg!(
+                "transport-trust-changed",
+                kind = key.kind,
+                fingerprint = key.fingerprint,
+                name = name
             ),
         )),
         Status::Mismatch => {
             let removed =
                 known_hosts::replace(&ssh.known_hosts, &ssh.host, ssh.port, key.blob, &comment)
                     .map_err(failed)?;
-            let removed: Vec<String> =
-                removed.iter().map(|r| format!("line {} (`{}`)", r.line, r.hosts)).collect();
-            Ok(format!(
-                "pinned `{name}` ({}:{}) {} {} in `{file}`, replacing {}",
-                ssh.host,
-                ssh.port,
-                key.kind,
-                key.fingerprint,
-                removed.join(", ")
+            let removed: Vec<String> = removed
+                .iter()
+                .map(|r| {
+                    crate::msg!("transport-trust-removed-line", line = r.line, hosts = r.hosts)
+                })
+                .collect();
+            Ok(crate::msg!(
+                "transport-trust-replaced",
+                name = name,
+                host = ssh.host,
+                port = ssh.port,
+                kind = key.kind,
+                fingerprint = key.fingerprint,
+                file = file,
+                removed = removed.join(", ")
             ))
         }
         Status::Unknown => {
             known_hosts::append(&ssh.known_hosts, &ssh.host, ssh.port, key.blob, &comment)
                 .map_err(failed)?;
-            Ok(format!(
-                "pinned `{name}` ({}:{}) {} {} in `{file}`",
-                ssh.host, ssh.port, key.kind, key.fingerprint
+            Ok(crate::msg!(
+                "transport-trust-pinned",
+                name = name,
+                host = ssh.host,
+                port = ssh.port,
+                kind = key.kind,
+                fingerprint = key.fingerprint,
+                file = file
             ))
         }
     }
