@@ -307,7 +307,8 @@ fn make_plan(
     let rt = runtime_with(site.clone(), &options, |rt| rt.recording(known));
     engine::run(&rt, &runbook, params.clone())?;
     let actions = rt.recorded();
-    let touched: BTreeSet<String> = actions.iter().map(|a| a.server.clone()).collect();
+    let touched: BTreeSet<String> =
+        actions.iter().filter(|a| !a.manual).map(|a| a.server.clone()).collect();
     let plan = crate::plan::Plan {
         format: 1,
         site: site_label(&site),
@@ -391,7 +392,7 @@ fn run_runbook_as(
     // under the lock), and every action is checked against the plan.
     if let Some(approved) = &approved {
         let touched: BTreeSet<String> =
-            approved.plan.actions.iter().map(|a| a.server.clone()).collect();
+            approved.plan.actions.iter().filter(|a| !a.manual).map(|a| a.server.clone()).collect();
         let live = live_fingerprint(&site, &touched);
         let refusal = match live {
             Ok(live) if live == approved.plan.fingerprints.live => None,

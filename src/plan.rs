@@ -39,6 +39,10 @@ pub struct Action {
     /// The action in the plan's language, when that is not English.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub shown: String,
+    /// A step an operator does by hand (`manual_step`): in the document for the reviewer,
+    /// and confirmed by the operator as the run comes to it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
     pub rules: Vec<String>,
     /// 事前確認 and 事後確認: Interstage's state, role and group before and after.
     pub before: String,
@@ -119,7 +123,7 @@ pub struct Guard {
 impl Guard {
     pub fn new(plan: &Plan, known: BTreeSet<String>) -> Guard {
         let mut expected: BTreeMap<String, VecDeque<String>> = BTreeMap::new();
-        for action in &plan.actions {
+        for action in plan.actions.iter().filter(|a| !a.manual) {
             expected.entry(action.server.clone()).or_default().push_back(action.action.clone());
         }
         Guard { expected, known, diverged: None }

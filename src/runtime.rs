@@ -290,6 +290,7 @@ impl Runtime {
                 server: server.to_string(),
                 action,
                 shown,
+                manual: false,
                 rules,
                 before,
                 after,
@@ -306,6 +307,26 @@ impl Runtime {
     /// Whether the runbook was stopped by a time or operations limit.
     pub fn was_bounded(&self) -> bool {
         self.bounded.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A plan being recorded gets a row for a step done by hand.
+    pub fn record_manual(&self, text: &str) {
+        let Some(recorder) = &self.recorder else { return };
+        let (step, narration) = self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
+        let shown = crate::plan::normalise(&msg!("manual-step", text = text), &recorder.known);
+        let step_text = crate::plan::normalise(&narration, &recorder.known);
+        recorder.actions.push(crate::plan::Action {
+            step,
+            step_text,
+            server: "-".to_string(),
+            action: shown.clone(),
+            shown: String::new(),
+            manual: true,
+            rules: Vec::new(),
+            before: "-".to_string(),
+            after: "-".to_string(),
+        });
     }
 
     /// The servers this run acted on.

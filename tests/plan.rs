@@ -278,6 +278,8 @@ fn the_plan_of_recover_follows_the_manuals_steps() {
     // server-specific information and start it, add it back to the group.
     let order = [
         "(§2.2 step 3) | `adm` | running, admin | delete `ms-02` from group `G1`",
+        // The step the operator does by hand is in the document too.
+        "(§2.2 step 4) | `-` | - | MANUAL STEP: repair ms-02 (hardware, OS, Interstage) so that it is reachable again | - | - | ☐",
         "(§2.2 step 4) | `ms-02` | stopped, reserve | restore backup `",
         "| change server-specific information: 192.0.2.11 -> 192.0.2.12",
         "| start Interstage | running, reserve | R5 | ☐",
@@ -412,7 +414,8 @@ fn hooks_are_in_the_fingerprint_and_a_module_changed_during_the_run_is_not_run()
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(mark.exists(), "the run never reached its pause");
-    fs::write(custom.join("late.rhai"), "fn proceed() { throw \"a changed module ran\"; }\n").unwrap();
+    fs::write(custom.join("late.rhai"), "fn proceed() { throw \"a changed module ran\"; }\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");

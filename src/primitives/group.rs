@@ -406,6 +406,7 @@ impl Runtime {
     pub fn manual_step(&self, text: &str) -> Result<()> {
         self.check_cancel()?;
         self.report.note(None, &crate::i18n::t("manual-step", &[("text", text)]));
+        self.record_manual(text);
         if self.dry_run() {
             return Ok(());
         }
