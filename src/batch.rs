@@ -290,7 +290,10 @@ pub fn run(
         let workers = policy.forks.max(1).min(chunk.len());
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                scope.spawn(|| worker(rt, policy, total, &groups, &state, &wake, job));
+                scope.spawn(|| {
+                    crate::plan::side_by_side();
+                    worker(rt, policy, total, &groups, &state, &wake, job)
+                });
             }
         });
     }

@@ -75,8 +75,26 @@ pub fn operator() -> String {
         .unwrap_or_else(|| {
             let uid =
                 std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m));
-            uid.map(|u| format!("uid {u}")).unwrap_or_else(|_| "unknown".into())
+            match uid {
+                // The account's name from the password database, with its uid.
+                Ok(uid) => match user_name(uid) {
+                    Some(name) => format!("{name} (uid {uid})"),
+                    None => format!("uid {uid}"),
+                },
+                Err(_) => "unknown".into(),
+            }
         })
+}
+
+/// The name `/etc/passwd` gives `uid`, if it is a plain one.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = crate::archive::read_bounded(Path::new("/etc/passwd"), 16 << 20).ok()?;
+    String::from_utf8_lossy(&passwd).lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() > 2 && fields[2] == uid.to_string())
+            .then(|| fields[0].to_string())
+            .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic()))
+    })
 }
 
 /// This machine's name, for journals and the lock's holder.
@@ -190,7 +208,7 @@ fn approved_plan(
     if crate::plan::params_fingerprint(&plan.params) != plan.fingerprints.params {
         return Err(changed(crate::msg!("cmd-plan-changed-params", plan = plan_file)));
     }
-    if crate::plan::site_file_fingerprint(&site.file)? != plan.fingerprints.site_file {
+    if crate::plan::site_file_fingerprint(site) != plan.fingerprints.site_file {
         return Err(changed(crate::msg!(
             "cmd-plan-changed-site-file",
             site_file = site.file.display(),
@@ -257,23 +275,14 @@ fn observe(rt: &Runtime, journal: &journal::Journal) {
         }
         Err(e) => journal.step(journal::Entry::Observed {
             server: String::new(),
-            state: format!("not read: {e}"),
+            state: crate::msg!("state-not-read-because", error = e),
             at: at(),
         }),
     }
     for server in touched {
         let state = match rt.read_running(&server) {
-            Ok(running) => {
-                let role = rt
-                    .role_of(&server)
-                    .map(|(role, group)| match group {
-                        Some(group) => format!("{role} of {group}"),
-                        None => role.to_string(),
-                    })
-                    .unwrap_or_default();
-                format!("{}, {role}", if running { "running" } else { "stopped" })
-            }
-            Err(e) => format!("not read: {e}"),
+            Ok(running) => rt.state_text(&server, Some(running)),
+            Err(e) => crate::msg!("state-not-read-because", error = e),
         };
         journal.step(journal::Entry::Observed { server, state, at: at() });
     }
@@ -307,8 +316,11 @@ fn make_plan(
     let rt = runtime_with(site.clone(), &options, |rt| rt.recording(known));
     engine::run(&rt, &runbook, params.clone())?;
     let actions = rt.recorded();
-    let touched: BTreeSet<String> =
-        actions.iter().filter(|a| !a.manual).map(|a| a.server.clone()).collect();
+    let touched: BTreeSet<String> = actions
+        .iter()
+        .filter(|a| a.server != crate::plan::NO_SERVER)
+        .map(|a| a.server.clone())
+        .collect();
     let plan = crate::plan::Plan {
         format: 1,
         site: site_label(&site),
@@ -318,7 +330,7 @@ fn make_plan(
         fingerprints: crate::plan::Fingerprints {
             runbook: crate::check::fingerprint_with_hooks(&runbook, &site)?,
             params: crate::plan::params_fingerprint(&params),
-            site_file: crate::plan::site_file_fingerprint(&site.file)?,
+            site_file: crate::plan::site_file_fingerprint(&site),
             live: live_fingerprint(&site, &touched)?,
         },
         params,
@@ -332,19 +344,26 @@ fn make_plan(
         created: crate::store::now(),
         actions,
     };
-    let write_new = |path: &Path, text: &str| -> Result<()> {
+    fn write_new(path: &Path, text: impl AsRef<[u8]>) -> Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io(path, e))
-    };
-    write_new(output, &plan.markdown())?;
-    if let Some(html) = html {
-        write_new(html, &plan.html())?;
+        std::io::Write::write_all(&mut file, text.as_ref()).map_err(|e| Error::io(path, e))
     }
-    let signature = crate::plan::sign_as_author(output, key)?;
+    // Signed before anything is written: a key that cannot sign leaves no plan behind.
+    let markdown = plan.markdown();
+    let signed = crate::plan::author_signed(markdown.as_bytes(), key)?;
+    write_new(output, &markdown)?;
+    let signature = crate::plan::author_signature(output);
+    if let Err(error) = write_new(&signature, &signed) {
+        let _ = std::fs::remove_file(output);
+        return Err(error);
+    }
+    if let Some(html) = html {
+        write_new(html, plan.html(&crate::archive::sha256_hex(markdown.as_bytes())))?;
+    }
     crate::say!(
         "{}",
         crate::msg!(
@@ -391,8 +410,13 @@ fn run_runbook_as(
     // An approved plan: the live site must still be what it was planned against (read
     // under the lock), and every action is checked against the plan.
     if let Some(approved) = &approved {
-        let touched: BTreeSet<String> =
-            approved.plan.actions.iter().filter(|a| !a.manual).map(|a| a.server.clone()).collect();
+        let touched: BTreeSet<String> = approved
+            .plan
+            .actions
+            .iter()
+            .filter(|a| a.server != crate::plan::NO_SERVER)
+            .map(|a| a.server.clone())
+            .collect();
         let live = live_fingerprint(&site, &touched);
         let refusal = match live {
             Ok(live) if live == approved.plan.fingerprints.live => None,
@@ -464,7 +488,9 @@ fn run_runbook_as(
     }
     // A plan runs once: it is marked as run (under the lock) when the real run begins.
     if let Some(approved) = &approved
-        && let Err(error) = Store::new(&rt.site).use_plan(&approved.sha256)
+        && let Err(error) = Store::new(&rt.site)
+            .use_plan(&approved.sha256)
+            .and_then(|()| crate::site_lock::use_plan(&rt, &approved.sha256))
     {
         let error = match error {
             Error::Usage(why) => crate::rules::Refusal::new(
@@ -744,19 +770,36 @@ fn take_over(rt: &Runtime, earlier: &str) -> Result<()> {
 /// run before it touches anything.
 fn preflight(rt: &Runtime, runbook: &Runbook, params: &BTreeMap<String, String>) -> Result<()> {
     let dry = Arc::new(rt.rehearsal());
-    let outcome = engine::execute(&dry, runbook, params.clone()).and_then(|()| {
-        // A dry run that left its approved plan fails, whatever the runbook caught.
-        match dry.plan_diverged() {
-            Some(first) => Err(crate::rules::Refusal::new(
-                crate::rules::Rule::R11,
-                "plan",
-                first,
-                crate::msg!("cmd-plan-preflight-instead"),
-            )
-            .into()),
-            None => Ok(()),
-        }
-    });
+    let plan = rt.approved_plan();
+    // A plan's rows are worded in its author's language: the dry run words them the same.
+    let lang = plan.as_ref().map_or_else(crate::i18n::lang, |p| p.lang());
+    let outcome = crate::i18n::with_lang(lang, || engine::execute(&dry, runbook, params.clone()))
+        .and_then(|()| {
+            // A dry run that left its approved plan fails, whatever the runbook caught; and
+            // what it would do must be the plan's rows, every column the reviewer read.
+            let diverged = dry.plan_diverged().or_else(|| {
+                plan.as_ref()
+                    .and_then(|p| crate::plan::first_difference(&p.actions, &dry.recorded()))
+            });
+            match diverged {
+                Some(first) => Err(crate::rules::Refusal::new(
+                    crate::rules::Rule::R11,
+                    "plan",
+                    first,
+                    crate::msg!("cmd-plan-preflight-instead"),
+                )
+                .into()),
+                None => Ok(()),
+            }
+        });
+    // A plan was made from a dry run that finished: one that cannot finish now is not
+    // the plan that was approved.
+    if plan.is_some()
+        && let Err(error) = outcome
+    {
+        crate::tell!("{}", crate::msg!("cmd-preflight-found", runbook = runbook.name));
+        return Err(error);
+    }
     match outcome {
         // A refusal, a runbook used wrongly, or a server that cannot be reached: the real
         // run would meet it too, later, with servers already stopped.
@@ -848,7 +891,7 @@ pub fn execute(command: Command) -> Result<ExitCode> {
             // The approver checks the plan against their own copy of the site and runbook.
             let (_, parsed) = crate::plan::Plan::read(&plan)?;
             if parsed.site_id != site.id
-                || crate::plan::site_file_fingerprint(&site.file)? != parsed.fingerprints.site_file
+                || crate::plan::site_file_fingerprint(&site) != parsed.fingerprints.site_file
             {
                 return Err(Error::Usage(crate::msg!(
                     "cmd-approve-other-site",

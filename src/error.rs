@@ -200,10 +200,21 @@ pub fn hide(secrets: &[String]) {
 /// manifest or a journal) cannot move the cursor or recolour the screen, and the values
 /// of secret parameters are masked.
 pub fn sanitize(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c })
-        .collect();
+    // Characters that reorder or break text without being control characters: a name
+    // shown `10-sm` backwards with U+202E reads as `ms-01`.
+    fn reorders(c: char) -> bool {
+        matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    }
+    let mut out: String =
+        text.chars()
+            .map(|c| {
+                if (c.is_control() && c != '\n' && c != '\t') || reorders(c) {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
     for secret in SECRETS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         if out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), "***");

@@ -64,6 +64,14 @@ pub fn parse(text: &str) -> Option<Lang> {
     }
 }
 
+/// Runs `f` with `lang` as the language in use, then goes back to the one before.
+pub fn with_lang<T>(lang: Lang, f: impl FnOnce() -> T) -> T {
+    let before = CHOSEN.swap(if lang == Lang::Ja { 2 } else { 1 }, Ordering::SeqCst);
+    let result = f();
+    CHOSEN.store(before, Ordering::SeqCst);
+    result
+}
+
 /// The language in use.
 pub fn lang() -> Lang {
     match CHOSEN.load(Ordering::SeqCst) {

@@ -843,9 +843,7 @@ pub fn report(entries: &[Entry], html: bool) -> String {
     let (title, steps, evidence_title) =
         (msg!("cmd-report-title"), msg!("cmd-report-steps"), msg!("cmd-report-evidence"));
     if html {
-        let esc = |s: &str| {
-            s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-        };
+        let esc = crate::plan::html_escape;
         let lang = match crate::i18n::lang() {
             crate::i18n::Lang::Ja => "ja",
             crate::i18n::Lang::En => "en",
@@ -883,7 +881,7 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         out.push_str("</body></html>\n");
         out
     } else {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let cell = crate::plan::cell;
         let mut out = format!("# {title}\n\n");
         for (k, v) in &head {
             out.push_str(&format!("- **{k}**: {}\n", cell(v)));

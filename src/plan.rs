@@ -23,6 +23,8 @@ const AUTHOR_NAMESPACE: &str = "kuroko-plan";
 const APPROVER_NAMESPACE: &str = "kuroko-approval";
 /// The fence that holds the machine-readable plan.
 const FENCE: &str = "```kuroko-plan\n";
+/// The "server" of a row that is on no server: a step done by hand, a change to the store.
+pub const NO_SERVER: &str = "-";
 /// The largest plan file read.
 const MAX_PLAN: u64 = 16 << 20;
 
@@ -105,15 +107,26 @@ pub fn params_fingerprint(params: &BTreeMap<String, String>) -> String {
     sha256_hex(text.as_bytes())
 }
 
-pub fn site_file_fingerprint(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    Ok(sha256_hex(&bytes))
+/// The site file as this run parsed it: the text read once, never read again.
+pub fn site_file_fingerprint(site: &crate::site::Site) -> String {
+    site.file_sha256.clone()
 }
 
-/// What the actions of a run are checked against, server by server in order (servers
-/// worked on side by side keep their own order).
+thread_local! {
+    /// Set on the threads of a `batch`, whose jobs run side by side: their actions keep
+    /// their order server by server, not across servers.
+    static SIDE_BY_SIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as one of a batch's workers.
+pub fn side_by_side() {
+    SIDE_BY_SIDE.with(|s| s.set(true));
+}
+
+/// What the actions of a run are checked against: in the plan's order; jobs of a batch,
+/// which run side by side, in their own order server by server.
 pub struct Guard {
-    expected: BTreeMap<String, VecDeque<String>>,
+    expected: VecDeque<(String, String)>,
     known: BTreeSet<String>,
     /// Set at the first divergence, for good: a runbook that catches the refusal and
     /// goes on still fails.
@@ -122,51 +135,101 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(plan: &Plan, known: BTreeSet<String>) -> Guard {
-        let mut expected: BTreeMap<String, VecDeque<String>> = BTreeMap::new();
-        for action in plan.actions.iter().filter(|a| !a.manual) {
-            expected.entry(action.server.clone()).or_default().push_back(action.action.clone());
-        }
+        let expected = plan
+            .actions
+            .iter()
+            .filter(|a| !a.manual)
+            .map(|a| (a.server.clone(), a.action.clone()))
+            .collect();
         Guard { expected, known, diverged: None }
     }
 
-    /// The next action on `server` must be `text`: else the run stops (R11), and every
-    /// later action is refused too.
+    /// The next action must be `text` on `server` (in a batch: the next on `server`):
+    /// else the run stops (R11), and every later action is refused too.
     pub fn check(&mut self, server: &str, text: &str) -> Result<()> {
         let live = normalise(text, &self.known);
-        let next = self.expected.get(server).and_then(|queue| queue.front());
-        let reason = match (next, &self.diverged) {
-            (_, Some(first)) => format!("the run already left its approved plan ({first})"),
-            (Some(planned), None) if *planned == live => {
-                if let Some(queue) = self.expected.get_mut(server) {
-                    queue.pop_front();
+        let side_by_side = SIDE_BY_SIDE.with(|s| s.get());
+        let next = if side_by_side {
+            self.expected.iter().position(|(s, _)| s == server)
+        } else {
+            (!self.expected.is_empty()).then_some(0)
+        };
+        let planned = next.and_then(|at| self.expected.get(at)).cloned();
+        let reason = match (&planned, &self.diverged) {
+            (_, Some(first)) => crate::msg!("plan-already-left", first = first),
+            (Some((s, a)), None) if s == server && *a == live => {
+                if let Some(at) = next {
+                    self.expected.remove(at);
                 }
                 return Ok(());
             }
             (planned, None) => {
-                let reason = format!(
-                    "the run would `{live}` on `{server}`, which the approved plan does not have {}",
-                    match planned {
-                        Some(p) => format!("(it has `{p}` next)"),
-                        None => "(it has no further step there)".to_string(),
-                    }
-                );
+                let reason = match planned {
+                    Some((s, a)) => crate::msg!(
+                        "plan-not-in-plan-next",
+                        action = live,
+                        server = server,
+                        next = format!("{a}` on `{s}")
+                    ),
+                    None => crate::msg!("plan-not-in-plan-none", action = live, server = server),
+                };
                 self.diverged = Some(reason.clone());
                 reason
             }
         };
-        Err(Refusal::new(
-            Rule::R11,
-            server,
-            reason,
-            "the site or the runbook is not what was approved: make a new plan and have it approved",
-        )
-        .into())
+        Err(Refusal::new(Rule::R11, server, reason, crate::msg!("plan-not-approved-instead"))
+            .into())
     }
 
     /// Planned actions the run did not come to.
     pub fn left(&self) -> usize {
-        self.expected.values().map(VecDeque::len).sum()
+        self.expected.len()
     }
+}
+
+/// Where the rows a run would make now differ from the approved plan's, if they do: every
+/// column counts (what the reviewer read, not only the action checked at each step).
+pub fn first_difference(planned: &[Action], now: &[Action]) -> Option<String> {
+    let field = |a: &Action| {
+        format!(
+            "{}. {} | {} | {} | {} | {} | {} | {}",
+            a.step,
+            a.step_text,
+            a.server,
+            a.before,
+            a.wording(),
+            a.after,
+            a.rules.join(", "),
+            a.action
+        )
+    };
+    // Server by server: the order across servers is the guard's to check (a batch's jobs
+    // run side by side and may interleave differently from one run to the next).
+    let by_server = |rows: &[Action]| {
+        let mut grouped: BTreeMap<String, Vec<Action>> = BTreeMap::new();
+        for row in rows {
+            grouped.entry(row.server.clone()).or_default().push(row.clone());
+        }
+        grouped
+    };
+    let (planned_rows, now_rows) = (by_server(planned), by_server(now));
+    for (server, rows) in &planned_rows {
+        let other = now_rows.get(server).map(Vec::as_slice).unwrap_or_default();
+        for (p, n) in rows.iter().zip(other) {
+            if p != n {
+                let row = planned.iter().position(|r| r == p).map_or(0, |i| i + 1);
+                return Some(crate::msg!(
+                    "plan-row-differs",
+                    row = row,
+                    planned = crate::error::sanitize(&field(p)),
+                    now = crate::error::sanitize(&field(n))
+                ));
+            }
+        }
+    }
+    let differs = planned_rows.len() != now_rows.len()
+        || planned_rows.iter().any(|(s, rows)| now_rows.get(s).map(Vec::len) != Some(rows.len()));
+    differs.then(|| crate::msg!("plan-rows-differ", planned = planned.len(), now = now.len()))
 }
 
 /// Records the actions of a dry run for a plan.
@@ -261,8 +324,9 @@ impl Plan {
         md
     }
 
-    /// The same plan as a printable page (A4).
-    pub fn html(&self) -> String {
+    /// The same plan as a printable page (A4), naming the sha256 of the signed Markdown
+    /// it was made with (`sha256sum PLAN.md` checks a printout against what was approved).
+    pub fn html(&self, markdown_sha256: &str) -> String {
         let esc = html_escape;
         let mut rows = String::new();
         for (number, a) in self.actions.iter().enumerate() {
@@ -296,7 +360,7 @@ impl Plan {
              <p>{site_label} <code>{site}</code> · {params_label} <code>{params}</code> · {author_label} <code>{author}</code> ({created})</p>\n\
              <p>{fingerprints_label}: {fingerprints}</p>\n\
              <table><tr>{headings}</tr>\n{rows}</table>\n\
-             <p>{approval}</p></body></html>\n",
+             <p>{approval}</p>\n<p><small>{signed}</small></p></body></html>\n",
             lang = self.lang().code(),
             title = esc(&self.say("plan-title")),
             runbook = esc(&self.runbook),
@@ -310,6 +374,11 @@ impl Plan {
             fingerprints_label = esc(&self.say("plan-fingerprints")),
             fingerprints = fingerprints.join(" · "),
             approval = esc(&self.say("plan-approval-blank")),
+            signed = esc(&crate::i18n::t_in(
+                self.lang(),
+                "plan-html-of",
+                &[("sha256", markdown_sha256)]
+            )),
         )
     }
 
@@ -320,11 +389,8 @@ impl Plan {
         let (bytes, plan) = Plan::parse(path)?;
         if plan.markdown().as_bytes() != bytes.as_slice() {
             return Err(refused(
-                &format!(
-                    "`{}` is not the document kuroko wrote for the plan in it: its text was edited",
-                    path.display()
-                ),
-                "make a new plan with `kuroko plan` and have it approved",
+                &crate::msg!("plan-text-edited", path = path.display()),
+                &crate::msg!("plan-make-new-with-plan"),
             ));
         }
         Ok((bytes, plan))
@@ -333,19 +399,14 @@ impl Plan {
     fn parse(path: &Path) -> Result<(Vec<u8>, Plan)> {
         let bytes = read_bounded(path)?;
         let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::Usage(format!("plan `{}` is not UTF-8 text", path.display())))?;
+            .map_err(|_| Error::Usage(crate::msg!("plan-not-utf8", path = path.display())))?;
         let json = text
             .rfind(FENCE)
             .map(|at| &text[at + FENCE.len()..])
             .and_then(|rest| rest.rfind("```").map(|end| &rest[..end]))
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "`{}` holds no kuroko plan (no `kuroko-plan` block): make one with `kuroko plan`",
-                    path.display()
-                ))
-            })?;
+            .ok_or_else(|| Error::Usage(crate::msg!("plan-no-block", path = path.display())))?;
         let plan: Plan = serde_json::from_str(json).map_err(|e| {
-            Error::Usage(format!("the plan in `{}` cannot be read: {e}", path.display()))
+            Error::Usage(crate::msg!("plan-unreadable", path = path.display(), error = e))
         })?;
         Ok((bytes, plan))
     }
@@ -360,20 +421,31 @@ fn short(hash: &str) -> &str {
     hash.get(..16).unwrap_or(hash)
 }
 
-/// Text for a Markdown table cell.
-fn cell(text: &str) -> String {
-    crate::error::sanitize(text)
-        .replace('|', "\\|")
-        .replace('\n', " ")
-        // No HTML (a comment would hide the rows after it): a look-alike angle quote.
-        .replace('<', "‹")
-        .replace("```", "` ` `")
+/// Text for a Markdown table cell (plans and reports). Markdown gives meaning to some
+/// characters; in a cell they stand for themselves, so that a link, an entity, HTML or a
+/// strike-through cannot make the rendered page say other than the text.
+pub fn cell(text: &str) -> String {
+    let mut out = String::new();
+    for c in crate::error::sanitize(text).chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '\n' => out.push(' '),
+            // No HTML (a comment would hide the rows after it): a look-alike angle quote.
+            '<' => out.push('‹'),
+            c => out.push(c),
+        }
+    }
+    out.replace("```", "` ` `")
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     crate::archive::read_bounded(path, MAX_PLAN).map_err(|why| match why {
         crate::archive::Unread::TooLarge => {
-            Error::Usage(format!("`{}` is too large for a plan", path.display()))
+            Error::Usage(crate::msg!("plan-too-large", path = path.display()))
         }
         crate::archive::Unread::Failed(why) => Error::Usage(why),
     })
@@ -404,7 +476,7 @@ fn ssh_keygen(args: &[&std::ffi::OsStr], data: &[u8]) -> Result<std::process::Ou
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
+        .map_err(|e| Error::Usage(crate::msg!("plan-no-ssh-keygen", error = e)))?;
     if let Some(mut input) = child.stdin.take() {
         let _ = input.write_all(data);
     }
@@ -415,10 +487,10 @@ fn sign(data: &[u8], key: &Path, namespace: &str) -> Result<Vec<u8>> {
     let args = ["-q", "-Y", "sign", "-n", namespace, "-f"].map(std::ffi::OsStr::new);
     let out = ssh_keygen(&[&args[..], &[key.as_os_str()]].concat(), data)?;
     if !out.status.success() || out.stdout.is_empty() {
-        return Err(Error::Usage(format!(
-            "signing with `{}` failed: {}",
-            key.display(),
-            crate::error::sanitize(String::from_utf8_lossy(&out.stderr).trim())
+        return Err(Error::Usage(crate::msg!(
+            "plan-signing-failed",
+            key = key.display(),
+            error = crate::error::sanitize(String::from_utf8_lossy(&out.stderr).trim())
         )));
     }
     Ok(out.stdout)
@@ -438,7 +510,7 @@ fn signers_of(
         .arg("-f")
         .arg(signers)
         .output()
-        .map_err(|e| Error::Usage(format!("cannot run ssh-keygen (openssh-client): {e}")))?;
+        .map_err(|e| Error::Usage(crate::msg!("plan-no-ssh-keygen", error = e)))?;
     let candidates: Vec<String> = String::from_utf8_lossy(&found.stdout)
         .lines()
         .map(str::trim)
@@ -460,14 +532,12 @@ fn signers_of(
 /// Writes a signature next to its plan: never through a link, and never over a file
 /// that is there (a planted link would make kuroko overwrite what it points at).
 fn write_new(path: &Path, data: &[u8]) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            Error::Usage(format!(
-                "cannot write `{}`: {e} (an earlier signature is there: remove it first if it should go)",
-                path.display()
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
+            Error::Usage(crate::msg!(
+                "plan-cannot-write-signature",
+                path = path.display(),
+                error = e
             ))
         })?;
     file.write_all(data).map_err(|e| Error::io(path, e))
@@ -492,20 +562,17 @@ pub fn principals_of_key(key: &Path, signers: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Signs a new plan file as its author.
-pub fn sign_as_author(plan: &Path, key: &Path) -> Result<PathBuf> {
-    let data = read_bounded(plan)?;
-    let signature = sign(&data, key, AUTHOR_NAMESPACE)?;
-    let path = author_signature(plan);
-    write_new(&path, &signature)?;
-    Ok(path)
+/// The author's signature of a plan's text.
+pub fn author_signed(text: &[u8], key: &Path) -> Result<Vec<u8>> {
+    sign(text, key, AUTHOR_NAMESPACE)
 }
 
 /// `kuroko approve PLAN --key KEY`: the approver signs the plan; refused when the
 /// approver is not among `signers`, or is the plan's author (four eyes).
 pub fn approve(plan: &Path, key: &Path, signers: &Path) -> Result<String> {
-    let (data, _) = Plan::read(plan)?;
+    let (data, parsed) = Plan::read(plan)?;
     let authors = author_of(plan, &data, signers)?;
+    same_author(plan, &parsed, &authors)?;
     let signature = sign(&data, key, APPROVER_NAMESPACE)?;
     // Checked before anything is written: the signature goes to a private temporary file.
     let temp = tempfile::NamedTempFile::new().map_err(|e| Error::Other(e.into()))?;
@@ -513,23 +580,43 @@ pub fn approve(plan: &Path, key: &Path, signers: &Path) -> Result<String> {
     let approvers = signers_of(&data, temp.path(), signers, APPROVER_NAMESPACE)?;
     if approvers.is_empty() {
         return Err(refused(
-            &format!(
-                "the key `{}` is not one of the approvers in `{}`",
-                key.display(),
-                signers.display()
-            ),
-            "approve with a key listed there",
+            &crate::msg!("plan-key-not-approver", key = key.display(), signers = signers.display()),
+            &crate::msg!("plan-key-not-approver-instead"),
         ));
     }
     if let Some(same) = approvers.iter().find(|a| authors.contains(a)) {
         return Err(refused(
-            &format!("`{same}` wrote this plan and cannot approve it (four eyes)"),
-            "a second person approves it with their own key",
+            &crate::msg!("plan-author-approves", principal = same),
+            &crate::msg!("plan-second-person"),
         ));
     }
     let path = approval_signature(plan);
     write_new(&path, &signature)?;
-    Ok(format!("plan `{}` approved by {}", plan.display(), approvers.join(", ")))
+    Ok(crate::msg!(
+        "plan-approved",
+        plan = plan.display(),
+        authors = authors.join(", "),
+        approvers = approvers.join(", ")
+    ))
+}
+
+/// The author the plan names is the one whose key signed it: what the approver reads as
+/// "author" cannot be someone else's name.
+fn same_author(path: &Path, plan: &Plan, authors: &[String]) -> Result<()> {
+    let named: BTreeSet<&str> = plan.author.split(", ").collect();
+    let signed: BTreeSet<&str> = authors.iter().map(String::as_str).collect();
+    if named == signed {
+        return Ok(());
+    }
+    Err(refused(
+        &crate::msg!(
+            "plan-author-mismatch",
+            plan = path.display(),
+            named = plan.author,
+            signed = authors.join(", ")
+        ),
+        &crate::msg!("plan-make-new"),
+    ))
 }
 
 /// The principals that signed `plan` as its author; refused when none did.
@@ -537,23 +624,23 @@ fn author_of(plan: &Path, data: &[u8], signers: &Path) -> Result<Vec<String>> {
     let signature = author_signature(plan);
     if !signature.is_file() {
         return Err(refused(
-            &format!(
-                "plan `{}` has no author's signature (`{}`)",
-                plan.display(),
-                signature.display()
+            &crate::msg!(
+                "plan-no-author-signature",
+                plan = plan.display(),
+                signature = signature.display()
             ),
-            "make the plan with `kuroko plan … --key YOUR_KEY`",
+            &crate::msg!("plan-no-author-signature-instead"),
         ));
     }
     let authors = signers_of(data, &signature, signers, AUTHOR_NAMESPACE)?;
     if authors.is_empty() {
         return Err(refused(
-            &format!(
-                "the author's signature of `{}` does not match the plan, or its key is not in `{}`: the plan was changed after it was made, or made by someone unknown",
-                plan.display(),
-                signers.display()
+            &crate::msg!(
+                "plan-author-signature-bad",
+                plan = plan.display(),
+                signers = signers.display()
             ),
-            "make a new plan and have it approved",
+            &crate::msg!("plan-make-new"),
         ));
     }
     Ok(authors)
@@ -567,28 +654,25 @@ pub fn verify_approved(
 ) -> Result<(Plan, String, Vec<String>, Vec<String>)> {
     let (data, parsed) = Plan::read(plan)?;
     let authors = author_of(plan, &data, signers)?;
+    same_author(plan, &parsed, &authors)?;
     let approval = approval_signature(plan);
     if !approval.is_file() {
         return Err(refused(
-            &format!("plan `{}` is not approved (no `{}`)", plan.display(), approval.display()),
-            "a second person runs `kuroko approve` on it",
+            &crate::msg!("plan-not-approved", plan = plan.display(), approval = approval.display()),
+            &crate::msg!("plan-not-approved-how"),
         ));
     }
     let approvers = signers_of(&data, &approval, signers, APPROVER_NAMESPACE)?;
     if approvers.is_empty() {
         return Err(refused(
-            &format!(
-                "the approval of `{}` does not match the plan, or its key is not in `{}`: the plan was changed after it was approved",
-                plan.display(),
-                signers.display()
-            ),
-            "make a new plan and have it approved",
+            &crate::msg!("plan-approval-bad", plan = plan.display(), signers = signers.display()),
+            &crate::msg!("plan-make-new"),
         ));
     }
     if approvers.iter().any(|a| authors.contains(a)) {
         return Err(refused(
-            &format!("plan `{}` was approved by its own author (four eyes)", plan.display()),
-            "a second person approves it with their own key",
+            &crate::msg!("plan-approved-by-author", plan = plan.display()),
+            &crate::msg!("plan-second-person"),
         ));
     }
     Ok((parsed, sha256_hex(&data), authors, approvers))

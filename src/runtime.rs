@@ -14,7 +14,7 @@ use crate::msg;
 use crate::report::Report;
 use crate::rules::{Refusal, Rule};
 use crate::shell::{Script, Template};
-use crate::site::{KUROKO_DIR, Server, Site};
+use crate::site::{KUROKO_DIR, Role, Server, Site};
 use crate::store::Store;
 use crate::transport::{self, Transport};
 
@@ -200,6 +200,11 @@ impl Runtime {
             .and_then(|(_, _, g)| g.lock().unwrap_or_else(|e| e.into_inner()).diverged.clone())
     }
 
+    /// The approved plan this run is checked against.
+    pub fn approved_plan(&self) -> Option<Arc<crate::plan::Plan>> {
+        self.guard.as_ref().map(|(plan, _, _)| plan.clone())
+    }
+
     /// Planned actions this run did not come to.
     pub fn plan_left(&self) -> usize {
         self.guard
@@ -230,7 +235,9 @@ impl Runtime {
             guard.lock().unwrap_or_else(|e| e.into_inner()).check(server, text)?;
         }
         self.report.action(server, if shown.is_empty() { text } else { &shown }, rules);
-        self.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(server.to_string());
+        if server != crate::plan::NO_SERVER {
+            self.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(server.to_string());
+        }
         if self.recorder.is_none() && self.journal.is_none() {
             return Ok(());
         }
@@ -238,27 +245,19 @@ impl Runtime {
         let known = self.model().states.get(server).map(|s| s.running);
         // A server whose state the step did not need (the admin server for a group
         // change) is read now: the evidence says what it was.
-        let state = known.or_else(|| self.read_running(server).ok());
-        let role = self
-            .role_of(server)
-            .map(|(role, group)| match group {
-                Some(group) => format!("{role} of {group}"),
-                None => role.to_string(),
-            })
-            .unwrap_or_default();
-        let running = |r: Option<bool>| match r {
-            Some(true) => "running",
-            Some(false) => "stopped",
-            None => "not read",
+        let before = if server == crate::plan::NO_SERVER {
+            crate::plan::NO_SERVER.to_string()
+        } else {
+            let state = known.or_else(|| self.read_running(server).ok());
+            self.state_text(server, state)
         };
-        let before = format!("{}, {role}", running(state));
         let rules: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
         if let Some(journal) = &self.journal {
             // The backup an action uses, by its archive's sha256, for the evidence.
             let used = backup_ids(text)
                 .into_iter()
                 .filter_map(|id| self.store.load(&id).ok().map(|m| (id, m.archive.sha256)))
-                .map(|(id, sha256)| format!("; backup {id} sha256 {sha256}"))
+                .map(|(id, sha256)| msg!("state-backup-used", backup = id, sha256 = sha256))
                 .collect::<String>();
             journal.step(crate::journal::Entry::Action {
                 step,
@@ -274,9 +273,9 @@ impl Runtime {
         }
         if let Some(recorder) = &self.recorder {
             let after = if text.starts_with("stop Interstage") {
-                format!("stopped, {role}")
+                self.state_text(server, Some(false))
             } else if text.starts_with("start Interstage") {
-                format!("running, {role}")
+                self.state_text(server, Some(true))
             } else {
                 before.clone()
             };
@@ -309,6 +308,33 @@ impl Runtime {
         self.bounded.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// A server's state and role as plans and evidence show them (事前確認, 事後確認):
+    /// `running, member of G1`; `None` when it could not be read.
+    pub fn state_text(&self, server: &str, running: Option<bool>) -> String {
+        let state = match running {
+            Some(true) => msg!("state-running"),
+            Some(false) => msg!("state-stopped"),
+            None => msg!("state-not-read"),
+        };
+        let role = match self.role_of(server) {
+            Ok((role, group)) => {
+                let role = match role {
+                    Role::Admin => msg!("state-role-admin"),
+                    Role::Member => msg!("state-role-member"),
+                    Role::Single => msg!("state-role-single"),
+                    Role::Reserve => msg!("state-role-reserve"),
+                    Role::Standalone => msg!("state-role-standalone"),
+                };
+                match group {
+                    Some(group) => msg!("state-role-of-group", role = role, group = group),
+                    None => role,
+                }
+            }
+            Err(_) => String::new(),
+        };
+        msg!("state-line", state = state, role = role)
+    }
+
     /// A plan being recorded gets a row for a step done by hand.
     pub fn record_manual(&self, text: &str) {
         let Some(recorder) = &self.recorder else { return };
@@ -319,13 +345,13 @@ impl Runtime {
         recorder.actions.push(crate::plan::Action {
             step,
             step_text,
-            server: "-".to_string(),
+            server: crate::plan::NO_SERVER.to_string(),
             action: shown.clone(),
             shown: String::new(),
             manual: true,
             rules: Vec::new(),
-            before: "-".to_string(),
-            after: "-".to_string(),
+            before: crate::plan::NO_SERVER.to_string(),
+            after: crate::plan::NO_SERVER.to_string(),
         });
     }
 
@@ -348,8 +374,9 @@ impl Runtime {
         dry.rehearsing = true;
         // The dry run is checked against the approved plan too: a run that would leave
         // it is stopped before it touches anything.
+        // It records its rows too: they must be the approved plan's, every column.
         if let Some((plan, known, _)) = &self.guard {
-            dry = dry.guarded_by(plan.clone(), known.clone());
+            dry = dry.guarded_by(plan.clone(), known.clone()).recording(known.clone());
         }
         // A resumed run's dry run starts where it does: the steps already done are
         // replayed, and the stops it took over count.

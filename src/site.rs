@@ -401,6 +401,9 @@ pub struct Site {
     /// The site's identity (`site_id`, or derived from the name and the admin server).
     pub id: String,
     pub file: PathBuf,
+    /// The sha256 of the exact text this site was parsed from (a plan's fingerprint: the
+    /// file is not read again, so what was checked is what runs).
+    pub file_sha256: String,
     pub store: PathBuf,
     pub certificate_policy: CertificatePolicy,
     pub groups: Vec<String>,
@@ -811,6 +814,7 @@ impl Site {
             name: file.site,
             id,
             file: path.to_path_buf(),
+            file_sha256: crate::archive::sha256_hex(source.as_bytes()),
             store: base.join(file.store),
             certificate_policy: file.certificate_policy,
             groups: groups.into_iter().collect(),

@@ -83,6 +83,29 @@ pub fn take(rt: &Runtime, holder: &str) -> Result<Option<String>> {
     )))
 }
 
+/// The plans that ran on this site, on the admin server: every controller and every copy
+/// of the site file passes through it, so a plan runs once whichever store is used.
+pub const REMOTE_PLANS: &str = "var/opt/kuroko/plans";
+
+/// Marks the approved plan `sha256` as run on the admin server (`mkdir`, atomic); a plan
+/// marked already is refused.
+pub fn use_plan(rt: &Runtime, sha256: &str) -> Result<()> {
+    let admin = rt.site.admin().name.clone();
+    let script =
+        Script::guarded().set("d", KUROKO_DIR).set("p", REMOTE_PLANS).set("s", sha256).text(
+            "ownd \"$d\" || exit 90\nownd \"$p\" || exit 90\nnolink \"$p/$s\" || exit 90\n\
+               if mkdir -- \"$p/$s\" 2>/dev/null; then echo FIRST; else echo RAN; fi\n",
+        );
+    let out = rt.run(&admin, &crate::msg!("transport-plan-marking"), &script, None)?;
+    if out.trim() == "FIRST" {
+        return Ok(());
+    }
+    Err(Error::Usage(crate::msg!(
+        "cmd-store-plan-ran",
+        sha256 = sha256.get(..16).unwrap_or(sha256)
+    )))
+}
+
 /// Lets go of the admin server's lock if run `run` holds it (best effort: a lock left
 /// behind is found stale by the next kuroko on this machine).
 pub fn release(rt: &Runtime, run: &str) {

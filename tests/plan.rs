@@ -449,3 +449,84 @@ fn the_evidence_ticks_only_the_changes_whose_call_succeeded() {
     let row = evidence.lines().find(|l| l.contains("start Interstage")).expect("the start");
     assert!(row.ends_with("| ☐ failed |"), "{row}");
 }
+
+/// What the approver reads is what runs: an author who re-signs a plan whose rows say
+/// something other than what the runbook does, or that names someone else as its author,
+/// gets it approved perhaps, but never run.
+#[test]
+fn a_plan_whose_text_misleads_its_approver_is_refused_even_when_signed() {
+    let p = Planning::new();
+    let resign = |name: &str| {
+        let plan = p.path(name);
+        let signature = p.path(&format!("{name}.sig"));
+        fs::remove_file(&signature).unwrap();
+        let out = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-Y", "sign", "-n", "kuroko-plan", "-f"])
+            .arg(&p.alice)
+            .arg(&plan)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    // The step that imports into rs-01 described as a harmless check, in the table and
+    // in the plan's data alike, signed again by its author.
+    p.plan("soft.md", "expand", &["group=G1", "server=rs-01"]).success();
+    let text = fs::read_to_string(p.path("soft.md")).unwrap();
+    let narration = "import backup (new)/ms-01 into rs-01 (§2.1 step 2)";
+    assert!(text.contains(narration), "{text}");
+    let soft = text.replace(narration, "verify backup checksums, read only (§2.1 step 2)");
+    fs::write(p.path("soft.md"), soft).unwrap();
+    resign("soft.md");
+    p.approve("soft.md", &p.bob).success().stdout_has("written by alice");
+    p.refused_unchanged("soft.md", "is not what the runbook would do now");
+
+    // A plan that names bob as its author, signed by alice: bob would be approving
+    // "his own" plan in the reader's eyes; refused at approval and at run.
+    p.plan("named.md", "expand", &["group=G1", "server=rs-01"]).success();
+    let text = fs::read_to_string(p.path("named.md")).unwrap();
+    let named = text
+        .replace("| author | alice (", "| author | bob (")
+        .replace("\"author\": \"alice\"", "\"author\": \"bob\"");
+    fs::write(p.path("named.md"), named).unwrap();
+    resign("named.md");
+    p.approve("named.md", &p.bob)
+        .code(3)
+        .stderr_has("names bob as its author, but it was signed by alice");
+}
+
+/// A plan runs once on a site, whichever copy of the site file and whichever store: the
+/// admin server keeps the record.
+#[test]
+fn a_plan_runs_once_even_from_a_copy_of_the_site_folder() {
+    let p = Planning::new();
+    let dir = p.site.dir();
+    // Server roots that do not depend on where the site file is.
+    let text = fs::read_to_string(p.site.site_file()).unwrap();
+    let absolute =
+        text.replace("root = \"servers/", &format!("root = \"{}/servers/", dir.display()));
+    fs::write(p.site.site_file(), &absolute).unwrap();
+    // A change that leaves the site as it found it (so only the record can refuse it).
+    let runbook = p.site.temp.path().join("cycle.rhai");
+    fs::write(&runbook, "step(\"cycle ss-01\");\nstop_interstage(\"ss-01\");\nstart_interstage(\"ss-01\");\n").unwrap();
+    p.plan("once.md", runbook.to_str().unwrap(), &[]).success();
+    p.approve("once.md", &p.bob).success();
+    let copy = p.site.temp.path().join("copy");
+    fs::create_dir_all(&copy).unwrap();
+    fs::write(copy.join("site.toml"), &absolute).unwrap();
+    fs::copy(dir.join("approvers"), copy.join("approvers")).unwrap();
+    let plan = p.path("once.md");
+    p.run("once.md").success();
+    let before = p.site.snapshot();
+    let again = std::process::Command::new(crate::support::KUROKO)
+        .arg("--site")
+        .arg(copy.join("site.toml"))
+        .args(["run", "--plan", plan.to_str().unwrap()])
+        .env("LANG", "C")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("has run already"), "{stderr}");
+    assert_unchanged(&before, &p.site.snapshot());
+}

@@ -23,7 +23,6 @@ prim-stop-still-running = the stop command succeeded but Interstage still runs
 prim-doing-start = starting Interstage
 prim-start-not-running = the start command succeeded but Interstage is not running
 prim-start-unjournaled = `{ $server }` started, but the journal could not say so: { $error }
-prim-marked-down = marked as intentionally down: it will not be started again on failure
 
 ## primitives/files.rs
 prim-files-bad-path = { $why } (read_file and write_file take a plain path relative to the server's root)
@@ -124,7 +123,6 @@ prim-group-list-bad-line = line { $line } is neither `group G` nor `member G SER
 
 ## primitives/backup.rs
 prim-generation-no-admin = generation `{ $generation }` has no admin-server backup: it cannot be complete (R7)
-prim-generation-complete = generation `{ $generation }` is complete
 prim-backup-r5-pending = its resources still hold `{ $source }`'s address and host name: a backup of it would pass that on
 prim-backup-r5-incomplete = putting backup `{ $backup }` onto it did not finish: a backup of it would pass that on
 prim-backup-r5-instead = finish the import and run set_ip("{ $server }") first

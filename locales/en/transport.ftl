@@ -175,4 +175,5 @@ transport-lock-busy = another kuroko is working on this site (its lock on the ad
 transport-lock-busy-wait = two runs at once could each stop a member of one group (R4); wait for it to end (`--wait DURATION` queues behind it).
 transport-lock-busy-remove = If that controller is gone, check, then remove `{ $lock }` on `{ $admin }`
 transport-lock-releasing = releasing the site's lock on the admin server
+transport-plan-marking = marking the approved plan as run on the admin server
 transport-lock-not-released = warning: could not release the site's lock on the admin server `{ $admin }`: { $error }

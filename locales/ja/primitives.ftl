@@ -24,7 +24,6 @@ prim-stop-still-running = 停止コマンドは成功しましたが、Interstag
 prim-doing-start = Interstage の起動
 prim-start-not-running = 起動コマンドは成功しましたが、Interstage が稼働していません
 prim-start-unjournaled = `{ $server }` は起動しましたが、ジャーナルに記録できませんでした：{ $error }
-prim-marked-down = 意図的な停止として記録しました：失敗しても再起動しません
 
 ## primitives/files.rs
 prim-files-bad-path = { $why }（read_file と write_file には、サーバのルートからの単純な相対パスを指定します）
@@ -125,7 +124,6 @@ prim-group-list-bad-line = { $line } 行目は `group G` でも `member G SERVER
 
 ## primitives/backup.rs
 prim-generation-no-admin = 世代 `{ $generation }` には管理サーバのバックアップがありません：完全な世代にはできません（R7）
-prim-generation-complete = 世代 `{ $generation }` がそろいました
 prim-backup-r5-pending = 資源にまだ `{ $source }` の IP アドレスとホスト名が残っています：バックアップするとそれを引き継いでしまいます
 prim-backup-r5-incomplete = バックアップ `{ $backup }` の適用が完了していません：バックアップするとそれを引き継いでしまいます
 prim-backup-r5-instead = 先に移入を完了し、set_ip("{ $server }") を実行してください

@@ -175,4 +175,5 @@ transport-lock-busy = 別の kuroko がこのサイトで作業中です（管�
 transport-lock-busy-wait = 二つの実行が同時に動くと、それぞれが同じサーバグループのサーバを停止するおそれがあります（R4）。終わるまで待ってください（`--wait DURATION` でその後ろに並べます）。
 transport-lock-busy-remove = そのコントローラがもう存在しないなら、確認してから `{ $admin }` 上の `{ $lock }` を削除してください
 transport-lock-releasing = 管理サーバでのサイトのロックの解放
+transport-plan-marking = 管理サーバでの承認済み手順書の実行済みの記録
 transport-lock-not-released = 警告：管理サーバ `{ $admin }` のサイトのロックを解放できませんでした：{ $error }

@@ -38,7 +38,11 @@ impl Runtime {
         if !has_admin {
             return Err(Error::Usage(msg!("prim-generation-no-admin", generation = generation)));
         }
-        self.report.note(None, &msg!("prim-generation-complete", generation = generation));
+        self.act(
+            crate::plan::NO_SERVER,
+            |l| t_in(l, "act-complete-generation", &[("generation", &generation)]),
+            &[Rule::R7],
+        )?;
         if !self.dry_run() {
             self.store.mark_generation(&generation, "complete")?;
         }

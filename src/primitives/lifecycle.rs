@@ -211,9 +211,9 @@ impl Runtime {
     /// `mark_down(server)`: the runbook leaves this server stopped on purpose (R11).
     pub fn mark_down(&self, name: &str) -> Result<()> {
         self.server(name)?;
+        self.act(name, |l| t_in(l, "act-mark-down", &[]), &[Rule::R11])?;
         self.record_outage(name, "down")?;
         self.model().down.insert(name.to_string());
-        self.report.note(Some(name), &msg!("prim-marked-down"));
         Ok(())
     }
 
