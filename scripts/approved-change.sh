@@ -48,7 +48,7 @@ if command -v chromium >/dev/null; then
          --disable-background-networking --disable-component-update --disable-sync
          --user-data-dir="$profile" --no-pdf-header-footer)
   chromium "${flags[@]}" --print-to-pdf="$dir/report.pdf" "file://$dir/report.html" 2>/dev/null
-  chromium "${flags[@]}" --window-size=1400,1000 --screenshot="$dir/report.png" "file://$dir/report.html" 2>/dev/null
+  chromium "${flags[@]}" --window-size=1400,2000 --screenshot="$dir/report.png" "file://$dir/report.html" 2>/dev/null
   rm -rf "$profile"
   echo "printed: $dir/report.pdf; photographed: $dir/report.png"
 fi

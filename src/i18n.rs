@@ -205,7 +205,7 @@ mod tests {
             }
         }
         let used_pattern = regex::Regex::new(
-            r#"(?:msg!\(|\bt\(|\btr\(|\.say\(|\bt_in\([a-z_.()]*,|\.act\([^"()]*,)\s*"([a-z][a-z0-9-]*)""#,
+            r#"(?:msg!\(|\bt\(|\btr\(|\.say\(|\bt_in\(\s*[a-z_.()]*,|\.act\([^"()]*,)\s*"([a-z][a-z0-9-]*)""#,
         )
         .expect("a pattern");
         let mut used = BTreeSet::new();

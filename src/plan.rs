@@ -428,14 +428,13 @@ pub fn cell(text: &str) -> String {
     let mut out = String::new();
     for c in crate::error::sanitize(text).chars() {
         match c {
-            '\\' | '|' | '[' | ']' | '~' => {
+            // `\<` keeps HTML (a comment would hide the rows after it) out of the page.
+            '\\' | '|' | '[' | ']' | '~' | '<' => {
                 out.push('\\');
                 out.push(c);
             }
             '&' => out.push_str("&amp;"),
             '\n' => out.push(' '),
-            // No HTML (a comment would hide the rows after it): a look-alike angle quote.
-            '<' => out.push('‹'),
             c => out.push(c),
         }
     }

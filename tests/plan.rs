@@ -507,7 +507,11 @@ fn a_plan_runs_once_even_from_a_copy_of_the_site_folder() {
     fs::write(p.site.site_file(), &absolute).unwrap();
     // A change that leaves the site as it found it (so only the record can refuse it).
     let runbook = p.site.temp.path().join("cycle.rhai");
-    fs::write(&runbook, "step(\"cycle ss-01\");\nstop_interstage(\"ss-01\");\nstart_interstage(\"ss-01\");\n").unwrap();
+    fs::write(
+        &runbook,
+        "step(\"cycle ss-01\");\nstop_interstage(\"ss-01\");\nstart_interstage(\"ss-01\");\n",
+    )
+    .unwrap();
     p.plan("once.md", runbook.to_str().unwrap(), &[]).success();
     p.approve("once.md", &p.bob).success();
     let copy = p.site.temp.path().join("copy");
