@@ -744,7 +744,14 @@ pub fn report(entries: &[Entry], html: bool) -> String {
                 at.clone(),
                 at.clone(),
                 server.clone(),
-                format!("Interstage {event}"),
+                match event.as_str() {
+                    "stopping" => msg!("cmd-report-event-stopping"),
+                    "started" => msg!("cmd-report-event-started"),
+                    "down" => msg!("cmd-report-event-down"),
+                    "adopted" => msg!("cmd-report-event-adopted"),
+                    "acknowledged" => msg!("cmd-report-event-acknowledged"),
+                    other => format!("Interstage {other}"),
+                },
                 msg!("cmd-report-outage"),
                 String::new(),
             ]),
@@ -852,8 +859,8 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         let mut out = format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title>\n\
              <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: sans-serif; font-size: 9pt; }}\n\
-             table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #444; padding: 2px 4px; vertical-align: top; text-align: left; }}\n\
-             th {{ background: #eee; }} tr {{ page-break-inside: avoid; }}</style></head><body>\n<h1>{title}</h1>\n<table>\n",
+             table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #444; padding: 2px 4px; vertical-align: top; text-align: left; }}\n\
+             td.long {{ overflow-wrap: anywhere; }} th {{ background: #eee; }} tr {{ page-break-inside: avoid; }}</style></head><body>\n<h1>{title}</h1>\n<table>\n",
         );
         for (k, v) in &head {
             out.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v)));
@@ -868,7 +875,10 @@ pub fn report(entries: &[Entry], html: bool) -> String {
             for row in rows {
                 out.push_str("<tr>");
                 for cell in row {
-                    out.push_str(&format!("<td>{}</td>", esc(cell)));
+                    // A hash or an id may break anywhere; short words keep whole.
+                    let long = cell.split_whitespace().any(|word| word.chars().count() > 24);
+                    let class = if long { " class=long" } else { "" };
+                    out.push_str(&format!("<td{class}>{}</td>", esc(cell)));
                 }
                 out.push_str("</tr>\n");
             }

@@ -354,7 +354,7 @@ impl Plan {
         format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title} {runbook}</title>\n\
              <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: sans-serif; font-size: 10pt; }}\n\
-             table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #444; padding: 3px 5px; vertical-align: top; }}\n\
+             table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #444; padding: 3px 5px; vertical-align: top; overflow-wrap: anywhere; }}\n\
              th {{ background: #eee; }} td.tick {{ text-align: center; font-size: 14pt; }} tr {{ page-break-inside: avoid; }}</style></head>\n\
              <body><h1>{title}: <code>{runbook}</code></h1>\n\
              <p>{site_label} <code>{site}</code> · {params_label} <code>{params}</code> · {author_label} <code>{author}</code> ({created})</p>\n\
