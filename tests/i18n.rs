@@ -112,3 +112,94 @@ fn ja_titles() -> std::collections::BTreeMap<String, String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// Whether `text` holds Japanese (kana or kanji), not only the frame's.
+fn japanese(text: &str) -> bool {
+    text.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}'))
+}
+
+/// Every rule's refusal, R1 to R11, reads in Japanese: the frame, the rule's title, and
+/// the reason itself; and changes nothing.
+#[test]
+fn every_rules_refusal_reads_in_japanese_reason_and_all() {
+    let site = Site::new();
+    // Two site generations: the older member backup is damaged (R8), the newer used.
+    site.kuroko(&["run", "backup-site"]).success();
+    let damaged = site.backup_of("ms-01");
+    site.kuroko(&["run", "backup-site"]).success();
+    let ms01 = site.backup_of("ms-01");
+    assert_ne!(damaged, ms01);
+    // ms-02 recovered: no longer in G1 (R3).
+    site.script(r#"stop_interstage("ms-02"); group_remove("G1", "ms-02");"#, &[]).success();
+    // A managed backup taken since: no admin backup has its group definitions (R7).
+    let lone = site.script(r#"print(backup("ms-03"));"#, &[]).success().stdout;
+    let lone = lone.lines().find(|l| l.ends_with("/ms-03")).unwrap().trim().to_string();
+    let archive = site.store().join(&damaged).join("archive.tar");
+    let mut bytes = std::fs::read(&archive).unwrap();
+    bytes[600] ^= 0x20;
+    std::fs::write(&archive, bytes).unwrap();
+    let script = |rule: &str, source: &str| {
+        let path = site.temp.path().join(format!("rule-{rule}.rhai"));
+        std::fs::write(&path, source).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let cases = [
+        ("R1", script("R1", &format!("import_backup(\"{ms01}\", \"ms-01\");"))),
+        ("R2", script("R2", "group_add(\"G1\", \"rs-01\");")),
+        ("R3", script("R3", "restore(latest_backup(\"G2\"), \"ms-02\");")),
+        ("R4", script("R4", "stop_interstage(\"ms-01\");")),
+        (
+            "R5",
+            script(
+                "R5",
+                &format!("import_backup(\"{ms01}\", \"rs-01\");\nstart_interstage(\"rs-01\");"),
+            ),
+        ),
+        (
+            "R6",
+            script(
+                "R6",
+                &format!("import_backup(\"{ms01}\", \"rs-01\", #{{ certificate: true }});"),
+            ),
+        ),
+        ("R7", script("R7", &format!("import_backup(\"{lone}\", \"rs-01\");"))),
+        ("R8", script("R8", &format!("import_backup(\"{damaged}\", \"rs-01\");"))),
+        ("R10", script("R10", "group_add(\"G1\", \"ss-01\");")),
+    ];
+    let check = |rule: &str, args: &[&str]| {
+        let before = site.snapshot();
+        let run = kuroko_with_locale(&site, "ja_JP.UTF-8", args).code(3);
+        let first = run
+            .stderr
+            .lines()
+            .find(|l| l.contains("により拒否しました"))
+            .unwrap_or_else(|| panic!("{rule}: no Japanese refusal in:\n{}", run.stderr));
+        assert!(first.contains(&format!("{rule} により拒否しました")), "{rule}:\n{}", run.stderr);
+        let reason = first.split_once('：').map(|(_, r)| r).unwrap_or_default();
+        assert!(japanese(reason), "{rule}: the reason is not Japanese: {first}");
+        crate::support::assert_unchanged(&before, &site.snapshot());
+    };
+    for (rule, path) in &cases {
+        check(rule, &["run", path]);
+    }
+    // R9: the target runs another Interstage version.
+    let text = std::fs::read_to_string(site.site_file()).unwrap();
+    let other = text.replace(
+        "root = \"servers/rs-01\"\n",
+        "root = \"servers/rs-01\"\ninterstage_version = \"12.0\"\n",
+    );
+    std::fs::write(site.site_file(), &other).unwrap();
+    check("R9", &["run", &script("R9", &format!("import_backup(\"{ms01}\", \"rs-01\"); "))]);
+    // R11: a site that runs only approved plans, and a run without one.
+    let key = site.temp.path().join("approver");
+    crate::sshd::keygen(&key);
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let fields: Vec<&str> = public.split_whitespace().take(2).collect();
+    std::fs::write(site.dir().join("approvers"), format!("alice {}\n", fields.join(" "))).unwrap();
+    std::fs::write(
+        site.site_file(),
+        format!("approval_signers = \"approvers\"\nrequire_approval = true\n{text}"),
+    )
+    .unwrap();
+    check("R11", &["run", "backup-site"]);
+}
