@@ -288,10 +288,11 @@ pub fn run(
             s.pending.extend(chunk.iter().cloned());
         }
         let workers = policy.forks.max(1).min(chunk.len());
+        let step = rt.step_number();
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
-                    crate::plan::side_by_side();
+                    crate::plan::side_by_side(step);
                     worker(rt, policy, total, &groups, &state, &wake, job)
                 });
             }

@@ -198,6 +198,11 @@ fn approved_plan(
         return Err(Error::Usage(crate::msg!("cmd-plan-no-params")));
     }
     let found = runbook_of(site, &plan.runbook, &plan.origin)?;
+    // What the document's head says is what is checked: the site as named, the runbook
+    // by its name and where it comes from.
+    if plan.site != site_label(site) || found.name != plan.runbook || found.origin != plan.origin {
+        return Err(changed(crate::msg!("cmd-plan-changed-head", plan = plan_file)));
+    }
     if crate::check::fingerprint_with_hooks(&found, site)? != plan.fingerprints.runbook {
         return Err(changed(crate::msg!(
             "cmd-plan-changed-runbook",
@@ -488,9 +493,8 @@ fn run_runbook_as(
     }
     // A plan runs once: it is marked as run (under the lock) when the real run begins.
     if let Some(approved) = &approved
-        && let Err(error) = Store::new(&rt.site)
-            .use_plan(&approved.sha256)
-            .and_then(|()| crate::site_lock::use_plan(&rt, &approved.sha256))
+        && let Err(error) = crate::site_lock::use_plan(&rt, &approved.sha256, &run_id)
+            .and_then(|()| Store::new(&rt.site).use_plan(&approved.sha256, &run_id))
     {
         let error = match error {
             Error::Usage(why) => crate::rules::Refusal::new(
@@ -548,7 +552,13 @@ fn run_runbook_as(
         Err(e) => journal.end(end_status(e), Some(e.to_string())),
     }
     if result.is_err() {
-        crate::tell!("{}", crate::msg!("cmd-run-failed-note", run = run_id));
+        // A planned run is not resumed, and its plan does not run again.
+        let note = if rt.approved_plan().is_some() {
+            crate::msg!("cmd-run-failed-note-planned", run = run_id)
+        } else {
+            crate::msg!("cmd-run-failed-note", run = run_id)
+        };
+        crate::tell!("{note}");
     }
     result?;
     if dry_run {
@@ -877,6 +887,9 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         Command::Run { site, runbook, params, options, plan: Some(path) } => {
             let site = Site::load(&site)?;
             let approved = approved_plan(&site, &path, runbook.as_deref(), &params, &options)?;
+            // A planned run speaks its plan's language: what the operator reads as it goes,
+            // and what is checked against the plan, are the words of the approved document.
+            crate::i18n::choose(approved.plan.lang());
             let runbook = approved.runbook.clone();
             let params = approved.plan.params.clone();
             run_runbook_as(site, &runbook, params, &options, None, Some(approved))
@@ -900,6 +913,15 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 )));
             }
             let runbook = runbook_of(&site, &parsed.runbook, &parsed.origin)?;
+            if parsed.site != site_label(&site)
+                || runbook.name != parsed.runbook
+                || runbook.origin != parsed.origin
+            {
+                return Err(Error::Usage(crate::msg!(
+                    "cmd-plan-changed-head",
+                    plan = plan.display()
+                )));
+            }
             if crate::check::fingerprint_with_hooks(&runbook, &site)? != parsed.fingerprints.runbook
             {
                 return Err(Error::Usage(crate::msg!(
@@ -1378,6 +1400,11 @@ pub fn execute(command: Command) -> Result<ExitCode> {
         }
         Command::BackupsPrune { site, keep_generations, keep_days, dry_run, wait } => {
             let site = Site::load(&site)?;
+            // Removing backups is a change: a site that runs only approved plans does not
+            // prune by hand (a dry run of it stays allowed).
+            if !dry_run {
+                unplanned(&site, "backups prune")?;
+            }
             prune(site, keep_generations, keep_days, dry_run, wait)
         }
         Command::BackupsList { site, group } => {

@@ -196,15 +196,16 @@ pub fn hide(secrets: &[String]) {
     hidden.dedup();
 }
 
+/// Characters that reorder or break text without being control characters: a name
+/// shown `10-sm` backwards with U+202E reads as `ms-01`.
+pub fn reorders(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
 /// Makes text fit for a terminal: control characters (from a hostile or broken server, a
 /// manifest or a journal) cannot move the cursor or recolour the screen, and the values
 /// of secret parameters are masked.
 pub fn sanitize(text: &str) -> String {
-    // Characters that reorder or break text without being control characters: a name
-    // shown `10-sm` backwards with U+202E reads as `ms-01`.
-    fn reorders(c: char) -> bool {
-        matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
-    }
     let mut out: String =
         text.chars()
             .map(|c| {

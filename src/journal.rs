@@ -816,6 +816,7 @@ pub fn report(entries: &[Entry], html: bool) -> String {
         });
         let last = index + 1 == actions.len();
         let (after, mut done) = match (next, observed.get(server)) {
+            _ if server == crate::plan::NO_SERVER => (server.clone(), "☑".to_string()),
             (Some(after), _) => (after, "☑".to_string()),
             (None, Some((state, _))) => {
                 let done =

@@ -113,20 +113,21 @@ pub fn site_file_fingerprint(site: &crate::site::Site) -> String {
 }
 
 thread_local! {
-    /// Set on the threads of a `batch`, whose jobs run side by side: their actions keep
-    /// their order server by server, not across servers.
-    static SIDE_BY_SIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// On the threads of a `batch`, whose jobs run side by side: the step the batch
+    /// belongs to. Their actions keep their order server by server within that step.
+    static SIDE_BY_SIDE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
-/// Marks this thread as one of a batch's workers.
-pub fn side_by_side() {
-    SIDE_BY_SIDE.with(|s| s.set(true));
+/// Marks this thread as a worker of a batch that belongs to runbook step `step`.
+pub fn side_by_side(step: usize) {
+    SIDE_BY_SIDE.with(|s| s.set(Some(step)));
 }
 
-/// What the actions of a run are checked against: in the plan's order; jobs of a batch,
-/// which run side by side, in their own order server by server.
+/// What a run is checked against as it goes: every row of the plan (actions and steps done
+/// by hand), in the plan's order, each in its step with its narration; the jobs of a
+/// batch, side by side, in their own order server by server within the batch's step.
 pub struct Guard {
-    expected: VecDeque<(String, String)>,
+    expected: VecDeque<Action>,
     known: BTreeSet<String>,
     /// Set at the first divergence, for good: a runbook that catches the refusal and
     /// goes on still fails.
@@ -135,29 +136,41 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(plan: &Plan, known: BTreeSet<String>) -> Guard {
-        let expected = plan
-            .actions
-            .iter()
-            .filter(|a| !a.manual)
-            .map(|a| (a.server.clone(), a.action.clone()))
-            .collect();
-        Guard { expected, known, diverged: None }
+        Guard { expected: plan.actions.iter().cloned().collect(), known, diverged: None }
     }
 
-    /// The next action must be `text` on `server` (in a batch: the next on `server`):
-    /// else the run stops (R11), and every later action is refused too.
-    pub fn check(&mut self, server: &str, text: &str) -> Result<()> {
+    /// The next row must be `text` on `server` (`manual`: a step done by hand), in step
+    /// `step` with narration `narration`: else the run stops (R11), and every later
+    /// action is refused too.
+    pub fn check(
+        &mut self,
+        server: &str,
+        text: &str,
+        (step, narration): (usize, &str),
+        manual: bool,
+    ) -> Result<()> {
         let live = normalise(text, &self.known);
-        let side_by_side = SIDE_BY_SIDE.with(|s| s.get());
-        let next = if side_by_side {
-            self.expected.iter().position(|(s, _)| s == server)
-        } else {
-            (!self.expected.is_empty()).then_some(0)
+        let narration = normalise(narration, &self.known);
+        let next = match SIDE_BY_SIDE.with(|s| s.get()) {
+            // In a batch: the first row left on this server, if every row before it is of
+            // the batch's own step (other jobs' rows), and it is too.
+            Some(batch) => self
+                .expected
+                .iter()
+                .position(|row| row.server == server || row.step != batch)
+                .filter(|at| self.expected[*at].step == batch),
+            None => (!self.expected.is_empty()).then_some(0),
         };
+        let side_by_side = SIDE_BY_SIDE.with(|s| s.get()).is_some();
         let planned = next.and_then(|at| self.expected.get(at)).cloned();
         let reason = match (&planned, &self.diverged) {
             (_, Some(first)) => crate::msg!("plan-already-left", first = first),
-            (Some((s, a)), None) if s == server && *a == live => {
+            (Some(row), None)
+                if row.server == server
+                    && row.action == live
+                    && row.manual == manual
+                    && (side_by_side || (row.step == step && row.step_text == narration)) =>
+            {
                 if let Some(at) = next {
                     self.expected.remove(at);
                 }
@@ -165,11 +178,14 @@ impl Guard {
             }
             (planned, None) => {
                 let reason = match planned {
-                    Some((s, a)) => crate::msg!(
+                    Some(row) => crate::msg!(
                         "plan-not-in-plan-next",
                         action = live,
                         server = server,
-                        next = format!("{a}` on `{s}")
+                        next = format!(
+                            "{}. {}: {}` on `{}",
+                            row.step, row.step_text, row.action, row.server
+                        )
                     ),
                     None => crate::msg!("plan-not-in-plan-none", action = live, server = server),
                 };
@@ -319,7 +335,16 @@ impl Plan {
         }
         md.push_str(&format!("\n{}\n\n", self.say("plan-approval-how")));
         md.push_str(FENCE);
-        md.push_str(&serde_json::to_string_pretty(self).expect("a plan serialises"));
+        // Characters that reorder or break lines are written as JSON escapes: the signed
+        // file shows in a terminal or pager as it reads.
+        let json = serde_json::to_string_pretty(self).expect("a plan serialises");
+        for c in json.chars() {
+            if crate::error::reorders(c) {
+                md.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                md.push(c);
+            }
+        }
         md.push_str("\n```\n");
         md
     }

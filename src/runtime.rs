@@ -231,8 +231,14 @@ impl Runtime {
             lang => Some(say(lang)).filter(|shown| *shown != text).unwrap_or_default(),
         };
         let text = text.as_str();
+        let (step, narration) = self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some((_, _, guard)) = &self.guard {
-            guard.lock().unwrap_or_else(|e| e.into_inner()).check(server, text)?;
+            guard.lock().unwrap_or_else(|e| e.into_inner()).check(
+                server,
+                text,
+                (step, &narration),
+                false,
+            )?;
         }
         self.report.action(server, if shown.is_empty() { text } else { &shown }, rules);
         if server != crate::plan::NO_SERVER {
@@ -241,7 +247,6 @@ impl Runtime {
         if self.recorder.is_none() && self.journal.is_none() {
             return Ok(());
         }
-        let (step, narration) = self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let known = self.model().states.get(server).map(|s| s.running);
         // A server whose state the step did not need (the admin server for a group
         // change) is read now: the evidence says what it was.
@@ -335,12 +340,37 @@ impl Runtime {
         msg!("state-line", state = state, role = role)
     }
 
-    /// A plan being recorded gets a row for a step done by hand.
-    pub fn record_manual(&self, text: &str) {
-        let Some(recorder) = &self.recorder else { return };
+    /// A step done by hand: checked against an approved plan like an action (its text
+    /// as the plan has it), and a row of a plan being recorded.
+    pub fn manual(&self, text: &str) -> Result<()> {
+        let shown = msg!("manual-step", text = text);
         let (step, narration) = self.current_step.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((_, _, guard)) = &self.guard {
+            guard.lock().unwrap_or_else(|e| e.into_inner()).check(
+                crate::plan::NO_SERVER,
+                &shown,
+                (step, &narration),
+                true,
+            )?;
+        }
+        // Evidence: the step by hand in its place among the actions, ticked when the
+        // operator confirmed it.
+        if let Some(journal) = &self.journal {
+            journal.step(crate::journal::Entry::Action {
+                step,
+                call: CALL.with(|c| c.get()),
+                narration: narration.clone(),
+                server: crate::plan::NO_SERVER.to_string(),
+                action: shown.clone(),
+                shown: String::new(),
+                rules: Vec::new(),
+                before: crate::plan::NO_SERVER.to_string(),
+                at: crate::store::now(),
+            });
+        }
+        let Some(recorder) = &self.recorder else { return Ok(()) };
         let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
-        let shown = crate::plan::normalise(&msg!("manual-step", text = text), &recorder.known);
+        let shown = crate::plan::normalise(&shown, &recorder.known);
         let step_text = crate::plan::normalise(&narration, &recorder.known);
         recorder.actions.push(crate::plan::Action {
             step,
@@ -353,6 +383,12 @@ impl Runtime {
             before: crate::plan::NO_SERVER.to_string(),
             after: crate::plan::NO_SERVER.to_string(),
         });
+        Ok(())
+    }
+
+    /// The number of the runbook's step being done.
+    pub fn step_number(&self) -> usize {
+        self.current_step.lock().unwrap_or_else(|e| e.into_inner()).0
     }
 
     /// The servers this run acted on.
@@ -365,9 +401,13 @@ impl Runtime {
     pub fn rehearsal(&self) -> Runtime {
         let options = Options { dry_run: true, assume_yes: true, ..self.options.clone() };
         // Bounded: a runbook that waits for something in a loop never ends in a dry run.
+        // A planned run's is not: its plan was made from a dry run bounded only by the
+        // site's limits, and it must finish to be compared with it.
         let mut site = self.site.clone();
-        site.limits.seconds = site.limits.seconds.min(REHEARSAL_SECONDS);
-        site.limits.operations = site.limits.operations.min(REHEARSAL_OPERATIONS);
+        if self.guard.is_none() {
+            site.limits.seconds = site.limits.seconds.min(REHEARSAL_SECONDS);
+            site.limits.operations = site.limits.operations.min(REHEARSAL_OPERATIONS);
+        }
         let mut dry = Runtime::new(site, options, self.cancel.clone());
         dry.report = Report::silent();
         dry.conns = self.conns.clone();

@@ -89,20 +89,27 @@ pub const REMOTE_PLANS: &str = "var/opt/kuroko/plans";
 
 /// Marks the approved plan `sha256` as run on the admin server (`mkdir`, atomic); a plan
 /// marked already is refused.
-pub fn use_plan(rt: &Runtime, sha256: &str) -> Result<()> {
+pub fn use_plan(rt: &Runtime, sha256: &str, run: &str) -> Result<()> {
     let admin = rt.site.admin().name.clone();
-    let script =
-        Script::guarded().set("d", KUROKO_DIR).set("p", REMOTE_PLANS).set("s", sha256).text(
+    let script = Script::guarded()
+        .set("d", KUROKO_DIR)
+        .set("p", REMOTE_PLANS)
+        .set("s", sha256)
+        .set("r", run)
+        .text(
             "ownd \"$d\" || exit 90\nownd \"$p\" || exit 90\nnolink \"$p/$s\" || exit 90\n\
-               if mkdir -- \"$p/$s\" 2>/dev/null; then echo FIRST; else echo RAN; fi\n",
+             if mkdir -- \"$p/$s\" 2>/dev/null; then printf '%s\\n' \"$r\" > \"$p/$s/run\"; echo FIRST; exit 0; fi\n\
+             echo RAN\n[ -f \"$p/$s/run\" ] && [ ! -L \"$p/$s/run\" ] && head -c 100 -- \"$p/$s/run\"\nexit 0\n",
         );
     let out = rt.run(&admin, &crate::msg!("transport-plan-marking"), &script, None)?;
     if out.trim() == "FIRST" {
         return Ok(());
     }
+    let by = crate::error::sanitize(out.trim_start_matches("RAN").trim());
     Err(Error::Usage(crate::msg!(
         "cmd-store-plan-ran",
-        sha256 = sha256.get(..16).unwrap_or(sha256)
+        sha256 = sha256.get(..16).unwrap_or(sha256),
+        run = if by.is_empty() { "?".to_string() } else { by }
     )))
 }
 

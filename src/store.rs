@@ -533,7 +533,7 @@ impl Store {
 impl Store {
     /// Marks an approved plan (by its sha256) as run, under the site's lock; refused when
     /// it ran before. The ledger `.kuroko-plans` is written only as a regular file.
-    pub fn use_plan(&self, sha256: &str) -> Result<()> {
+    pub fn use_plan(&self, sha256: &str, run: &str) -> Result<()> {
         use std::io::{Read, Write};
         use std::os::unix::fs::OpenOptionsExt;
         let path = self.root.join(".kuroko-plans");
@@ -552,13 +552,16 @@ impl Store {
         }
         let mut used = String::new();
         (&mut file).take(64 << 20).read_to_string(&mut used).map_err(|e| Error::io(&path, e))?;
-        if used.lines().any(|line| line.split_whitespace().next() == Some(sha256)) {
+        if let Some(line) = used.lines().find(|line| line.split_whitespace().next() == Some(sha256))
+        {
+            let by = line.split_whitespace().nth(2).unwrap_or("?");
             return Err(Error::Usage(crate::msg!(
                 "cmd-store-plan-ran",
-                sha256 = sha256.get(..16).unwrap_or(sha256)
+                sha256 = sha256.get(..16).unwrap_or(sha256),
+                run = crate::error::sanitize(by)
             )));
         }
-        writeln!(file, "{sha256} {}", now()).map_err(|e| Error::io(&path, e))?;
+        writeln!(file, "{sha256} {} {run}", now()).map_err(|e| Error::io(&path, e))?;
         file.sync_data().map_err(|e| Error::io(&path, e))
     }
 }

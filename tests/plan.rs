@@ -478,7 +478,7 @@ fn a_plan_whose_text_misleads_its_approver_is_refused_even_when_signed() {
     fs::write(p.path("soft.md"), soft).unwrap();
     resign("soft.md");
     p.approve("soft.md", &p.bob).success().stdout_has("written by alice");
-    p.refused_unchanged("soft.md", "is not what the runbook would do now");
+    p.refused_unchanged("soft.md", "refused by R11");
 
     // A plan that names bob as its author, signed by alice: bob would be approving
     // "his own" plan in the reader's eyes; refused at approval and at run.
@@ -519,9 +519,17 @@ fn a_plan_runs_once_even_from_a_copy_of_the_site_folder() {
     fs::write(copy.join("site.toml"), &absolute).unwrap();
     fs::copy(dir.join("approvers"), copy.join("approvers")).unwrap();
     let plan = p.path("once.md");
-    p.run("once.md").success();
+    let first = p.run("once.md").success();
+    let run = p.site.last_run();
+    assert!(first.stdout.contains(&run), "{}", first.stdout);
+    // Another store (its record of plans is not this one's): the admin server refuses.
+    fs::remove_file(p.site.store().join(".kuroko-plans")).unwrap();
     let before = p.site.snapshot();
-    let again = std::process::Command::new(crate::support::KUROKO)
+    let again = p.run("once.md").code(3);
+    assert!(again.stderr.contains(&format!("has run already, as run `{run}`")), "{}", again.stderr);
+    assert_unchanged(&before, &p.site.snapshot());
+    // A copy of the site folder elsewhere: refused too.
+    let copied = std::process::Command::new(crate::support::KUROKO)
         .arg("--site")
         .arg(copy.join("site.toml"))
         .args(["run", "--plan", plan.to_str().unwrap()])
@@ -529,8 +537,50 @@ fn a_plan_runs_once_even_from_a_copy_of_the_site_folder() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&again.stderr);
-    assert_eq!(again.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("has run already"), "{stderr}");
+    assert_eq!(copied.status.code(), Some(3), "{}", String::from_utf8_lossy(&copied.stderr));
     assert_unchanged(&before, &p.site.snapshot());
+}
+
+/// A runbook that reads what it wrote behaves one way in the dry run its plan came from
+/// and another when it runs: a step by hand, or a batch job's action, that the approved
+/// plan does not have where the run comes to it stops the run (R11).
+#[test]
+fn what_the_real_run_does_is_checked_against_the_plan_row_by_row() {
+    let p = Planning::new();
+    let tmp = |server: &str| p.site.root(server).join("var/tmp");
+    for server in ["ms-01", "ms-03", "ms-04"] {
+        fs::create_dir_all(tmp(server)).unwrap();
+    }
+    fs::write(tmp("ms-04").join("window"), "closed").unwrap();
+    let write = |name: &str, source: &str| {
+        let path = p.site.temp.path().join(name);
+        fs::write(&path, source).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    // The step by hand the plan shows is not the one the run would ask for.
+    let manual = write(
+        "manual.rhai",
+        "step(\"the change window\");\nwrite_file(\"ms-04\", \"var/tmp/window\", \"open\");\nlet w = read_file(\"ms-04\", \"var/tmp/window\");\nmanual_step(if w == \"open\" { \"delete the domain on ms-04 by hand\" } else { \"confirm the change window with the customer\" });\n",
+    );
+    p.plan("manual.md", &manual, &[]).success();
+    let md = fs::read_to_string(p.path("manual.md")).unwrap();
+    assert!(md.contains("confirm the change window") && !md.contains("delete the domain"), "{md}");
+    p.approve("manual.md", &p.bob).success();
+    let plan = p.path("manual.md");
+    let run = p.site.kuroko(&["run", "--plan", plan.to_str().unwrap(), "--yes"]).code(3);
+    assert!(run.stderr.contains("which the approved plan does not have"), "{}", run.stderr);
+    assert!(!run.stdout.contains("delete the domain on ms-04 by hand"), "{}", run.stdout);
+
+    // A batch job that does a later step's action early.
+    fs::write(tmp("ms-04").join("a"), "0").unwrap();
+    let early = write(
+        "early.rhai",
+        "step(\"one\");\nwrite_file(\"ms-04\", \"var/tmp/a\", \"1\");\nstep(\"two\");\nbatch([\"ms-03\"], |s| { write_file(s, \"var/tmp/b\", \"2\"); if read_file(\"ms-04\", \"var/tmp/a\") == \"1\" { write_file(\"ms-01\", \"var/tmp/c\", \"3\"); } });\nstep(\"three: only after the batch\");\nwrite_file(\"ms-01\", \"var/tmp/c\", \"3\");\n",
+    );
+    p.plan("early.md", &early, &[]).success();
+    p.approve("early.md", &p.bob).success();
+    let run = p.run("early.md");
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("which the approved plan does not have"), "{}", run.stderr);
+    assert!(!tmp("ms-01").join("c").exists(), "ms-01 was written before its step");
 }

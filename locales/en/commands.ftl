@@ -54,7 +54,7 @@ cmd-store-not-generation = `{ $generation }` is not a generation id
 cmd-store-not-regular = `{ $path }` is not a regular file: move it away
 cmd-store-ledger = the generations' ledger: { $error }
 cmd-store-plans-not-regular = `{ $path }` is not a regular file
-cmd-store-plan-ran = this approved plan (sha256 { $sha256 }) has run already
+cmd-store-plan-ran = this approved plan (sha256 { $sha256 }) has run already, as run `{ $run }` (`kuroko report { $run }` shows what it did): a plan runs once, even when its run failed or was cut short; make a new plan against the site as it is
 
 ## journal.rs
 cmd-journal-broken = the run's journal `{ $path }` can no longer be written (full disk?): no further change is made
@@ -126,6 +126,7 @@ cmd-plan-no-params = a plan runs with the parameters it was approved with: leave
 cmd-plan-changed-runbook = runbook `{ $runbook }`, a module it imports or the site's hooks changed since plan `{ $plan }` was made: it is not what was approved
 cmd-plan-changed-params = the parameters changed since plan `{ $plan }` was made: it is not what was approved
 cmd-plan-changed-site-file = the site file `{ $site_file }` changed since plan `{ $plan }` was made: it is not what was approved
+cmd-plan-changed-head = the head of plan `{ $plan }` names another site or another runbook than the one it runs: it is not what was approved
 cmd-plan-exists = `{ $file }` exists: a plan is written as a new file
 cmd-plan-no-key = the key `{ $key }` does not exist
 cmd-plan-secret = parameter `{ $name }` looks like a secret: a plan is read by others and filed, so it cannot carry one
@@ -139,6 +140,7 @@ cmd-resuming = resuming: { $steps } step(s) the earlier run did are not done aga
 cmd-plan-left = { $left } action(s) of the approved plan were not done
 cmd-plan-diverged-instead = check what the run did (`kuroko report`), then make a new plan
 cmd-run-failed-note = note: this run is `{ $run }`: `kuroko report { $run }` shows it, `kuroko resume { $run }` resumes it
+cmd-run-failed-note-planned = note: this run is `{ $run }`: `kuroko report { $run }` shows what it did. A run from a plan is not resumed and its plan does not run again: start what it left stopped (`kuroko abandoned --start` if it died), then make a new plan against the site as it is
 cmd-lock-left-server = `{ $server }` (since { $at }, { $run })
 cmd-lock-dead-runs = { $runs } did not finish (it was killed, its machine went down, or R11 could not start everything again) and left stopped: { $servers }
 cmd-lock-dead-runs-instead = `kuroko abandoned --start` starts them again; `kuroko abandoned --acknowledge` leaves them stopped on purpose; then run again

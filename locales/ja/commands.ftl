@@ -54,7 +54,7 @@ cmd-store-not-generation = `{ $generation }` は世代 ID ではありません
 cmd-store-not-regular = `{ $path }` は通常のファイルではありません：移動してください
 cmd-store-ledger = 世代の台帳：{ $error }
 cmd-store-plans-not-regular = `{ $path }` は通常のファイルではありません
-cmd-store-plan-ran = この承認済みの手順書（sha256 { $sha256 }）はすでに実行されています
+cmd-store-plan-ran = この承認済みの手順書（sha256 { $sha256 }）は実行 `{ $run }` ですでに実行されています（`kuroko report { $run }` で内容を確認できます）：手順書の実行は、失敗や中断があっても一度だけです。現在のサイトに対して手順書を作り直してください
 
 ## journal.rs
 cmd-journal-broken = 実行のジャーナル `{ $path }` に書き込めなくなりました（ディスクが満杯？）：これ以上の変更は行いません
@@ -126,6 +126,7 @@ cmd-plan-no-params = 手順書は承認されたときのパラメタで実行�
 cmd-plan-changed-runbook = 手順書 `{ $plan }` の作成後に、ランブック `{ $runbook }`、それが読み込むモジュール、またはサイトのフック（hooks.rhai）が変わりました：承認された内容ではありません
 cmd-plan-changed-params = 手順書 `{ $plan }` の作成後にパラメタが変わりました：承認された内容ではありません
 cmd-plan-changed-site-file = 手順書 `{ $plan }` の作成後にサイトファイル `{ $site_file }` が変わりました：承認された内容ではありません
+cmd-plan-changed-head = 手順書 `{ $plan }` の冒頭が、実行されるものとは別のサイトまたはランブックを示しています：承認された内容ではありません
 cmd-plan-exists = `{ $file }` はすでにあります：手順書は新しいファイルとして書き出します
 cmd-plan-no-key = 鍵 `{ $key }` がありません
 cmd-plan-secret = パラメタ `{ $name }` は秘密情報のようです：手順書はほかの人が読み、保管されるため、秘密情報を含められません
@@ -139,6 +140,7 @@ cmd-resuming = 再開します：前の実行が済ませた { $steps } 手順�
 cmd-plan-left = 承認済みの手順書のうち { $left } 件の操作が行われませんでした
 cmd-plan-diverged-instead = 実行が行ったことを確認してから（`kuroko report`）、新しい手順書を作ってください
 cmd-run-failed-note = 注記：この実行は `{ $run }` です：`kuroko report { $run }` で内容を表示し、`kuroko resume { $run }` で再開できます
+cmd-run-failed-note-planned = 注記：この実行は `{ $run }` です。`kuroko report { $run }` で行った内容を確認できます。手順書からの実行は再開できず、その手順書は再び実行できません：停止したままのサーバを起動し（異常終了した場合は `kuroko abandoned --start`）、現在のサイトに対して手順書を作り直してください
 cmd-lock-left-server = `{ $server }`（{ $at } から、{ $run }）
 cmd-lock-dead-runs = { $runs } は完了しておらず（強制終了された、マシンが停止した、または R11 ですべてを再起動できなかった）、次のサーバを停止したままにしています：{ $servers }
 cmd-lock-dead-runs-instead = `kuroko abandoned --start` で再起動するか、`kuroko abandoned --acknowledge` で意図して停止したままにしてから、もう一度実行してください

@@ -405,8 +405,8 @@ impl Runtime {
     /// operator to type `done`; with `--yes` it is taken as done beforehand.
     pub fn manual_step(&self, text: &str) -> Result<()> {
         self.check_cancel()?;
+        self.manual(text)?;
         self.report.note(None, &crate::i18n::t("manual-step", &[("text", text)]));
-        self.record_manual(text);
         if self.dry_run() {
             return Ok(());
         }
