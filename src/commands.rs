@@ -243,10 +243,10 @@ fn known_generations(site: &Site) -> BTreeSet<String> {
 fn live_fingerprint(site: &Site, servers: &BTreeSet<String>) -> Result<String> {
     let rt = Runtime::new(site.clone(), Options::default(), Arc::new(AtomicBool::new(false)));
     let mut text = String::new();
-    for (group, members) in rt.membership()? {
+    for (group, members) in rt.membership()?.iter() {
         text.push_str(&format!(
             "group {group}: {}\n",
-            members.into_iter().collect::<Vec<_>>().join(",")
+            members.iter().cloned().collect::<Vec<_>>().join(",")
         ));
     }
     for server in servers {
@@ -1332,11 +1332,14 @@ pub fn execute(command: Command) -> Result<ExitCode> {
                 pad(&headings[3], columns[3]),
                 headings[4]
             );
-            for name in rt.site.names() {
+            // Every server asked at once; the answers shown in the site's order.
+            let names = rt.site.names();
+            let states = rt.read_running_all(&names);
+            for (name, state) in names.into_iter().zip(states) {
                 let server = rt.site.server(&name)?.clone();
                 let mut running = false;
                 let line = rt.role_of(&name).and_then(|(role, group)| {
-                    let state = rt.status(&name)?;
+                    let state = if state? { "running" } else { "stopped" }.to_string();
                     running = state == "running";
                     Ok(format!(
                         "{} {} {} {}",
@@ -1929,7 +1932,7 @@ fn site_check(site: Site) -> Result<ExitCode> {
     let source = rt.membership_source();
     match rt.membership() {
         Ok(membership) => {
-            for (group, members) in &membership {
+            for (group, members) in membership.iter() {
                 if !rt.site.groups.contains(group) {
                     differences.push(crate::msg!(
                         "cmd-site-check-extra-group",

@@ -25,6 +25,8 @@ const MAX_RECORD: usize = 64 * 1024;
 
 /// The longest the dry run made before a run may take, in seconds and operations.
 const REHEARSAL_SECONDS: u64 = 30;
+/// How many servers are asked their state at once.
+const READ_AT_ONCE: usize = 32;
 const REHEARSAL_OPERATIONS: u64 = 5_000_000;
 
 #[derive(Debug, Clone, Default)]
@@ -70,7 +72,8 @@ pub type Membership = BTreeMap<String, BTreeSet<String>>;
 
 #[derive(Default)]
 pub struct Model {
-    pub membership: Option<Membership>,
+    /// Shared, not copied: every server's role is looked up in it.
+    pub membership: Option<Arc<Membership>>,
     pub states: BTreeMap<String, ServerState>,
     /// Servers this run stopped and has not started again, in order (R11).
     pub stopped: Vec<String>,
@@ -710,6 +713,61 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
     }
 
     /// Asks the server (the status command) whether Interstage runs.
+    /// Interstage's state on each of `names`, asked of all of them at once (at most
+    /// `READ_AT_ONCE` at a time, each over its own connection), in the order given.
+    pub fn read_running_all(&self, names: &[String]) -> Vec<Result<bool>> {
+        self.on_all(names, |name| self.read_running(name))
+    }
+
+    /// What this run knows of each of `names` (their state and record), those it has not
+    /// read yet read at once.
+    pub fn states_of(&self, names: &[String]) -> Vec<Result<ServerState>> {
+        let unknown: Vec<String> = {
+            let model = self.model();
+            names.iter().filter(|n| !model.states.contains_key(*n)).cloned().collect()
+        };
+        for (name, state) in unknown.iter().zip(self.on_all(&unknown, |n| self.read_state(n))) {
+            if let Ok(state) = state {
+                self.model().states.entry(name.clone()).or_insert(state);
+            }
+        }
+        names.iter().map(|name| self.state(name)).collect()
+    }
+
+    /// `read` on each of `names`, at most `READ_AT_ONCE` at a time, in the order given.
+    fn on_all<T: Send>(
+        &self,
+        names: &[String],
+        read: impl Fn(&str) -> Result<T> + Sync,
+    ) -> Vec<Result<T>> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<T>>>> =
+            names.iter().map(|_| Mutex::new(None)).collect();
+        let workers = names.len().min(READ_AT_ONCE);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let at = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(name) = names.get(at) else { break };
+                        let value = read(name);
+                        *results[at].lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .zip(names)
+            .map(|(result, name)| {
+                result
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(|| Err(Error::on_server(name, msg!("prim-status-not-read"))))
+            })
+            .collect()
+    }
+
     pub fn read_running(&self, name: &str) -> Result<bool> {
         let server = self.server(name)?;
         let commands = &self.site.commands;

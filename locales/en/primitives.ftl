@@ -146,6 +146,7 @@ prim-doing-read-record = reading kuroko's record
 prim-record-too-large = kuroko's record `{ $record }` is larger than { $max } bytes: check it by hand
 prim-record-damaged = kuroko's record `{ $record }` is damaged ({ $error }): check it by hand
 prim-status-unknown = cannot tell from `{ $command }` whether Interstage runs ({ $failure }); check `running_marker`/`stopped_marker` in the site file
+prim-status-not-read = its state was not read
 prim-doing-write-record = writing kuroko's record
 prim-doing-clear-record = clearing kuroko's record
 prim-restart-left-stopped = `{ $server }` left stopped: it holds another server's address and host name, or a restore that did not finish (R5); finish the restore or import, run set_ip("{ $server }") and start it

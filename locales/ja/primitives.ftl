@@ -147,6 +147,7 @@ prim-doing-read-record = kuroko の記録の読み取り
 prim-record-too-large = kuroko の記録 `{ $record }` が { $max } バイトより大きいです：手で確認してください
 prim-record-damaged = kuroko の記録 `{ $record }` が壊れています（{ $error }）：手で確認してください
 prim-status-unknown = `{ $command }` の結果から Interstage が稼働中かどうか判断できません（{ $failure }）。サイトファイルの `running_marker`/`stopped_marker` を確認してください
+prim-status-not-read = 状態を読めませんでした
 prim-doing-write-record = kuroko の記録の書き込み
 prim-doing-clear-record = kuroko の記録の消去
 prim-restart-left-stopped = `{ $server }` は停止したままにします：別のサーバの IP アドレスとホスト名を保持しているか、リストアが完了していません（R5）。リストアまたは移入を完了し、set_ip("{ $server }") を実行してから起動してください

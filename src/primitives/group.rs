@@ -17,11 +17,11 @@ use crate::store::{Removal, now};
 impl Runtime {
     /// The site's groups and members: the admin server's list where a `group_list`
     /// command is configured, otherwise the site file plus kuroko's own record.
-    pub fn membership(&self) -> Result<Membership> {
+    pub fn membership(&self) -> Result<std::sync::Arc<Membership>> {
         if let Some(membership) = &self.model().membership {
             return Ok(membership.clone());
         }
-        let membership = self.read_membership()?;
+        let membership = std::sync::Arc::new(self.read_membership()?);
         self.model().membership = Some(membership.clone());
         Ok(membership)
     }
@@ -87,7 +87,7 @@ impl Runtime {
     pub fn definitions(&self) -> Result<String> {
         let membership = self.membership()?;
         let mut text = String::new();
-        for (group, members) in &membership {
+        for (group, members) in membership.iter() {
             text.push_str(&format!("group {group}\n"));
             for member in members {
                 text.push_str(&format!("member {group} {member}\n"));
@@ -224,7 +224,10 @@ impl Runtime {
         self.change_group("group_add", group, name)?;
         let mut model = self.model();
         if let Some(membership) = model.membership.as_mut() {
-            membership.entry(group.to_string()).or_default().insert(name.to_string());
+            std::sync::Arc::make_mut(membership)
+                .entry(group.to_string())
+                .or_default()
+                .insert(name.to_string());
         }
         Ok(())
     }
@@ -307,7 +310,7 @@ impl Runtime {
         }
         let mut model = self.model();
         if let Some(membership) = model.membership.as_mut() {
-            membership.entry(group.to_string()).or_default().remove(name);
+            std::sync::Arc::make_mut(membership).entry(group.to_string()).or_default().remove(name);
         }
         Ok(())
     }
@@ -363,7 +366,7 @@ impl Runtime {
         }
         if self.site.templates.group_list.is_empty() {
             let mut state = self.store.state()?;
-            let mut membership = self.membership()?;
+            let mut membership = (*self.membership()?).clone();
             let members = membership.entry(group.to_string()).or_default();
             if adding {
                 members.insert(name.to_string());

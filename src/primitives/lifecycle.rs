@@ -86,18 +86,22 @@ impl Runtime {
         // The other members' state now, not as this run last saw it: another controller,
         // an operator or a failure may have stopped one since. One that cannot be asked
         // ends the step (nothing is stopped on a guess).
+        // All of them asked at once: the same fresh reads, without waiting for each in turn.
+        let others: Vec<String> =
+            members.iter().filter(|m| *m != name && !reserved.contains(m)).cloned().collect();
+        let states: Vec<Result<bool>> = if self.dry_run() {
+            self.states_of(&others).into_iter().map(|s| s.map(|s| s.running)).collect()
+        } else {
+            self.read_running_all(&others)
+        };
         let mut running = Vec::new();
         let mut down = Vec::new();
-        for member in members.iter().filter(|m| *m != name && !reserved.contains(m)) {
-            let now = if self.dry_run() {
-                self.state(member).map(|s| s.running)
-            } else {
-                let now = self.read_running(member);
-                if let Ok(now) = now {
-                    self.set_state(member, |s| s.running = now);
-                }
-                now
-            };
+        for (member, now) in others.iter().zip(states) {
+            if !self.dry_run()
+                && let Ok(now) = now
+            {
+                self.set_state(member, |s| s.running = now);
+            }
             if now? {
                 running.push(member.clone());
             } else {

@@ -11,6 +11,9 @@ use crate::error::{Error, Result};
 use crate::shell::Script;
 use crate::site::Server;
 
+/// The shell local commands run in.
+const SHELL: &str = "/bin/sh";
+
 pub struct LocalTransport {
     name: String,
     root: PathBuf,
@@ -40,9 +43,17 @@ impl Transport for LocalTransport {
         input: Option<&mut (dyn Read + Send)>,
         output: &mut (dyn Write + Send),
     ) -> Result<Exit> {
-        let mut child = Command::new("sh")
+        // One shell, found where POSIX puts it: not `sh -c` inside `sh -c`, and no search
+        // of the controller's PATH for every command (the commands' own PATH is set
+        // inside). Through sudo, the command line an SSH server would run.
+        let line = if self.server.sudo {
+            super::wrap(&self.server, command)?
+        } else {
+            super::wrapped(&self.server, command)?.as_str().to_string()
+        };
+        let mut child = Command::new(SHELL)
             .arg("-c")
-            .arg(super::wrap(&self.server, command)?)
+            .arg(line)
             .current_dir(&self.root)
             // Its own process group: a Ctrl-C at the terminal (SIGINT to the foreground
             // group) reaches kuroko only, which finishes the step and runs R11, rather

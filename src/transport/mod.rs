@@ -46,6 +46,11 @@ pub fn connect(server: &Server) -> Result<Box<dyn Transport>> {
 /// root, with its PATH additions, through `sudo -n` where configured. A NUL byte cannot
 /// cross `exec` intact (the text would be cut short there), so it is refused.
 pub fn wrap(server: &Server, command: &Script) -> Result<String> {
+    Ok(wrapped(server, command)?.command_line(server.sudo))
+}
+
+/// The script `wrap` runs: into the server's root, its PATH, then `command`.
+pub fn wrapped(server: &Server, command: &Script) -> Result<Script> {
     let root = server.root.to_string_lossy();
     let mut script = Script::new()
         .text("cd -- ")
@@ -66,7 +71,7 @@ pub fn wrap(server: &Server, command: &Script) -> Result<String> {
     if script.as_str().contains('\0') {
         return Err(Error::on_server(&server.name, crate::msg!("transport-nul-byte")));
     }
-    Ok(script.command_line(server.sudo))
+    Ok(script)
 }
 
 /// A finished command with its output captured.
