@@ -255,6 +255,10 @@ pub struct BackupSpec {
     /// Their restore counterparts, run after an import or restore; `{managed}` is `-s`
     /// on a managed server, as the manual's sample scripts want.
     pub restore_commands: Vec<String>,
+    /// A server stopped for its backup is started again as soon as a local copy of its
+    /// resources is made on its own disk; the copy then goes to the controller. With no
+    /// room for it (checked first), or `false`, the backup streams while it is stopped.
+    pub local_copy: bool,
 }
 
 impl Default for BackupSpec {
@@ -264,6 +268,7 @@ impl Default for BackupSpec {
             certificate_paths: vec!["etc/opt/FJSVisscs/security".into()],
             commands: Vec::new(),
             restore_commands: Vec::new(),
+            local_copy: true,
         }
     }
 }

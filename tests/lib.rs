@@ -11,6 +11,7 @@ mod i18n;
 mod journal;
 mod jump;
 mod operations;
+mod outage;
 mod plan;
 mod procedures;
 mod repl;

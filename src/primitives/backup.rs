@@ -99,22 +99,29 @@ impl Runtime {
             generation: &generation,
             definitions: &definitions,
         };
-        let taken = if self.dry_run() {
+        // While it is stopped: the resources copied on the server itself (or, without room
+        // for that, streamed to the controller now).
+        let copied = if self.dry_run() {
             let manifest = self.manifest_for(&origin, None);
             self.model().planned.insert(id.clone(), manifest);
-            Ok(())
+            Ok(Copied::Streamed)
         } else {
-            self.capture(&origin)
+            self.copy_while_stopped(&origin, was_running)
         };
-        if was_running {
+        let started = if was_running {
             // Started again even when the backup failed: the member goes back to work.
             self.act(name, |l| t_in(l, "act-start-again", &[]), &[])?;
-            let started = self.start_now(name);
-            taken?;
-            started?;
+            self.start_now(name)
         } else {
-            taken?;
+            Ok(())
+        };
+        // Then the local copy goes to the controller, with the server back at work.
+        if let Copied::Local = copied? {
+            let streamed = self.capture(&origin, Source::LocalCopy);
+            self.remove_local_copy(name);
+            streamed?;
         }
+        started?;
         Ok(id)
     }
 
@@ -162,10 +169,54 @@ impl Runtime {
         }
     }
 
-    fn capture(&self, origin: &Origin) -> Result<()> {
+    /// What is done while the server is stopped: its service backups, then a local copy
+    /// of its resources in kuroko's own folder on the server when `[backup] local_copy`
+    /// allows and the server has room (checked first), else the backup streamed now.
+    fn copy_while_stopped(&self, origin: &Origin, stopped_here: bool) -> Result<Copied> {
         let server = origin.server;
         let name = &server.name;
-        let pending = self.store.begin(origin.generation, name)?;
+        let patterns = self.service_backups(server)?;
+        if !(stopped_here && self.site.backup.local_copy) {
+            self.capture(origin, Source::Resources(patterns))?;
+            return Ok(Copied::Streamed);
+        }
+        let command = local_copy_command(&patterns);
+        let out = self.run(name, &msg!("prim-doing-local-copy"), &command, None)?;
+        let mut words = out.split_whitespace();
+        match words.next() {
+            Some("COPIED") => Ok(Copied::Local),
+            Some("NOROOM") => {
+                let (need, free) = (words.next().unwrap_or("?"), words.next().unwrap_or("?"));
+                self.report
+                    .note(Some(name), &msg!("prim-local-copy-no-room", need = need, free = free));
+                self.capture(origin, Source::Resources(patterns))?;
+                Ok(Copied::Streamed)
+            }
+            _ => {
+                self.report.note(
+                    Some(name),
+                    &msg!("prim-local-copy-failed", why = crate::error::sanitize(out.trim())),
+                );
+                self.remove_local_copy(name);
+                self.capture(origin, Source::Resources(patterns))?;
+                Ok(Copied::Streamed)
+            }
+        }
+    }
+
+    /// Removes the local copy (best effort: the next copy clears it anyway).
+    fn remove_local_copy(&self, name: &str) {
+        // kuroko's folder goes too if the copy was all it held: the server as it was.
+        let clean = Script::guarded().set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
+            "nolink \"$c\" || exit 90\nrm -rf -- \"$c\"\nrmdir -- \"$d\" 2>/dev/null\nexit 0\n",
+        );
+        let _ = self.run(name, &msg!("prim-doing-clean-up"), &clean, None);
+    }
+
+    /// Runs the site's service backup commands into a fresh service folder; the patterns
+    /// the archive then holds.
+    fn service_backups(&self, server: &Server) -> Result<Vec<String>> {
+        let name = &server.name;
         let mut patterns = self.site.backup.paths.clone();
         if !self.site.templates.backup.is_empty() {
             // A fresh service folder inside kuroko's own private folder.
@@ -180,7 +231,21 @@ impl Runtime {
             }
             patterns.push(SERVICE_DIR.to_string());
         }
-        let command = tar_command(&patterns);
+        Ok(patterns)
+    }
+
+    /// Streams one archive from the server into the store, verified as it comes: of the
+    /// resources themselves, or of the local copy.
+    fn capture(&self, origin: &Origin, source: Source) -> Result<()> {
+        let server = origin.server;
+        let name = &server.name;
+        let pending = self.store.begin(origin.generation, name)?;
+        let command = match &source {
+            Source::Resources(patterns) => tar_command(patterns),
+            Source::LocalCopy => Script::guarded().set("c", LOCAL_COPY).text(
+                "nolink \"$c/archive.tar\" || exit 90\n[ -f \"$c/archive.tar\" ] || { echo \"the local copy is gone\" >&2; exit 3; }\nexec cat -- \"$c/archive.tar\"\n",
+            ),
+        };
         let path = pending.archive_path();
         let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
         // At most 16 chunks wait for the reader: memory stays bounded per server in a batch.
@@ -261,6 +326,23 @@ impl Runtime {
     }
 }
 
+/// Where the local copy of a stopped server's resources waits, in kuroko's own folder.
+const LOCAL_COPY: &str = "var/opt/kuroko/local-copy";
+
+/// What happened while the server was stopped.
+enum Copied {
+    /// The backup went to the controller already (or was planned, in a dry run).
+    Streamed,
+    /// A local copy waits on the server.
+    Local,
+}
+
+/// What a backup's archive is read from.
+enum Source {
+    Resources(Vec<String>),
+    LocalCopy,
+}
+
 /// Where a backup comes from, as its manifest records it.
 struct Origin<'a> {
     server: &'a Server,
@@ -274,6 +356,12 @@ struct Origin<'a> {
 /// A match reached through a symbolic link is refused; hard links are stored as the
 /// files they are, so that an archive holds only files, folders and symbolic links.
 fn tar_command(patterns: &[String]) -> Script {
+    matched(patterns).text("exec tar --format=gnu --hard-dereference -cf - -- \"$@\"\n")
+}
+
+/// The backup patterns expanded on the server into `"$@"`, each reached through no
+/// symbolic link; none matching is an error.
+fn matched(patterns: &[String]) -> Script {
     let mut script = Script::guarded().text("set --\nfor p in");
     for pattern in patterns {
         script = script.glob(pattern);
@@ -286,7 +374,25 @@ fn tar_command(patterns: &[String]) -> Script {
   fi
 done
 if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under the server's root" >&2; exit 3; fi
-exec tar --format=gnu --hard-dereference -cf - -- "$@"
+"#,
+    )
+}
+
+/// The same archive written to a local copy in kuroko's private folder on the server,
+/// after a check that the copy fits with a tenth to spare: prints COPIED, NOROOM with
+/// the KiB needed and free, or FAILED with why (the partial copy removed).
+fn local_copy_command(patterns: &[String]) -> Script {
+    matched(patterns).set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
+        r#"ownd "$d" || exit 90
+nolink "$c" || exit 90
+rm -rf -- "$c" && mkdir -m 700 -- "$c" || exit 91
+need=$(du -sk -- "$@" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+free=$(df -Pk -- "$c" 2>/dev/null | awk 'NR == 2 { print $4 + 0 }')
+if [ -z "$free" ] || [ $((need + need / 10 + 1024)) -gt "$free" ]; then
+  rm -rf -- "$c"; echo "NOROOM $need ${free:-unknown}"; exit 0
+fi
+if why=$(tar --format=gnu --hard-dereference -cf "$c/archive.tar" -- "$@" 2>&1); then echo COPIED; exit 0; fi
+rm -rf -- "$c"; echo "FAILED $why" | head -c 2000; exit 0
 "#,
     )
 }

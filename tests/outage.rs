@@ -1,0 +1,89 @@
+//! The outage per backup (issue 12): a member is stopped only for as long as a local copy
+//! of its resources takes on its own disk; the copy goes to the controller after it is
+//! started again. Observed with the rehearsal's `run/isstart.delay`: while `isstart` is
+//! still starting the server, nothing of the backup has reached the controller yet.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{KUROKO, Site};
+
+/// The archives in the store (finished or being written).
+fn archives(store: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![store.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name().is_some_and(|n| n == "archive.tar") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Backs up ms-01 with `isstart` held for a while; returns the archives the store held
+/// when `isstart` began, and the run's stdout.
+fn archives_while_starting(site: &Site) -> (Vec<PathBuf>, String) {
+    let run = site.root("ms-01").join("run");
+    fs::write(run.join("isstart.delay"), "2").unwrap();
+    let _ = fs::remove_file(run.join("isstart.begun"));
+    let script = site.temp.path().join("backup-ms-01.rhai");
+    fs::write(&script, "backup(\"ms-01\");\n").unwrap();
+    let child = Command::new(KUROKO)
+        .arg("--site")
+        .arg(site.site_file())
+        .arg("run")
+        .arg(&script)
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !run.join("isstart.begun").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(run.join("isstart.begun").exists(), "isstart never began");
+    let seen = archives(&site.store());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    fs::remove_file(run.join("isstart.delay")).unwrap();
+    (seen, stdout)
+}
+
+#[test]
+fn a_member_is_started_again_before_its_backup_streams_to_the_controller() {
+    let site = Site::new();
+    let (seen, _) = archives_while_starting(&site);
+    assert!(seen.is_empty(), "the backup streamed while Interstage was down: {seen:?}");
+    // The backup is whole and sound, and the server keeps nothing of the copy.
+    let id = site.backup_of("ms-01");
+    site.kuroko(&["backups", "verify", &id]).success();
+    let listed = Command::new("tar")
+        .arg("-tf")
+        .arg(site.store().join(&id).join("archive.tar"))
+        .output()
+        .unwrap();
+    assert!(listed.status.success() && !listed.stdout.is_empty());
+    assert!(!site.root("ms-01").join("var/opt/kuroko").exists(), "the local copy was left behind");
+    assert_eq!(site.state("ms-01"), "running");
+}
+
+#[test]
+fn without_a_local_copy_the_backup_streams_while_the_member_is_stopped() {
+    let site = Site::new();
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    fs::write(site.site_file(), format!("{text}\n[backup]\nlocal_copy = false\n")).unwrap();
+    let (seen, _) = archives_while_starting(&site);
+    assert_eq!(seen.len(), 1, "the archive is in the store before the start: {seen:?}");
+    site.kuroko(&["backups", "verify", &site.backup_of("ms-01")]).success();
+}
