@@ -272,12 +272,28 @@ fn a_connection_cut_in_the_middle_of_a_backup_leaves_no_archive_and_the_server_r
 #[test]
 fn a_server_killed_in_the_middle_of_a_backup_is_reported_as_left_stopped() {
     let mut ssh = SshSite::new("connect_timeout = 2");
+    // Streamed while stopped (no local copy): the server dies during its outage.
+    let text = fs::read_to_string(ssh.site.site_file()).unwrap();
+    fs::write(ssh.site.site_file(), format!("{text}\n[backup]\nlocal_copy = false\n")).unwrap();
     big_resources(&ssh);
     let sshd = ssh.sshd.remove("ms-01").unwrap();
     let sshd = std::cell::RefCell::new(sshd);
     let run = kill_during_backup(&ssh, || sshd.borrow_mut().kill_all()).code(1);
     assert!(run.stderr.contains("could NOT be started again"), "{}", run.stderr);
     assert_eq!(ssh.site.state("ms-01"), "stopped");
+}
+
+/// With the local copy (the default), the backup streams after the server is started
+/// again: a server lost during the stream loses the backup, not its business.
+#[test]
+fn a_server_lost_while_its_local_copy_streams_is_running_already() {
+    let mut ssh = SshSite::new("connect_timeout = 2");
+    big_resources(&ssh);
+    let sshd = ssh.sshd.remove("ms-01").unwrap();
+    let sshd = std::cell::RefCell::new(sshd);
+    let run = kill_during_backup(&ssh, || sshd.borrow_mut().kill_all()).code(1);
+    assert!(!run.stderr.contains("could NOT be started again"), "{}", run.stderr);
+    assert_eq!(ssh.site.state("ms-01"), "running");
 }
 
 #[test]
