@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{KUROKO, Site};
+use crate::support::{KUROKO, Run, Site};
 
 /// The archives in the store (finished or being written).
 fn archives(store: &Path) -> Vec<PathBuf> {
@@ -31,6 +31,14 @@ fn archives(store: &Path) -> Vec<PathBuf> {
 /// Backs up ms-01 with `isstart` held for a while; returns the archives the store held
 /// when `isstart` began, and the run's stdout.
 fn archives_while_starting(site: &Site) -> (Vec<PathBuf>, String) {
+    let (seen, run) = backup_while_starting(site, |_| {});
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    (seen, run.stdout)
+}
+
+/// Backs up ms-01 with `isstart` held for a while, doing `during` when it begins; the
+/// archives the store held then, and the run.
+fn backup_while_starting(site: &Site, during: impl FnOnce(&Site)) -> (Vec<PathBuf>, Run) {
     let run = site.root("ms-01").join("run");
     fs::write(run.join("isstart.delay"), "2").unwrap();
     let _ = fs::remove_file(run.join("isstart.begun"));
@@ -53,11 +61,10 @@ fn archives_while_starting(site: &Site) -> (Vec<PathBuf>, String) {
     }
     assert!(run.join("isstart.begun").exists(), "isstart never began");
     let seen = archives(&site.store());
+    during(site);
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     fs::remove_file(run.join("isstart.delay")).unwrap();
-    (seen, stdout)
+    (seen, Run::from_output(out))
 }
 
 #[test]
@@ -86,4 +93,39 @@ fn without_a_local_copy_the_backup_streams_while_the_member_is_stopped() {
     let (seen, _) = archives_while_starting(&site);
     assert_eq!(seen.len(), 1, "the archive is in the store before the start: {seen:?}");
     site.kuroko(&["backups", "verify", &site.backup_of("ms-01")]).success();
+}
+
+/// A copy changed on the server after it was made (here cut short while the server
+/// starts) is not a backup: what arrives must be what was copied while it was stopped.
+#[test]
+fn a_local_copy_changed_after_it_was_made_is_refused() {
+    let site = Site::new();
+    let copy = site.root("ms-01").join("var/opt/kuroko/local-copy/archive.tar");
+    let (_, run) = backup_while_starting(&site, |_| {
+        let bytes = fs::read(&copy).expect("the local copy is there while the server starts");
+        fs::write(&copy, &bytes[..bytes.len().min(11264)]).unwrap();
+    });
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("changed on the server after it was made"), "{}", run.stderr);
+    assert!(!site.backups().iter().any(|id| id.ends_with("/ms-01")), "{:?}", site.backups());
+    assert_eq!(site.state("ms-01"), "running");
+    assert!(!site.root("ms-01").join("var/opt/kuroko").exists());
+}
+
+/// A copy a killed run left on a server is removed by the next backup of it, however
+/// that backup is taken.
+#[test]
+fn a_copy_left_by_a_killed_run_goes_with_the_next_backup() {
+    let site = Site::new();
+    let text = fs::read_to_string(site.site_file()).unwrap();
+    fs::write(site.site_file(), format!("{text}\n[backup]\nlocal_copy = false\n")).unwrap();
+    let left = site.root("ms-01").join("var/opt/kuroko/local-copy");
+    fs::create_dir_all(&left).unwrap();
+    fs::write(left.join("archive.tar"), "left behind").unwrap();
+    let mut permissions =
+        fs::metadata(site.root("ms-01").join("var/opt/kuroko")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o700);
+    fs::set_permissions(site.root("ms-01").join("var/opt/kuroko"), permissions).unwrap();
+    site.script("backup(\"ms-01\");\n", &[]).success();
+    assert!(!left.exists(), "the copy left behind is still there");
 }

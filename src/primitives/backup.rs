@@ -116,8 +116,8 @@ impl Runtime {
             Ok(())
         };
         // Then the local copy goes to the controller, with the server back at work.
-        if let Copied::Local = copied? {
-            let streamed = self.capture(&origin, Source::LocalCopy);
+        if let Copied::Local(copy) = copied? {
+            let streamed = self.capture(&origin, Source::LocalCopy(&copy));
             self.remove_local_copy(name);
             streamed?;
         }
@@ -177,6 +177,8 @@ impl Runtime {
         let name = &server.name;
         let patterns = self.service_backups(server)?;
         if !(stopped_here && self.site.backup.local_copy) {
+            // A copy an earlier run left (killed before it could remove it) goes now.
+            self.remove_local_copy(name);
             self.capture(origin, Source::Resources(patterns))?;
             return Ok(Copied::Streamed);
         }
@@ -184,7 +186,27 @@ impl Runtime {
         let out = self.run(name, &msg!("prim-doing-local-copy"), &command, None)?;
         let mut words = out.split_whitespace();
         match words.next() {
-            Some("COPIED") => Ok(Copied::Local),
+            Some("COPIED") => {
+                let size = words.next().and_then(|w| w.parse().ok());
+                let sha256 = words.next().filter(|w| w.len() == 64).map(str::to_string);
+                match (size, sha256) {
+                    (Some(size), Some(sha256)) => {
+                        Ok(Copied::Local(LocalCopy { size, sha256, at: now() }))
+                    }
+                    _ => {
+                        self.report.note(
+                            Some(name),
+                            &msg!(
+                                "prim-local-copy-failed",
+                                why = crate::error::sanitize(out.trim())
+                            ),
+                        );
+                        self.remove_local_copy(name);
+                        self.capture(origin, Source::Resources(patterns))?;
+                        Ok(Copied::Streamed)
+                    }
+                }
+            }
             Some("NOROOM") => {
                 let (need, free) = (words.next().unwrap_or("?"), words.next().unwrap_or("?"));
                 self.report
@@ -193,9 +215,10 @@ impl Runtime {
                 Ok(Copied::Streamed)
             }
             _ => {
+                let why = out.trim().strip_prefix("FAILED").unwrap_or(out.trim()).trim();
                 self.report.note(
                     Some(name),
-                    &msg!("prim-local-copy-failed", why = crate::error::sanitize(out.trim())),
+                    &msg!("prim-local-copy-failed", why = crate::error::sanitize(why)),
                 );
                 self.remove_local_copy(name);
                 self.capture(origin, Source::Resources(patterns))?;
@@ -242,7 +265,7 @@ impl Runtime {
         let pending = self.store.begin(origin.generation, name)?;
         let command = match &source {
             Source::Resources(patterns) => tar_command(patterns),
-            Source::LocalCopy => Script::guarded().set("c", LOCAL_COPY).text(
+            Source::LocalCopy(_) => Script::guarded().set("c", LOCAL_COPY).text(
                 "nolink \"$c/archive.tar\" || exit 90\n[ -f \"$c/archive.tar\" ] || { echo \"the local copy is gone\" >&2; exit 3; }\nexec cat -- \"$c/archive.tar\"\n",
             ),
         };
@@ -301,7 +324,29 @@ impl Runtime {
         let scan = scan.map_err(|message| {
             Error::on_server(name, msg!("prim-backup-stream-unusable", message = message))
         })?;
-        let manifest = self.manifest_for(origin, Some(scan));
+        // What arrived is what was copied while the server was stopped: a copy changed or
+        // cut short on the server since is not a backup.
+        if let Source::LocalCopy(copy) = &source {
+            let (size, sha256) =
+                scan.archive.as_ref().map(|a| (a.size, a.sha256.as_str())).unwrap_or((0, "-"));
+            if size != copy.size || sha256 != copy.sha256 {
+                return Err(Error::on_server(
+                    name,
+                    msg!(
+                        "prim-local-copy-changed",
+                        size = copy.size,
+                        sha256 = copy.sha256,
+                        arrived_size = size,
+                        arrived_sha256 = sha256
+                    ),
+                ));
+            }
+        }
+        let mut manifest = self.manifest_for(origin, Some(scan));
+        if let Source::LocalCopy(copy) = &source {
+            // The backup is of the resources as they were when copied.
+            manifest.created = copy.at.clone();
+        }
         self.store.commit(pending, &manifest)?;
         // A set begun with new_generation() is in the ledger from its first backup on.
         let first_of_set = {
@@ -333,14 +378,21 @@ const LOCAL_COPY: &str = "var/opt/kuroko/local-copy";
 enum Copied {
     /// The backup went to the controller already (or was planned, in a dry run).
     Streamed,
-    /// A local copy waits on the server.
-    Local,
+    /// A local copy waits on the server: its size and sha256 as made, and when.
+    Local(LocalCopy),
+}
+
+/// A local copy as it was made while the server was stopped.
+struct LocalCopy {
+    size: u64,
+    sha256: String,
+    at: String,
 }
 
 /// What a backup's archive is read from.
-enum Source {
+enum Source<'a> {
     Resources(Vec<String>),
-    LocalCopy,
+    LocalCopy(&'a LocalCopy),
 }
 
 /// Where a backup comes from, as its manifest records it.
@@ -379,20 +431,31 @@ if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under
 }
 
 /// The same archive written to a local copy in kuroko's private folder on the server,
-/// after a check that the copy fits with a tenth to spare: prints COPIED, NOROOM with
-/// the KiB needed and free, or FAILED with why (the partial copy removed).
+/// after a check that the copy fits (the files' full sizes, every hard link and sparse
+/// file written out, a header's worth per entry, and a tenth to spare). Prints `COPIED
+/// SIZE SHA256`, `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
+/// removed; a symbolic link in the way is refused (exit 90), as everywhere.
 fn local_copy_command(patterns: &[String]) -> Script {
     matched(patterns).set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
-        r#"ownd "$d" || exit 90
-nolink "$c" || exit 90
-rm -rf -- "$c" && mkdir -m 700 -- "$c" || exit 91
-need=$(du -sk -- "$@" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
-free=$(df -Pk -- "$c" 2>/dev/null | awk 'NR == 2 { print $4 + 0 }')
-if [ -z "$free" ] || [ $((need + need / 10 + 1024)) -gt "$free" ]; then
-  rm -rf -- "$c"; echo "NOROOM $need ${free:-unknown}"; exit 0
+        r#"nolink "$c" || exit 90
+fail() { rm -rf -- "$c"; rmdir -- "$d" 2>/dev/null; printf 'FAILED %s
+' "$1" | head -c 2000; exit 0; }
+rm -rf -- "$c" 2>/dev/null
+# The free space where the copy goes (its nearest folder that exists), before anything is made.
+at=$c; while [ ! -e "$at" ] && [ "$at" != "${at%/*}" ]; do at=${at%/*}; done; [ -e "$at" ] || at=.
+size=$(du -skl --apparent-size -- "$@" 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
+entries=$(find "$@" 2>/dev/null | wc -l)
+free=$(df -Pk -- "$at" 2>/dev/null | awk 'NR == 2 { printf "%.0f", $4 }')
+need=$(awk -v s="${size:-0}" -v e="${entries:-0}" 'BEGIN { printf "%.0f", (s + e) * 1.1 + 1024 }')
+if [ -z "$free" ] || awk -v n="$need" -v f="$free" 'BEGIN { exit !(n > f) }'; then
+  rmdir -- "$d" 2>/dev/null; echo "NOROOM $need ${free:-unknown}"; exit 0
 fi
-if why=$(tar --format=gnu --hard-dereference -cf "$c/archive.tar" -- "$@" 2>&1); then echo COPIED; exit 0; fi
-rm -rf -- "$c"; echo "FAILED $why" | head -c 2000; exit 0
+ownd "$d" 2>/dev/null || fail "kuroko's folder cannot be made or used"
+mkdir -m 700 -- "$c" 2>/dev/null || fail "the copy's folder cannot be made"
+why=$(tar --format=gnu --hard-dereference -cf "$c/archive.tar" -- "$@" 2>&1) || fail "$(printf '%s' "$why" | tr '
+' ' ')"
+sum=$(sha256sum < "$c/archive.tar") || fail "its sha256 cannot be taken"
+echo "COPIED $(wc -c < "$c/archive.tar") ${sum%% *}"
 "#,
     )
 }
