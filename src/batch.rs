@@ -366,11 +366,21 @@ fn worker(
         let result = {
             let _on = OnServer::enter(&target);
             crate::runtime::begin_job();
+            let _ = crate::runtime::take_job_outage();
             rt.check_cancel().and_then(|_| job(&target))
         };
         let mut stops = crate::runtime::end_job();
+        let outage = crate::runtime::take_job_outage();
         let outcome = match result {
-            Ok(detail) => Outcome::Succeeded(detail),
+            // A job that backed up a running server says how long it was out of service.
+            Ok(detail) => Outcome::Succeeded(match outage {
+                Some(outage) => crate::msg!(
+                    "cmd-batch-outage",
+                    detail = detail,
+                    outage = format!("{:.2}", outage.as_secs_f64())
+                ),
+                None => detail,
+            }),
             Err(error) => {
                 // R11 for this job: start again what it stopped, its own server or others.
                 let _on = OnServer::enter(&target);

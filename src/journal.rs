@@ -850,6 +850,41 @@ pub fn report(entries: &[Entry], html: bool) -> String {
     }
     let (title, steps, evidence_title) =
         (msg!("cmd-report-title"), msg!("cmd-report-steps"), msg!("cmd-report-evidence"));
+    // Each server's outages: from its stop to its start, as the journal recorded them.
+    let mut outages: Vec<Vec<String>> = Vec::new();
+    let mut down: BTreeMap<&str, &str> = BTreeMap::new();
+    for entry in entries {
+        if let Entry::Outage { server, event, at } = entry {
+            match event.as_str() {
+                "stopping" | "adopted" => {
+                    down.insert(server, at);
+                }
+                "started" => {
+                    if let Some(since) = down.remove(server.as_str()) {
+                        let seconds = humantime::parse_rfc3339_weak(since.trim_end_matches('Z'))
+                            .ok()
+                            .zip(humantime::parse_rfc3339_weak(at.trim_end_matches('Z')).ok())
+                            .and_then(|(from, to)| to.duration_since(from).ok())
+                            .map(|d| format!("{:.2}", d.as_secs_f64()))
+                            .unwrap_or_else(|| "-".into());
+                        outages.push(vec![server.clone(), since.to_string(), at.clone(), seconds]);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for (server, since) in down {
+        outages.push(vec![server.to_string(), since.to_string(), "-".into(), "-".into()]);
+    }
+    let outages_title = msg!("cmd-report-outages");
+    let outage_headings = [
+        msg!("cmd-column-server"),
+        msg!("cmd-report-outage-from"),
+        msg!("cmd-report-outage-to"),
+        msg!("cmd-report-outage-seconds"),
+    ];
+    let outage_columns: Vec<&str> = outage_headings.iter().map(String::as_str).collect();
     if html {
         let esc = crate::plan::html_escape;
         let lang = match crate::i18n::lang() {
@@ -886,6 +921,9 @@ pub fn report(entries: &[Entry], html: bool) -> String {
             out.push_str("</table>\n");
         };
         table(&steps, &columns, &rows);
+        if !outages.is_empty() {
+            table(&outages_title, &outage_columns, &outages);
+        }
         if !evidence.is_empty() {
             table(&evidence_title, &evidence_columns, &evidence);
         }
@@ -909,6 +947,9 @@ pub fn report(entries: &[Entry], html: bool) -> String {
             }
         };
         table(&steps, &columns, &rows);
+        if !outages.is_empty() {
+            table(&outages_title, &outage_columns, &outages);
+        }
         if !evidence.is_empty() {
             table(&evidence_title, &evidence_columns, &evidence);
         }

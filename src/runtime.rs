@@ -89,6 +89,9 @@ pub struct Model {
     pub sets: BTreeSet<String>,
 }
 
+/// Since when a server is out of service (while it is), and how long its last outage was.
+type OutageClock = (Option<std::time::Instant>, Option<std::time::Duration>);
+
 thread_local! {
     /// The primitive call running on this thread (its journal `seq`), for the evidence.
     static CALL: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
@@ -121,6 +124,9 @@ pub struct Runtime {
     rehearsing: bool,
     /// Set when the runbook was stopped by `[limits] seconds` or `[limits] operations`.
     bounded: std::sync::atomic::AtomicBool,
+    /// Each server's outage: since when this run has it stopped, and how long its last
+    /// stop lasted (stop to start).
+    outages: Mutex<BTreeMap<String, OutageClock>>,
     /// The step being done (its number and narration), for plans and evidence.
     current_step: Mutex<(usize, String)>,
     /// The servers this run acted on.
@@ -166,6 +172,7 @@ impl Runtime {
             started: std::time::Instant::now(),
             rehearsing: false,
             bounded: Default::default(),
+            outages: Default::default(),
             current_step: Mutex::new((0, String::new())),
             touched: Mutex::new(BTreeSet::new()),
             recorder: None,
@@ -304,6 +311,28 @@ impl Runtime {
             });
         }
         Ok(())
+    }
+
+    /// `name`'s outage begins (its stop command is about to run).
+    pub fn outage_begins(&self, name: &str) {
+        let mut outages = self.outages.lock().unwrap_or_else(|e| e.into_inner());
+        outages.entry(name.to_string()).or_default().0 = Some(std::time::Instant::now());
+    }
+
+    /// `name`'s outage ends (Interstage runs again).
+    pub fn outage_ends(&self, name: &str) {
+        let mut outages = self.outages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((since, last)) = outages.get_mut(name)
+            && let Some(since) = since.take()
+        {
+            *last = Some(since.elapsed());
+        }
+    }
+
+    /// How long `name`'s last outage lasted, once: the next asks about the next outage.
+    pub fn take_outage(&self, name: &str) -> Option<std::time::Duration> {
+        let mut outages = self.outages.lock().unwrap_or_else(|e| e.into_inner());
+        outages.get_mut(name).and_then(|(_, last)| last.take())
     }
 
     /// Records that the runbook was stopped by a time or operations limit.
@@ -917,6 +946,21 @@ pub fn begin_job() {
 /// The servers this thread's batch job stopped; recording ends.
 pub fn end_job() -> Vec<String> {
     JOB_STOPS.with(|j| j.borrow_mut().take()).unwrap_or_default()
+}
+
+thread_local! {
+    /// The outages of the backups the batch job on this thread took.
+    static JOB_OUTAGE: std::cell::Cell<Option<std::time::Duration>> = const { std::cell::Cell::new(None) };
+}
+
+/// Adds a backup's outage to the batch job running on this thread.
+pub fn job_outage(outage: std::time::Duration) {
+    JOB_OUTAGE.with(|o| o.set(Some(o.get().unwrap_or_default() + outage)));
+}
+
+/// The outage of the job on this thread so far, cleared.
+pub fn take_job_outage() -> Option<std::time::Duration> {
+    JOB_OUTAGE.with(|o| o.take())
 }
 
 /// Records a stop for the batch job running on this thread, if any.

@@ -129,3 +129,31 @@ fn a_copy_left_by_a_killed_run_goes_with_the_next_backup() {
     site.script("backup(\"ms-01\");\n", &[]).success();
     assert!(!left.exists(), "the copy left behind is still there");
 }
+
+/// Each server's outage is a figure: in the run's narration beside the whole backup's
+/// time, in the batch summary, and in the report's table of outages (stop to start).
+#[test]
+fn the_outage_of_each_backup_is_reported_beside_its_time() {
+    let site = Site::new();
+    let run = site.kuroko(&["run", "backup-site"]).success();
+    for server in ["adm", "ms-01", "ms-03", "ss-01"] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(&format!("[{server}] out of service for "))
+                && l.contains(" s backup")),
+            "{server}:\n{}",
+            run.stdout
+        );
+    }
+    let report = site.kuroko(&["report", &site.last_run()]).success().stdout;
+    let table = report.split("## Outages (業務停止)").nth(1).expect("an outage table");
+    let table = table.split("\n## ").next().unwrap_or_default();
+    let rows: Vec<&str> =
+        table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| SERVER")).collect();
+    assert_eq!(rows.len(), 4, "{table}");
+    for row in rows {
+        let seconds = row.trim_end_matches(" |").rsplit("| ").next().unwrap_or_default();
+        assert!(seconds.parse::<f64>().is_ok(), "{row}");
+    }
+    let batch = site.kuroko(&["batch", "group:G1", "backup"]).success();
+    assert_eq!(batch.stdout.matches(" (outage ").count(), 2, "{}", batch.stdout);
+}

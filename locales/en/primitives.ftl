@@ -69,6 +69,7 @@ prim-doing-local-copy = copying the resources on the server while it is stopped
 prim-local-copy-no-room = no room on the server for a local copy ({ $need } KiB needed, a tenth to spare included; { $free } KiB free): the backup streams to the controller while Interstage is stopped
 prim-local-copy-failed = the local copy on the server failed ({ $why }): the backup streams to the controller while Interstage is stopped
 prim-local-copy-changed = the local copy changed on the server after it was made ({ $size } bytes, sha256 { $sha256 }; { $arrived_size } bytes, sha256 { $arrived_sha256 } arrived): no backup was written; take the backup again
+prim-backup-outage = out of service for { $outage } s of a { $total } s backup
 prim-set-ip-bad-value = `{ $value }` is not a valid address or host name
 prim-identity-unrecorded = its resources hold `{ $other }`'s identity (in `{ $file }`), though kuroko has no record of it
 prim-set-ip-nothing = its resources already hold its own address and host name

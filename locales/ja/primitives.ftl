@@ -70,6 +70,7 @@ prim-doing-local-copy = 停止中のサーバ上での資源の複写
 prim-local-copy-no-room = サーバに複写する空きがありません（1 割の余裕を含めて { $need } KiB 必要、空きは { $free } KiB）：Interstage を停止したまま管理端末へ直接バックアップします
 prim-local-copy-failed = サーバ上での複写に失敗しました（{ $why }）：Interstage を停止したまま管理端末へ直接バックアップします
 prim-local-copy-changed = サーバ上の複写が作成後に変わりました（作成時 { $size } バイト、sha256 { $sha256 }。受信 { $arrived_size } バイト、sha256 { $arrived_sha256 }）：バックアップは書き込んでいません。もう一度バックアップを採取してください
+prim-backup-outage = { $total } 秒のバックアップのうち、業務停止は { $outage } 秒でした
 prim-set-ip-bad-value = `{ $value }` は有効な IP アドレスでもホスト名でもありません
 prim-identity-unrecorded = kuroko に記録はありませんが、資源に `{ $other }` の識別情報があります（`{ $file }` 内）
 prim-set-ip-nothing = 資源はすでに自身の IP アドレスとホスト名を持っています

@@ -75,6 +75,7 @@ impl Runtime {
             .into());
         }
         self.refuse_foreign_identity(name, &msg!("prim-doing-backing-up"))?;
+        let began = std::time::Instant::now();
         let was_running = state.running;
         let mut rules = Vec::new();
         if let (Role::Member, Some(_), true) = (role, &group, was_running) {
@@ -122,6 +123,21 @@ impl Runtime {
             streamed?;
         }
         started?;
+        // The outage beside the whole backup's time (a batch's summary shows it too).
+        if was_running && !self.dry_run() {
+            let outage = self.take_outage(name);
+            if let Some(outage) = outage {
+                self.report.note(
+                    Some(name),
+                    &msg!(
+                        "prim-backup-outage",
+                        outage = format!("{:.2}", outage.as_secs_f64()),
+                        total = format!("{:.2}", began.elapsed().as_secs_f64())
+                    ),
+                );
+                crate::runtime::job_outage(outage);
+            }
+        }
         Ok(id)
     }
 

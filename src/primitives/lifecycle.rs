@@ -161,6 +161,7 @@ impl Runtime {
                 return Err(e);
             }
             self.count_stopped(name);
+            self.outage_begins(name);
             let command = self.command(server, &self.site.templates.stop, &[]);
             if let Err(e) = self.run(name, &msg!("prim-doing-stop"), &command, None) {
                 if let Ok(true) = self.read_running(name) {
@@ -203,6 +204,7 @@ impl Runtime {
             if !self.read_running(name)? {
                 return Err(Error::on_server(name, msg!("prim-start-not-running")));
             }
+            self.outage_ends(name);
             if let Err(e) = self.record_outage(name, "started") {
                 self.report.warn(&msg!("prim-start-unjournaled", server = name, error = e));
             }
