@@ -454,13 +454,12 @@ if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under
 fn local_copy_command(patterns: &[String]) -> Script {
     matched(patterns).set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
         r#"nolink "$c" || exit 90
-fail() { rm -rf -- "$c"; rmdir -- "$d" 2>/dev/null; printf 'FAILED %s
-' "$1" | head -c 2000; exit 0; }
+fail() { rm -rf -- "$c"; rmdir -- "$d" 2>/dev/null; printf 'FAILED %s\n' "$1" | head -c 2000; exit 0; }
 rm -rf -- "$c" 2>/dev/null
 # The free space where the copy goes (its nearest folder that exists), before anything is made.
 at=$c; while [ ! -e "$at" ] && [ "$at" != "${at%/*}" ]; do at=${at%/*}; done; [ -e "$at" ] || at=.
 size=$(du -skl --apparent-size -- "$@" 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
-entries=$(find "$@" 2>/dev/null | wc -l)
+entries=$(du -sl --inodes -- "$@" 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
 free=$(df -Pk -- "$at" 2>/dev/null | awk 'NR == 2 { printf "%.0f", $4 }')
 need=$(awk -v s="${size:-0}" -v e="${entries:-0}" 'BEGIN { printf "%.0f", (s + e) * 1.1 + 1024 }')
 if [ -z "$free" ] || awk -v n="$need" -v f="$free" 'BEGIN { exit !(n > f) }'; then
@@ -468,9 +467,10 @@ if [ -z "$free" ] || awk -v n="$need" -v f="$free" 'BEGIN { exit !(n > f) }'; th
 fi
 ownd "$d" 2>/dev/null || fail "kuroko's folder cannot be made or used"
 mkdir -m 700 -- "$c" 2>/dev/null || fail "the copy's folder cannot be made"
-why=$(tar --format=gnu --hard-dereference -cf "$c/archive.tar" -- "$@" 2>&1) || fail "$(printf '%s' "$why" | tr '
-' ' ')"
-sum=$(sha256sum < "$c/archive.tar") || fail "its sha256 cannot be taken"
+# Written and hashed in one pass (the hash on the other core): the outage is the copy.
+sum=$( { tar --format=gnu --hard-dereference -cf - -- "$@" 2> "$c/tar.err"; echo $? > "$c/tar.rc"; } | tee -- "$c/archive.tar" | sha256sum)
+[ "$(cat "$c/tar.rc" 2>/dev/null)" = 0 ] || fail "$(head -c 500 "$c/tar.err" 2>/dev/null | tr -s '[:space:]' ' ')"
+rm -f -- "$c/tar.rc" "$c/tar.err"
 echo "COPIED $(wc -c < "$c/archive.tar") ${sum%% *}"
 "#,
     )
