@@ -131,6 +131,7 @@ floor() {
 declare -A result
 for size in "${sizes[@]}"; do
   head -c "${size}M" /dev/urandom > "$root/var/opt/FJSVisas/bench.bin"
+  sync
   for rate in "${rates[@]}"; do
     shape "$rate"
     : > "$work/k.out"; : > "$work/k.total"; : > "$work/n.out"; : > "$work/h.out"; : > "$work/f.out"
