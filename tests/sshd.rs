@@ -150,11 +150,17 @@ impl Sshd {
         }
     }
 
-    /// Kills the listener and every connection: the server is gone.
+    /// Kills the listener and every connection: the server is gone. The listener goes
+    /// first (its sessions found before), so that nothing can log in again in between.
     pub fn kill_all(&mut self) {
-        self.signal_sessions("KILL");
+        let sessions = self.sessions();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for pid in sessions {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+        }
+        // Sessions that began after the first look.
+        self.signal_sessions("KILL");
     }
 
     pub fn config(&self) -> &Path {
