@@ -5,6 +5,13 @@
 #
 #   benches/fanout.sh              # N = 1, 8 and 32
 #   benches/fanout.sh 8            # one N
+#   SAMPLES=5 benches/fanout.sh    # samples per contender (default 3), medians printed
+#
+# Like with like: raw `ssh` and Ansible use the key exchange kuroko's libssh2 uses
+# (curve25519-sha256, not OpenSSH's default post-quantum one); the servers offer
+# `Subsystem sftp`, so Ansible transfers files its usual way; the contenders take turns
+# in a rotating order; every process the benchmark started is stopped at the end
+# (sshd sessions and Ansible's connection masters too).
 #
 # Needs root (sshd on 127.0.0.x), openssh-server, python3 (Ansible is installed from PyPI
 # into target/bench-venv on first use). Each server holds MB megabytes in FILES files:
@@ -23,6 +30,8 @@ if [ ! -x "$venv/bin/ansible-playbook" ]; then
 fi
 export ANSIBLE_HOST_KEY_CHECKING=True ANSIBLE_PIPELINING=True ANSIBLE_STDOUT_CALLBACK=default
 export ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False ANSIBLE_NOCOLOR=1
+samples=${SAMPLES:-3}
+kex=curve25519-sha256
 # The servers are reached as an account with a plain shell: root's shell start-up here
 # (pyenv) would add ~100 ms to every SSH command of every contender and hide the rest.
 user=kuroko-bench
@@ -33,9 +42,18 @@ python=/usr/bin/python3
 
 work=$(mktemp -d /tmp/kuroko-bench.XXXXXX)
 chmod 755 "$work"
+# Ansible's connection masters live in the benchmark's folder, where they can be found.
+export ANSIBLE_SSH_CONTROL_PATH_DIR=$work/cp
 sshd_pids=()
+# Every listener with its sessions, and Ansible's connection masters.
+stop_servers() {
+  for pid in "${sshd_pids[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done
+  for pid in "${sshd_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  sshd_pids=()
+  pkill -f -- "$work/cp" 2>/dev/null || true
+}
 cleanup() {
-  for pid in "${sshd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_servers
   [ -n "${KUROKO_BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,12 +61,13 @@ mkdir -p -m 0755 /run/sshd
 ssh-keygen -q -t ed25519 -N "" -f "$work/id"
 chmod 644 "$work/id.pub"
 cp "$work/id.pub" "$work/authorized_keys"
-ssh_opts=(-i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/known_hosts" -o ControlMaster=no -p 22022)
+ssh_opts=(-i "$work/id" -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/known_hosts" -o ControlMaster=no -o "KexAlgorithms=$kex" -p 22022)
 
 now() { date +%s.%N; }
 fail() { echo "$1 failed:" >&2; tail -20 "$work/$1.log" >&2; exit 1; }
 elapsed() { echo "$(now) - $1" | bc -l; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # One server's worth of resources: a rehearsal server plus MB megabytes in FILES files.
 template() {
@@ -98,8 +117,8 @@ address = "192.0.2.10"
 hostname = "adm.bench.test"
 root = "servers/adm"
 TOML
-  printf '[all:vars]\nansible_user=%s\nansible_port=22022\nansible_ssh_private_key_file=%s\nansible_ssh_common_args="-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes"\nansible_python_interpreter=%s\n[all]\n' \
-    "$user" "$work/id" "$work/known_hosts" "$python" > "$site/inventory"
+  printf '[all:vars]\nansible_user=%s\nansible_port=22022\nansible_ssh_private_key_file=%s\nansible_ssh_common_args="-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o KexAlgorithms=%s"\nansible_python_interpreter=%s\n[all]\n' \
+    "$user" "$work/id" "$work/known_hosts" "$kex" "$python" > "$site/inventory"
   for i in $(seq 1 "$n"); do
     local name=b-$(printf %02d "$i") address=127.0.0.$((10 + i)) root=$site/servers/b-$(printf %02d "$i")
     cp -a "$tpl" "$root"
@@ -116,6 +135,7 @@ PasswordAuthentication no
 PermitRootLogin prohibit-password
 MaxStartups 100:30:200
 MaxSessions 100
+Subsystem sftp internal-sftp
 LogLevel ERROR
 CONF
     /usr/sbin/sshd -D -e -f "$site/sshd/$name.conf" 2>/dev/null &
@@ -216,7 +236,7 @@ let result = batch("b-*", #{ forks: forks }, |s| {
 if result.failed.len() > 0 { throw `failed: ${result.failed}`; }
 RHAI
 
-printf '\n%-4s %-10s %9s %9s %9s %11s %13s\n' N operation kuroko raw-ssh ansible kuroko/raw ansible/kuroko
+printf '\nmedians of %s samples per contender\n%-4s %-10s %9s %9s %9s %11s %13s\n' "$samples" N operation kuroko raw-ssh ansible kuroko/raw ansible/kuroko
 results=()
 for n in "${counts[@]}"; do
   if [ "$n" -ge 32 ]; then mb=20 files=1000; else mb=50 files=2500; fi
@@ -226,27 +246,43 @@ for n in "${counts[@]}"; do
   ansible=("$venv/bin/ansible" all -i "$site/inventory" -f "$n")
   playbook=("$venv/bin/ansible-playbook" -i "$site/inventory" -f "$n")
 
-  # (a) back up every server
-  rm -rf "$site/backups"; mkdir -p "$site/backups" "$work/fetched"
-  t=$(now); /usr/bin/time -f %M -o "$work/rss" "$K" batch 'b-*' backup --forks "$n" > "$work/kuroko.log" 2>&1 || fail kuroko; a_k=$(elapsed "$t"); rss=$(cat "$work/rss")
-  t=$(now); raw_parallel "$site" raw_backup; a_r=$(elapsed "$t")
-  t=$(now); "${playbook[@]}" -e "out=$work/fetched" "$work/backup.yml" > "$work/ansible.log" 2>&1 || fail ansible; a_a=$(elapsed "$t")
-  rm -rf "$work/fetched" /tmp/kb-b-*.tar
-  # (b) one trivial status command on every server
-  t=$(now); "$K" batch 'b-*' status --forks "$n" > "$work/kuroko.log" 2>&1 || fail kuroko; b_k=$(elapsed "$t")
-  t=$(now); raw_parallel "$site" raw_status; b_r=$(elapsed "$t")
-  t=$(now); "${ansible[@]}" -m ansible.builtin.command -a "{{ root }}/opt/FJSVisas/bin/isstat" > "$work/ansible.log" 2>&1 || fail ansible; b_a=$(elapsed "$t")
-  # (c) a runbook of ten steps on every server
-  t=$(now); "$K" run "$work/steps.rhai" -p "forks=$n" > "$work/kuroko.log" 2>&1 || fail kuroko; c_k=$(elapsed "$t")
-  t=$(now); raw_parallel "$site" raw_steps; c_r=$(elapsed "$t")
-  t=$(now); "${playbook[@]}" "$work/steps.yml" > "$work/ansible.log" 2>&1 || fail ansible; c_a=$(elapsed "$t")
+  # Each operation: SAMPLES rounds; in each, the three contenders in a rotating order.
+  measure() {  # measure OP: sets k, r, a to the medians of kuroko, raw ssh and Ansible
+    local op=$1 round who t
+    : > "$work/t.kuroko"; : > "$work/t.raw"; : > "$work/t.ansible"
+    for round in $(seq 0 $((samples - 1))); do
+      for who in $(printf 'kuroko\nraw\nansible\nkuroko\nraw\n' | tail -n +$((round % 3 + 1)) | head -3); do
+        t=$(now)
+        case "$op,$who" in
+          a,kuroko) rm -rf "$site/backups"; mkdir -p "$site/backups"
+                    /usr/bin/time -f %M -o "$work/rss" "$K" batch 'b-*' backup --forks "$n" > "$work/kuroko.log" 2>&1 || fail kuroko ;;
+          a,raw) raw_parallel "$site" raw_backup ;;
+          a,ansible) rm -rf "$work/fetched"; mkdir -p "$work/fetched"
+                     "${playbook[@]}" -e "out=$work/fetched" "$work/backup.yml" > "$work/ansible.log" 2>&1 || fail ansible ;;
+          b,kuroko) "$K" batch 'b-*' status --forks "$n" > "$work/kuroko.log" 2>&1 || fail kuroko ;;
+          b,raw) raw_parallel "$site" raw_status ;;
+          b,ansible) "${ansible[@]}" -m ansible.builtin.command -a "{{ root }}/opt/FJSVisas/bin/isstat" > "$work/ansible.log" 2>&1 || fail ansible ;;
+          c,kuroko) "$K" run "$work/steps.rhai" -p "forks=$n" > "$work/kuroko.log" 2>&1 || fail kuroko ;;
+          c,raw) raw_parallel "$site" raw_steps ;;
+          c,ansible) "${playbook[@]}" "$work/steps.yml" > "$work/ansible.log" 2>&1 || fail ansible ;;
+        esac
+        elapsed "$t" >> "$work/t.$who"
+        rm -rf "$work/fetched" /tmp/kb-b-*.tar
+      done
+    done
+    k=$(median < "$work/t.kuroko"); r=$(median < "$work/t.raw"); a=$(median < "$work/t.ansible")
+  }
+  # (a) back up every server, (b) one trivial status command on every server, (c) a
+  # runbook of ten steps on every server.
+  measure a; a_k=$k a_r=$r a_a=$a; rss=$(cat "$work/rss")
+  measure b; b_k=$k b_r=$r b_a=$a
+  measure c; c_k=$k c_r=$r c_a=$a
 
   printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(a) backup" "$a_k" "$a_r" "$a_a" "$(ratio "$a_k" "$a_r")" "$(ratio "$a_a" "$a_k")"
   printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(b) status" "$b_k" "$b_r" "$b_a" "$(ratio "$b_k" "$b_r")" "$(ratio "$b_a" "$b_k")"
   printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(c) steps" "$c_k" "$c_r" "$c_a" "$(ratio "$c_k" "$c_r")" "$(ratio "$c_a" "$c_k")"
   printf '%-4s controller peak memory during (a): %d MB (%s servers x %s MB)\n' "$n" "$((rss / 1024))" "$n" "$mb"
-  for pid in "${sshd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sshd_pids=()
+  stop_servers
   rm -rf "$site"
 done
 echo
