@@ -55,16 +55,25 @@ pub fn check_with(
     engine.set_strict_variables(strict_variables);
     let mut known = known_functions();
     known.extend(defined.iter().cloned());
+    walk(runbook, &engine, &known).0
+}
+
+/// Checks `runbook` and everything it imports: the errors, and the files imported (by
+/// resolved path).
+fn walk(
+    runbook: &Runbook,
+    engine: &Engine,
+    known: &BTreeSet<String>,
+) -> (Vec<Error>, BTreeSet<String>) {
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
-    let walk = Walk {
-        engine: &engine,
-        known: &known,
-        dir: runbook.dir.as_deref(),
-        sources: &runbook.sources,
-    };
-    walk.check_source(&runbook.origin, &runbook.source, &mut errors, &mut seen);
-    errors
+    Walk { engine, known, dir: runbook.dir.as_deref(), sources: &runbook.sources }.check_source(
+        &runbook.origin,
+        &runbook.source,
+        &mut errors,
+        &mut seen,
+    );
+    (errors, seen)
 }
 
 /// The fingerprint of `runbook` as it would run now: the sha256 of its text alone when it
@@ -75,16 +84,7 @@ pub fn fingerprint(runbook: &Runbook) -> String {
     let own = crate::archive::sha256_hex(runbook.source.as_bytes());
     let mut engine = Engine::new();
     configure(&mut engine);
-    let mut errors = Vec::new();
-    let mut seen = BTreeSet::new();
-    let known = known_functions();
-    let walk = Walk {
-        engine: &engine,
-        known: &known,
-        dir: runbook.dir.as_deref(),
-        sources: &runbook.sources,
-    };
-    walk.check_source(&runbook.origin, &runbook.source, &mut errors, &mut seen);
+    let (_, seen) = walk(runbook, &engine, &known_functions());
     if seen.is_empty() {
         return own;
     }

@@ -193,62 +193,39 @@ impl Runtime {
         let name = &server.name;
         let patterns = self.service_backups(server)?;
         if !(stopped_here && self.site.backup.local_copy) {
-            // A copy an earlier run left (killed before it could remove it) goes now.
-            self.remove_local_copy(name);
             self.capture(origin, Source::Resources(patterns))?;
             return Ok(Copied::Streamed);
         }
         let command = local_copy_command(&patterns);
         let out = self.run(name, &msg!("prim-doing-local-copy"), &command, None)?;
         let mut words = out.split_whitespace();
-        match words.next() {
+        let failed = |why: &str| msg!("prim-local-copy-failed", why = crate::error::sanitize(why));
+        // Why there is no usable copy; the backup then streams while the server is stopped
+        // (the stream clears whatever copy is left).
+        let fallback = match words.next() {
             Some("COPIED") => {
                 let size = words.next().and_then(|w| w.parse().ok());
                 let sha256 = words.next().filter(|w| w.len() == 64).map(str::to_string);
-                match (size, sha256) {
-                    (Some(size), Some(sha256)) => {
-                        Ok(Copied::Local(LocalCopy { size, sha256, at: now() }))
-                    }
-                    _ => {
-                        self.report.note(
-                            Some(name),
-                            &msg!(
-                                "prim-local-copy-failed",
-                                why = crate::error::sanitize(out.trim())
-                            ),
-                        );
-                        self.remove_local_copy(name);
-                        self.capture(origin, Source::Resources(patterns))?;
-                        Ok(Copied::Streamed)
-                    }
+                if let (Some(size), Some(sha256)) = (size, sha256) {
+                    return Ok(Copied::Local(LocalCopy { size, sha256, at: now() }));
                 }
+                failed(out.trim())
             }
             Some("NOROOM") => {
                 let (need, free) = (words.next().unwrap_or("?"), words.next().unwrap_or("?"));
-                self.report
-                    .note(Some(name), &msg!("prim-local-copy-no-room", need = need, free = free));
-                self.capture(origin, Source::Resources(patterns))?;
-                Ok(Copied::Streamed)
+                msg!("prim-local-copy-no-room", need = need, free = free)
             }
-            _ => {
-                let why = out.trim().strip_prefix("FAILED").unwrap_or(out.trim()).trim();
-                self.report.note(
-                    Some(name),
-                    &msg!("prim-local-copy-failed", why = crate::error::sanitize(why)),
-                );
-                self.remove_local_copy(name);
-                self.capture(origin, Source::Resources(patterns))?;
-                Ok(Copied::Streamed)
-            }
-        }
+            _ => failed(out.trim().strip_prefix("FAILED").unwrap_or(out.trim()).trim()),
+        };
+        self.report.note(Some(name), &fallback);
+        self.capture(origin, Source::Resources(patterns))?;
+        Ok(Copied::Streamed)
     }
 
     /// Removes the local copy (best effort: the next copy clears it anyway).
     fn remove_local_copy(&self, name: &str) {
         // kuroko's folder goes too if the copy was all it held: the server as it was.
-        let clean = Script::guarded().set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
-            "nolink \"$c\" || exit 90\nrm -rf -- \"$c\"\nrmdir -- \"$d\" 2>/dev/null\nexit 0\n",
-        );
+        let clean = clear_local_copy().text("exit 0\n");
         let _ = self.run(name, &msg!("prim-doing-clean-up"), &clean, None);
     }
 
@@ -423,14 +400,26 @@ struct Origin<'a> {
 /// Expands the backup patterns on the server and streams one GNU tar archive of them.
 /// A match reached through a symbolic link is refused; hard links are stored as the
 /// files they are, so that an archive holds only files, folders and symbolic links.
+/// A copy an earlier run left behind (killed before it could remove it) goes first.
 fn tar_command(patterns: &[String]) -> Script {
-    matched(patterns).text("exec tar --format=gnu --hard-dereference -cf - -- \"$@\"\n")
+    clear_local_copy()
+        .then(&matched(patterns))
+        .text("exec tar --format=gnu --hard-dereference -cf - -- \"$@\"\n")
+}
+
+/// Removes the local copy on the server, and kuroko's folder if the copy was all it held
+/// (the server as it was); a symbolic link in the way is refused.
+fn clear_local_copy() -> Script {
+    Script::guarded()
+        .set("d", KUROKO_DIR)
+        .set("c", LOCAL_COPY)
+        .text("nolink \"$c\" || exit 90\nrm -rf -- \"$c\"\nrmdir -- \"$d\" 2>/dev/null\n")
 }
 
 /// The backup patterns expanded on the server into `"$@"`, each reached through no
-/// symbolic link; none matching is an error.
+/// symbolic link; none matching is an error. For a guarded script to go on with.
 fn matched(patterns: &[String]) -> Script {
-    let mut script = Script::guarded().text("set --\nfor p in");
+    let mut script = Script::new().text("set --\nfor p in");
     for pattern in patterns {
         script = script.glob(pattern);
     }
@@ -452,7 +441,7 @@ if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under
 /// SIZE SHA256`, `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
 /// removed; a symbolic link in the way is refused (exit 90), as everywhere.
 fn local_copy_command(patterns: &[String]) -> Script {
-    matched(patterns).set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
+    Script::guarded().then(&matched(patterns)).set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
         r#"nolink "$c" || exit 90
 fail() { rm -rf -- "$c"; rmdir -- "$d" 2>/dev/null; printf 'FAILED %s\n' "$1" | head -c 2000; exit 0; }
 rm -rf -- "$c" 2>/dev/null
