@@ -266,51 +266,71 @@ impl Runtime {
             let state = known.or_else(|| self.read_running(server).ok());
             self.state_text(server, state)
         };
-        let rules: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
-        if let Some(journal) = &self.journal {
-            // The backup an action uses, by its archive's sha256, for the evidence.
-            let used = backup_ids(text)
+        // The backup an action uses, by its archive's sha256, for the evidence.
+        let used = if self.journal.is_some() {
+            backup_ids(text)
                 .into_iter()
                 .filter_map(|id| self.store.load(&id).ok().map(|m| (id, m.archive.sha256)))
                 .map(|(id, sha256)| msg!("state-backup-used", backup = id, sha256 = sha256))
-                .collect::<String>();
-            journal.step(crate::journal::Entry::Action {
+                .collect::<String>()
+        } else {
+            String::new()
+        };
+        // What a plan expects after it.
+        let after = if self.recorder.is_none() {
+            String::new()
+        } else if text.starts_with("stop Interstage") {
+            self.state_text(server, Some(false))
+        } else if text.starts_with("start Interstage") {
+            self.state_text(server, Some(true))
+        } else {
+            before.clone()
+        };
+        self.record_row(
+            crate::plan::Action {
                 step,
-                call: CALL.with(|c| c.get()),
-                narration: narration.clone(),
+                step_text: narration,
                 server: server.to_string(),
                 action: text.to_string(),
-                shown: shown.clone(),
-                rules: rules.clone(),
-                before: format!("{before}{used}"),
+                shown,
+                manual: false,
+                rules: rules.iter().map(|r| r.to_string()).collect(),
+                before,
+                after,
+            },
+            &used,
+        );
+        Ok(())
+    }
+
+    /// A row of the run, as it happens: journalled as evidence (its state before with
+    /// `used`, the backup it uses), and recorded for a plan being made (backup ids the run
+    /// makes written `(new)`).
+    fn record_row(&self, row: crate::plan::Action, used: &str) {
+        if let Some(journal) = &self.journal {
+            journal.step(crate::journal::Entry::Action {
+                step: row.step,
+                call: CALL.with(|c| c.get()),
+                narration: row.step_text.clone(),
+                server: row.server.clone(),
+                action: row.action.clone(),
+                shown: row.shown.clone(),
+                rules: row.rules.clone(),
+                before: format!("{}{used}", row.before),
                 at: crate::store::now(),
             });
         }
         if let Some(recorder) = &self.recorder {
-            let after = if text.starts_with("stop Interstage") {
-                self.state_text(server, Some(false))
-            } else if text.starts_with("start Interstage") {
-                self.state_text(server, Some(true))
-            } else {
-                before.clone()
-            };
             let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
-            let action = crate::plan::normalise(text, &recorder.known);
-            let shown = crate::plan::normalise(&shown, &recorder.known);
-            let step_text = crate::plan::normalise(&narration, &recorder.known);
-            recorder.actions.push(crate::plan::Action {
-                step,
-                step_text,
-                server: server.to_string(),
-                action,
-                shown,
-                manual: false,
-                rules,
-                before,
-                after,
-            });
+            let known = &recorder.known;
+            let row = crate::plan::Action {
+                step_text: crate::plan::normalise(&row.step_text, known),
+                action: crate::plan::normalise(&row.action, known),
+                shown: crate::plan::normalise(&row.shown, known),
+                ..row
+            };
+            recorder.actions.push(row);
         }
-        Ok(())
     }
 
     /// `name`'s outage begins (its stop command is about to run).
@@ -386,35 +406,21 @@ impl Runtime {
             )?;
         }
         // Evidence: the step by hand in its place among the actions, ticked when the
-        // operator confirmed it.
-        if let Some(journal) = &self.journal {
-            journal.step(crate::journal::Entry::Action {
+        // operator confirmed it; and a row of a plan being made.
+        self.record_row(
+            crate::plan::Action {
                 step,
-                call: CALL.with(|c| c.get()),
-                narration: narration.clone(),
+                step_text: narration,
                 server: crate::plan::NO_SERVER.to_string(),
-                action: shown.clone(),
+                action: shown,
                 shown: String::new(),
+                manual: true,
                 rules: Vec::new(),
                 before: crate::plan::NO_SERVER.to_string(),
-                at: crate::store::now(),
-            });
-        }
-        let Some(recorder) = &self.recorder else { return Ok(()) };
-        let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
-        let shown = crate::plan::normalise(&shown, &recorder.known);
-        let step_text = crate::plan::normalise(&narration, &recorder.known);
-        recorder.actions.push(crate::plan::Action {
-            step,
-            step_text,
-            server: crate::plan::NO_SERVER.to_string(),
-            action: shown.clone(),
-            shown: String::new(),
-            manual: true,
-            rules: Vec::new(),
-            before: crate::plan::NO_SERVER.to_string(),
-            after: crate::plan::NO_SERVER.to_string(),
-        });
+                after: crate::plan::NO_SERVER.to_string(),
+            },
+            "",
+        );
         Ok(())
     }
 
