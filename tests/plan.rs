@@ -43,13 +43,28 @@ impl Planning {
 
     /// `kuroko plan RUNBOOK PARAMS -o NAME --key alice`.
     fn plan(&self, name: &str, runbook: &str, params: &[&str]) -> crate::support::Run {
-        let out = self.path(name);
-        let mut args = vec!["plan", runbook, "-o", out.to_str().unwrap()];
+        let args = self.plan_args(name, runbook, params, None);
+        self.site.kuroko(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The arguments of `kuroko plan RUNBOOK PARAMS -o NAME [--html HTML] --key alice`.
+    fn plan_args(
+        &self,
+        name: &str,
+        runbook: &str,
+        params: &[&str],
+        html: Option<&str>,
+    ) -> Vec<String> {
+        let mut args = vec!["plan".to_string(), runbook.to_string(), "-o".into()];
+        args.push(self.path(name).to_string_lossy().into_owned());
         for param in params {
-            args.extend(["-p", param]);
+            args.extend(["-p".to_string(), param.to_string()]);
         }
-        args.extend(["--key", self.alice.to_str().unwrap()]);
-        self.site.kuroko(&args)
+        if let Some(html) = html {
+            args.extend(["--html".to_string(), self.path(html).to_string_lossy().into_owned()]);
+        }
+        args.extend(["--key".to_string(), self.alice.to_string_lossy().into_owned()]);
+        args
     }
 
     fn approve(&self, name: &str, key: &std::path::Path) -> crate::support::Run {
@@ -76,21 +91,10 @@ fn the_plan_of_expand_follows_the_manuals_steps_and_runs_once_approved_by_anothe
     let p = Planning::new();
     let html = p.path("expand.html");
     let out = p.path("expand.md");
+    let args =
+        p.plan_args("expand.md", "expand", &["group=G1", "server=rs-01"], Some("expand.html"));
     p.site
-        .kuroko(&[
-            "plan",
-            "expand",
-            "-p",
-            "group=G1",
-            "-p",
-            "server=rs-01",
-            "-o",
-            out.to_str().unwrap(),
-            "--html",
-            html.to_str().unwrap(),
-            "--key",
-            p.alice.to_str().unwrap(),
-        ])
+        .kuroko(&args.iter().map(String::as_str).collect::<Vec<_>>())
         .success()
         .stdout_has("signed by its author");
     let md = fs::read_to_string(&out).unwrap();
@@ -336,24 +340,9 @@ fn a_plan_written_in_japanese_is_approved_and_run_in_english() {
     let p = Planning::new();
     let out = p.path("ja.md");
     let html = p.path("ja.html");
+    let args = p.plan_args("ja.md", "expand", &["group=G1", "server=rs-01"], Some("ja.html"));
     p.site
-        .kuroko_in_locale(
-            "ja_JP.UTF-8",
-            &[
-                "plan",
-                "expand",
-                "-p",
-                "group=G1",
-                "-p",
-                "server=rs-01",
-                "-o",
-                out.to_str().unwrap(),
-                "--html",
-                html.to_str().unwrap(),
-                "--key",
-                p.alice.to_str().unwrap(),
-            ],
-        )
+        .kuroko_in_locale("ja_JP.UTF-8", &args.iter().map(String::as_str).collect::<Vec<_>>())
         .success();
     let md = fs::read_to_string(&out).unwrap();
     assert!(md.starts_with("# 手順書: expand"), "{md}");
