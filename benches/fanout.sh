@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Batch-operation benchmark: kuroko against raw `ssh` and Ansible on N loopback sshd servers,
-# measured side by side in the same run on the same cores. Prints figures and ratios; it
+# Batch-operation benchmark: kuroko against raw `ssh` and Ansible on N loopback sshd servers
+# (and an admin server), measured side by side in the same run on the same cores:
+#   (a) back up every server: each contender stops it, copies its resources on its own
+#       disk, starts it, then brings the copy here and hashes it (as kuroko does)
+#   (b) one status command on every server
+#   (c) a runbook of ten steps on every server
+#   (d) the whole site: the servers as members of groups of two, backed up with the admin
+#       server, one member of a group down at a time (R4), the groups side by side Prints figures and ratios; it
 # asserts nothing (these machines are shared and noisy).
 #
 #   benches/fanout.sh              # N = 1, 8 and 32
@@ -115,14 +121,44 @@ group_list = "{root}/opt/FJSVisas/bin/isgrouplist"
 role = "admin"
 address = "192.0.2.10"
 hostname = "adm.bench.test"
-root = "servers/adm"
+transport = "ssh"
+root = "$site/servers/adm"
+[servers.adm.ssh]
+host = "127.0.0.10"
+port = 22022
 TOML
   printf '[all:vars]\nansible_user=%s\nansible_port=22022\nansible_ssh_private_key_file=%s\nansible_ssh_common_args="-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o KexAlgorithms=%s"\nansible_python_interpreter=%s\n[all]\n' \
     "$user" "$work/id" "$work/known_hosts" "$kex" "$python" > "$site/inventory"
+  chown -R "$user" "$site/servers/adm"
+  serve adm 127.0.0.10 "$site"
+  echo "adm ansible_host=127.0.0.10 root=$site/servers/adm" > "$site/admin"
   for i in $(seq 1 "$n"); do
     local name=b-$(printf %02d "$i") address=127.0.0.$((10 + i)) root=$site/servers/b-$(printf %02d "$i")
     cp -a "$tpl" "$root"
     chown -R "$user" "$root"
+    serve "$name" "$address" "$site"
+    cat >> "$site/site.toml" <<TOML
+
+[servers.$name]
+role = "single"
+address = "192.0.2.$((100 + i))"
+hostname = "$name.bench.test"
+transport = "ssh"
+root = "$root"
+[servers.$name.ssh]
+host = "$address"
+port = 22022
+TOML
+    echo "$name ansible_host=$address root=$root" >> "$site/inventory"
+  done
+  for i in $(seq 0 "$n"); do
+    until (exec 3<>"/dev/tcp/127.0.0.$((10 + i))/22022") 2>/dev/null; do sleep 0.05; done
+  done
+}
+
+# An sshd of its own for server NAME on ADDRESS:22022, and its host key in known_hosts.
+serve() {
+  local name=$1 address=$2 site=$3
     cat > "$site/sshd/$name.conf" <<CONF
 ListenAddress $address
 Port 22022
@@ -141,23 +177,38 @@ CONF
     /usr/sbin/sshd -D -e -f "$site/sshd/$name.conf" 2>/dev/null &
     sshd_pids+=($!)
     echo "[$address]:22022 $(cut -d' ' -f1,2 "$site/sshd/host.pub")" >> "$work/known_hosts"
-    cat >> "$site/site.toml" <<TOML
+}
 
-[servers.$name]
-role = "single"
-address = "192.0.2.$((100 + i))"
-hostname = "$name.bench.test"
-transport = "ssh"
-root = "$root"
-[servers.$name.ssh]
-host = "$address"
-port = 22022
-TOML
-    echo "$name ansible_host=$address root=$root" >> "$site/inventory"
+# The same N servers as members of groups of two (P1 … P(N/2); with N odd, P1 has three),
+# with the admin server: the site `backup-site` and a batch of member backups work on,
+# R4 in force. Writes site-groups.toml, the admin's group list, and an inventory in
+# waves (the admin and each group's first member, then each group's second, …).
+grouped() {
+  local n=$1 site=$2 groups=$(( $1 / 2 )) i g w
+  python3 - "$site/site.toml" "$site/site-groups.toml" "$groups" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+groups = int(sys.argv[3])
+text = text.replace('groups = ["B"]', f'groups = ["P[1:{groups}]"]', 1)
+def member(m):
+    i = int(m.group(1))
+    return f'[servers.b-{m.group(1)}]\nrole = "member"\ngroup = "P{(i - 1) % groups + 1}"'
+text = re.sub(r'\[servers\.b-(\d+)\]\nrole = "single"', member, text)
+open(sys.argv[2], 'w').write(text)
+PY
+  {
+    for g in $(seq 1 "$groups"); do echo "group P$g"; done
+    for i in $(seq 1 "$n"); do echo "member P$(( (i - 1) % groups + 1 )) b-$(printf %02d "$i")"; done
+  } > "$site/servers/adm/etc/opt/FJSVisgui/site/groups.conf"
+  head -n -"$n" "$site/inventory" > "$site/inventory-groups"
+  for w in $(seq 0 $(( (n - 1) / groups ))); do
+    echo "[wave$w]" >> "$site/inventory-groups"
+    [ "$w" = 0 ] && cat "$site/admin" >> "$site/inventory-groups"
+    for i in $(seq $(( w * groups + 1 )) $(( (w + 1) * groups ))); do
+      [ "$i" -le "$n" ] && grep "^b-$(printf %02d "$i") " "$site/inventory" >> "$site/inventory-groups"
+    done
   done
-  for i in $(seq 1 "$n"); do
-    until (exec 3<>"/dev/tcp/127.0.0.$((10 + i))/22022") 2>/dev/null; do sleep 0.05; done
-  done
+  echo "$(( (n - 1) / groups + 1 ))" > "$site/waves"
 }
 
 # Runs "$@" once per server in parallel; {addr} and {root} are filled per server.
@@ -174,7 +225,29 @@ raw_parallel() {
   for pid in "${pids[@]}"; do wait "$pid"; done
 }
 
-raw_backup() { ssh "${ssh_opts[@]}" "$user@$1" "cd $2 && tar cf - etc/opt/FJSV* var/opt/FJSV*" | sha256sum > "$work/raw-$1.sum"; }
+# A backup as kuroko takes one: stop, a copy on the server's disk, start, then the copy
+# streamed and hashed here, and removed.
+raw_backup() {
+  ssh "${ssh_opts[@]}" "$user@$1" "cd $2 && opt/FJSVisas/bin/isstop -f > /dev/null && tar cf /tmp/kb-copy-$1.tar etc/opt/FJSV* var/opt/FJSV*; opt/FJSVisas/bin/isstart > /dev/null"
+  ssh "${ssh_opts[@]}" "$user@$1" "cat /tmp/kb-copy-$1.tar && rm -f /tmp/kb-copy-$1.tar" | sha256sum > "$work/raw-$1.sum"
+}
+# The site's backup by hand: the admin server, and each group's members one after another
+# (R4: one member of a group down at a time), the groups side by side.
+raw_site() {
+  local site=$1 groups=$(( $2 / 2 )) g pids=()
+  raw_backup 127.0.0.10 "$site/servers/adm" & pids+=($!)
+  for g in $(seq 1 "$groups"); do
+    (
+      while read -r name host root; do
+        case "$name" in b-*) ;; *) continue ;; esac
+        local i=$((10#${name#b-}))
+        [ $(( (i - 1) % groups + 1 )) = "$g" ] && raw_backup "${host#ansible_host=}" "${root#root=}"
+      done < "$site/inventory"
+      true
+    ) & pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+}
 raw_status() { ssh "${ssh_opts[@]}" "$user@$1" "$2/opt/FJSVisas/bin/isstat" > /dev/null; }
 raw_steps() {
   local s=(ssh "${ssh_opts[@]}" "$user@$1") r=$2
@@ -194,14 +267,26 @@ cat > "$work/backup.yml" <<'YML'
 - hosts: all
   gather_facts: false
   tasks:
+    - name: stop
+      ansible.builtin.command: "{{ root }}/opt/FJSVisas/bin/isstop -f"
     - name: archive
       ansible.builtin.shell: cd {{ root }} && tar cf /tmp/kb-{{ inventory_hostname }}.tar etc/opt/FJSV* var/opt/FJSV*
+    - name: start
+      ansible.builtin.command: "{{ root }}/opt/FJSVisas/bin/isstart"
     - name: fetch
       ansible.builtin.fetch: src=/tmp/kb-{{ inventory_hostname }}.tar dest={{ out }}/{{ inventory_hostname }}.tar flat=yes
     - name: checksum
       ansible.builtin.stat: path={{ out }}/{{ inventory_hostname }}.tar checksum_algorithm=sha256
       delegate_to: localhost
+    - name: remove
+      ansible.builtin.file: path=/tmp/kb-{{ inventory_hostname }}.tar state=absent
 YML
+# The site's backup: one play per wave (the admin and one member of each group, then the
+# next member of each group, …), as R4 allows.
+: > "$work/site.yml"
+for w in 0 1 2; do
+  sed "s/^- hosts: all$/- hosts: wave$w/" "$work/backup.yml" >> "$work/site.yml"
+done
 cat > "$work/steps.yml" <<'YML'
 - hosts: all
   gather_facts: false
@@ -265,9 +350,14 @@ for n in "${counts[@]}"; do
           c,kuroko) "$K" run "$work/steps.rhai" -p "forks=$n" > "$work/kuroko.log" 2>&1 || fail kuroko ;;
           c,raw) raw_parallel "$site" raw_steps ;;
           c,ansible) "${playbook[@]}" "$work/steps.yml" > "$work/ansible.log" 2>&1 || fail ansible ;;
+          d,kuroko) rm -rf "$site/backups"; mkdir -p "$site/backups"
+                    KUROKO_SITE=$site/site-groups.toml "$K" batch all backup --forks "$((n + 1))" > "$work/kuroko.log" 2>&1 || fail kuroko ;;
+          d,raw) raw_site "$site" "$n" ;;
+          d,ansible) rm -rf "$work/fetched"; mkdir -p "$work/fetched"
+                     "$venv/bin/ansible-playbook" -i "$site/inventory-groups" -f "$((n + 1))" -e "out=$work/fetched" "$work/site.yml" > "$work/ansible.log" 2>&1 || fail ansible ;;
         esac
         elapsed "$t" >> "$work/t.$who"
-        rm -rf "$work/fetched" /tmp/kb-b-*.tar
+        rm -rf "$work/fetched" /tmp/kb-*.tar
       done
     done
     k=$(median < "$work/t.kuroko"); r=$(median < "$work/t.raw"); a=$(median < "$work/t.ansible")
@@ -277,10 +367,13 @@ for n in "${counts[@]}"; do
   measure a; a_k=$k a_r=$r a_a=$a; rss=$(cat "$work/rss")
   measure b; b_k=$k b_r=$r b_a=$a
   measure c; c_k=$k c_r=$r c_a=$a
+  # (d) the whole site: the admin server and every member, groups of two, R4 in force.
+  if [ "$n" -ge 2 ]; then grouped "$n" "$site"; measure d; d_k=$k d_r=$r d_a=$a; fi
 
   printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(a) backup" "$a_k" "$a_r" "$a_a" "$(ratio "$a_k" "$a_r")" "$(ratio "$a_a" "$a_k")"
   printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(b) status" "$b_k" "$b_r" "$b_a" "$(ratio "$b_k" "$b_r")" "$(ratio "$b_a" "$b_k")"
   printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(c) steps" "$c_k" "$c_r" "$c_a" "$(ratio "$c_k" "$c_r")" "$(ratio "$c_a" "$c_k")"
+  [ "$n" -lt 2 ] || printf '%-4s %-10s %8.2fs %8.2fs %8.2fs %10.2fx %12.2fx\n' "$n" "(d) site" "$d_k" "$d_r" "$d_a" "$(ratio "$d_k" "$d_r")" "$(ratio "$d_a" "$d_k")"
   printf '%-4s controller peak memory during (a): %d MB (%s servers x %s MB)\n' "$n" "$((rss / 1024))" "$n" "$mb"
   stop_servers
   rm -rf "$site"

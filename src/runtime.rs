@@ -715,8 +715,9 @@ impl Runtime {
         }
     }
 
+    /// The server's state and kuroko's record on it, in one round trip.
     fn read_state(&self, name: &str) -> Result<ServerState> {
-        let running = self.read_running(name)?;
+        let server = self.server(name)?;
         // The record counts only inside kuroko's own folder: a real folder owned by the
         // user kuroko runs as, reached through no symbolic link.
         let command = Script::guarded()
@@ -730,7 +731,15 @@ if [ -f "$f" ] && { [ ! -O "$f" ] || [ -n "$(find "$f" -maxdepth 0 -perm /022)" 
 if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' is not a regular file" >&2; exit 90; fi
 "#,
             );
-        let text = self.run(name, &msg!("prim-doing-read-record"), &command, None)?;
+        let status = self.command(server, &self.site.templates.status, &[]);
+        let (record, read) =
+            self.with_conn(name, |t| transport::capture_then(t, &command, &status))?;
+        let running = match read {
+            Some(out) => self.running_from(name, &status, &out)?,
+            None => self.read_running(name)?,
+        };
+        let what = msg!("prim-doing-read-record");
+        let text = transport::checked(record, name, &what, &command)?;
         if text.len() > MAX_RECORD {
             return Err(Error::on_server(
                 name,
@@ -805,9 +814,39 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
 
     pub fn read_running(&self, name: &str) -> Result<bool> {
         let server = self.server(name)?;
-        let commands = &self.site.commands;
         let command = self.command(server, &self.site.templates.status, &[]);
         let out = self.with_conn(name, |t| transport::capture(t, &command, None))?;
+        self.running_from(name, &command, &out)
+    }
+
+    /// Runs `command` (a stop or a start) and reads the server's state right after it, in
+    /// one round trip: the command's result, and whether the server runs now.
+    pub fn run_then_read(
+        &self,
+        name: &str,
+        what: &str,
+        command: &Script,
+    ) -> Result<(Result<String>, Result<bool>)> {
+        let server = self.server(name)?;
+        let status = self.command(server, &self.site.templates.status, &[]);
+        let (done, read) =
+            self.with_conn(name, |t| transport::run_then(t, name, what, command, &status))?;
+        let running = match read {
+            Some(out) => self.running_from(name, &status, &out),
+            // The command cut its session short: the state is asked on its own.
+            None => self.read_running(name),
+        };
+        Ok((done, running))
+    }
+
+    /// Whether the status command's output says the server runs.
+    fn running_from(
+        &self,
+        name: &str,
+        command: &Script,
+        out: &transport::Captured,
+    ) -> Result<bool> {
+        let commands = &self.site.commands;
         let text = out.stdout.to_lowercase();
         if text.contains(&commands.stopped_marker.to_lowercase()) {
             Ok(false)

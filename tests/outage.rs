@@ -95,21 +95,57 @@ fn without_a_local_copy_the_backup_streams_while_the_member_is_stopped() {
     site.kuroko(&["backups", "verify", &site.backup_of("ms-01")]).success();
 }
 
-/// A copy changed on the server after it was made (here cut short while the server
-/// starts) is not a backup: what arrives must be what was copied while it was stopped.
+/// A copy changed on the server after it was made is not a backup: what arrives must be
+/// what was copied while the server was stopped. Changed while the server starts: cut
+/// short, one byte overwritten in place (same size), another file of the same size put in
+/// its place, and its times set back to what they were.
 #[test]
 fn a_local_copy_changed_after_it_was_made_is_refused() {
-    let site = Site::new();
-    let copy = site.root("ms-01").join("var/opt/kuroko/local-copy/archive.tar");
-    let (_, run) = backup_while_starting(&site, |_| {
-        let bytes = fs::read(&copy).expect("the local copy is there while the server starts");
-        fs::write(&copy, &bytes[..bytes.len().min(11264)]).unwrap();
-    });
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("changed on the server after it was made"), "{}", run.stderr);
-    assert!(!site.backups().iter().any(|id| id.ends_with("/ms-01")), "{:?}", site.backups());
-    assert_eq!(site.state("ms-01"), "running");
-    assert!(!site.root("ms-01").join("var/opt/kuroko").exists());
+    use std::io::{Seek, SeekFrom, Write};
+    let tamper: [(&str, fn(&Path)); 4] = [
+        ("cut short", |copy| {
+            let bytes = fs::read(copy).unwrap();
+            fs::write(copy, &bytes[..bytes.len().min(11264)]).unwrap();
+        }),
+        ("a byte overwritten", |copy| {
+            let mut file = fs::OpenOptions::new().write(true).open(copy).unwrap();
+            file.seek(SeekFrom::Start(600)).unwrap();
+            file.write_all(b"X").unwrap();
+        }),
+        ("replaced", |copy| {
+            let size = fs::metadata(copy).unwrap().len() as usize;
+            let other = copy.with_file_name("other");
+            fs::write(&other, vec![0u8; size]).unwrap();
+            fs::rename(&other, copy).unwrap();
+        }),
+        ("times set back", |copy| {
+            let before = fs::metadata(copy).unwrap();
+            let mut file = fs::OpenOptions::new().write(true).open(copy).unwrap();
+            file.seek(SeekFrom::Start(600)).unwrap();
+            file.write_all(b"Y").unwrap();
+            let times = fs::FileTimes::new()
+                .set_accessed(before.accessed().unwrap())
+                .set_modified(before.modified().unwrap());
+            file.set_times(times).unwrap();
+        }),
+    ];
+    for (how, change) in tamper {
+        let site = Site::new();
+        let copy = site.root("ms-01").join("var/opt/kuroko/local-copy/archive.tar");
+        let (_, run) = backup_while_starting(&site, |_| {
+            assert!(copy.exists(), "{how}: the local copy is there while the server starts");
+            change(&copy);
+        });
+        assert_eq!(run.code, 1, "{how}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("changed on the server after it was made"),
+            "{how}: {}",
+            run.stderr
+        );
+        assert!(!site.backups().iter().any(|id| id.ends_with("/ms-01")), "{how}");
+        assert_eq!(site.state("ms-01"), "running", "{how}");
+        assert!(!site.root("ms-01").join("var/opt/kuroko").exists(), "{how}");
+    }
 }
 
 /// A copy a killed run left on a server is removed by the next backup of it, however

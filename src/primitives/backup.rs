@@ -204,12 +204,14 @@ impl Runtime {
         // (the stream clears whatever copy is left).
         let fallback = match words.next() {
             Some("COPIED") => {
-                let size = words.next().and_then(|w| w.parse().ok());
-                let sha256 = words.next().filter(|w| w.len() == 64).map(str::to_string);
-                if let (Some(size), Some(sha256)) = (size, sha256) {
-                    return Ok(Copied::Local(LocalCopy { size, sha256, at: now() }));
+                let stamp = out.trim().trim_start_matches("COPIED").trim();
+                match words.next().and_then(|w| w.parse().ok()) {
+                    Some(size) if stamp.len() < 500 && !stamp.contains(char::is_control) => {
+                        let stamp = stamp.to_string();
+                        return Ok(Copied::Local(LocalCopy { size, stamp, at: now() }));
+                    }
+                    _ => failed(out.trim()),
                 }
-                failed(out.trim())
             }
             Some("NOROOM") => {
                 let (need, free) = (words.next().unwrap_or("?"), words.next().unwrap_or("?"));
@@ -258,9 +260,18 @@ impl Runtime {
         let pending = self.store.begin(origin.generation, name)?;
         let command = match &source {
             Source::Resources(patterns) => tar_command(patterns),
-            Source::LocalCopy(_) => Script::guarded().set("c", LOCAL_COPY).text(
-                "nolink \"$c/archive.tar\" || exit 90\n[ -f \"$c/archive.tar\" ] || { echo \"the local copy is gone\" >&2; exit 3; }\nexec cat -- \"$c/archive.tar\"\n",
-            ),
+            Source::LocalCopy(copy) => {
+                Script::guarded().set("c", LOCAL_COPY).set("stamp", &copy.stamp).text(STAMP).text(
+                    r#"a=$c/archive.tar
+nolink "$a" || exit 90
+[ -f "$a" ] || { echo "the local copy is gone" >&2; exit 3; }
+same() { now=$(stamp "$a"); [ "$now" = "$stamp" ] || { printf '%s\n' "$now" >&2; exit 4; }; }
+same
+cat -- "$a" || exit $?
+same
+"#,
+                )
+            }
         };
         let path = pending.archive_path();
         let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -300,6 +311,9 @@ impl Runtime {
                 });
             }
         };
+        if let (Source::LocalCopy(copy), 4) = (&source, exit.code) {
+            return Err(copy.changed(name, exit.stderr.trim()));
+        }
         if exit.code != 0 {
             return Err(Error::on_server(
                 name,
@@ -320,19 +334,9 @@ impl Runtime {
         // What arrived is what was copied while the server was stopped: a copy changed or
         // cut short on the server since is not a backup.
         if let Source::LocalCopy(copy) = &source {
-            let (size, sha256) =
-                scan.archive.as_ref().map(|a| (a.size, a.sha256.as_str())).unwrap_or((0, "-"));
-            if size != copy.size || sha256 != copy.sha256 {
-                return Err(Error::on_server(
-                    name,
-                    msg!(
-                        "prim-local-copy-changed",
-                        size = copy.size,
-                        sha256 = copy.sha256,
-                        arrived_size = size,
-                        arrived_sha256 = sha256
-                    ),
-                ));
+            let size = scan.archive.as_ref().map_or(0, |a| a.size);
+            if size != copy.size {
+                return Err(copy.changed(name, &msg!("prim-local-copy-arrived", size = size)));
             }
         }
         let mut manifest = self.manifest_for(origin, Some(scan));
@@ -375,12 +379,28 @@ enum Copied {
     Local(LocalCopy),
 }
 
-/// A local copy as it was made while the server was stopped.
+/// A local copy as it was made while the server was stopped: its size, its stamp on the
+/// server (size, device, inode, modification and change times: any write to it, or
+/// another file in its place, changes the stamp), and when.
 struct LocalCopy {
     size: u64,
-    sha256: String,
+    stamp: String,
     at: String,
 }
+
+impl LocalCopy {
+    /// The copy is not what was made while the server was stopped: no backup of it.
+    fn changed(&self, server: &str, now: &str) -> Error {
+        Error::on_server(
+            server,
+            msg!("prim-local-copy-changed", made = self.stamp, now = crate::error::sanitize(now)),
+        )
+    }
+}
+
+/// `stamp FILE`: what tells a file changed since, without reading it (as `make` and
+/// `rsync` tell, with the change time besides, which no one can set back).
+const STAMP: &str = "stamp() { stat -c '%s %d %i %y %z' -- \"$1\"; }\n";
 
 /// What a backup's archive is read from.
 enum Source<'a> {
@@ -438,10 +458,11 @@ if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under
 /// The same archive written to a local copy in kuroko's private folder on the server,
 /// after a check that the copy fits (the files' full sizes, every hard link and sparse
 /// file written out, a header's worth per entry, and a tenth to spare). Prints `COPIED
-/// SIZE SHA256`, `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
+/// STAMP` (the stamp begins with the size), `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
 /// removed; a symbolic link in the way is refused (exit 90), as everywhere.
 fn local_copy_command(patterns: &[String]) -> Script {
-    Script::guarded().then(&matched(patterns)).set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(
+    let script = Script::guarded().then(&matched(patterns));
+    script.set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(STAMP).text(
         r#"nolink "$c" || exit 90
 fail() { rm -rf -- "$c"; rmdir -- "$d" 2>/dev/null; printf 'FAILED %s\n' "$1" | head -c 2000; exit 0; }
 rm -rf -- "$c" 2>/dev/null
@@ -456,11 +477,14 @@ if [ -z "$free" ] || awk -v n="$need" -v f="$free" 'BEGIN { exit !(n > f) }'; th
 fi
 ownd "$d" 2>/dev/null || fail "kuroko's folder cannot be made or used"
 mkdir -m 700 -- "$c" 2>/dev/null || fail "the copy's folder cannot be made"
-# Written and hashed in one pass (the hash on the other core): the outage is the copy.
-sum=$( { tar --format=gnu --hard-dereference -cf - -- "$@" 2> "$c/tar.err"; echo $? > "$c/tar.rc"; } | tee -- "$c/archive.tar" | sha256sum)
-[ "$(cat "$c/tar.rc" 2>/dev/null)" = 0 ] || fail "$(head -c 500 "$c/tar.err" 2>/dev/null | tr -s '[:space:]' ' ')"
-rm -f -- "$c/tar.rc" "$c/tar.err"
-echo "COPIED $(wc -c < "$c/archive.tar") ${sum%% *}"
+# Written by tar alone: the outage is the copy, nothing more. Its stamp (size, device,
+# inode, modification and change times) is taken now and checked before and after it
+# streams: any write to the copy, or another file in its place, changes it.
+tar --format=gnu --hard-dereference -cf "$c/archive.tar" -- "$@" 2> "$c/tar.err" ||
+  fail "$(head -c 500 "$c/tar.err" 2>/dev/null | tr -s '[:space:]' ' ')"
+rm -f -- "$c/tar.err"
+stamp=$(stamp "$c/archive.tar") || fail "the copy cannot be examined"
+echo "COPIED $stamp"
 "#,
     )
 }

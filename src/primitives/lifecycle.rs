@@ -163,8 +163,11 @@ impl Runtime {
             self.count_stopped(name);
             self.outage_begins(name);
             let command = self.command(server, &self.site.templates.stop, &[]);
-            if let Err(e) = self.run(name, &msg!("prim-doing-stop"), &command, None) {
-                if let Ok(true) = self.read_running(name) {
+            // The state is read in the same round trip as the stop (the outage is short).
+            let (stopped, running) =
+                self.run_then_read(name, &msg!("prim-doing-stop"), &command)?;
+            if let Err(e) = stopped {
+                if let Ok(true) = running {
                     // It still runs: the stop did nothing, and the reservation goes.
                     self.model().stopped.retain(|s| s != name);
                     let _ = self.record_outage(name, "started");
@@ -177,7 +180,7 @@ impl Runtime {
                     other => other,
                 });
             }
-            if self.read_running(name)? {
+            if running? {
                 return Err(Error::on_server(name, msg!("prim-stop-still-running")));
             }
         }
@@ -200,8 +203,10 @@ impl Runtime {
         if !self.dry_run() {
             let server = self.server(name)?;
             let command = self.command(server, &self.site.templates.start, &[]);
-            self.run(name, &msg!("prim-doing-start"), &command, None)?;
-            if !self.read_running(name)? {
+            let (started, running) =
+                self.run_then_read(name, &msg!("prim-doing-start"), &command)?;
+            started?;
+            if !running? {
                 return Err(Error::on_server(name, msg!("prim-start-not-running")));
             }
             self.outage_ends(name);

@@ -121,7 +121,11 @@ pub fn run_checked(
     command: &Script,
     input: Option<&[u8]>,
 ) -> Result<String> {
-    let out = capture(transport, command, input)?;
+    checked(capture(transport, command, input)?, server, what, command)
+}
+
+/// A command's output, or the error that says `what` failed on `server`.
+pub fn checked(out: Captured, server: &str, what: &str, command: &Script) -> Result<String> {
     if out.code != 0 {
         return Err(Error::on_server(
             server,
@@ -134,6 +138,54 @@ pub fn run_checked(
         ));
     }
     Ok(out.stdout)
+}
+
+/// Runs `command` and then `after` in one session on the server, one round trip instead
+/// of two: `command`'s result as `run_checked` gives it, and what `after` printed (`None`
+/// when it did not run). Each runs in a subshell of its own, so neither can end the other.
+pub fn run_then(
+    transport: &mut dyn Transport,
+    server: &str,
+    what: &str,
+    command: &Script,
+    after: &Script,
+) -> Result<(Result<String>, Option<Captured>)> {
+    let (first, then) = capture_then(transport, command, after)?;
+    Ok((checked(first, server, what, command), then))
+}
+
+/// `capture` of `command`, then of `after`, in one session on the server. The exit code
+/// is `command`'s; `after`'s is not kept (0), only what it printed.
+pub fn capture_then(
+    transport: &mut dyn Transport,
+    command: &Script,
+    after: &Script,
+) -> Result<(Captured, Option<Captured>)> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let noise = crate::archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
+    let marker = format!("--kuroko-then-{}--", &noise[..16]);
+    let script = Script::new()
+        .text("( ")
+        .then(command)
+        .text("\n)\nkuroko_rc=$?\n")
+        .set("kuroko_then", &marker)
+        .text("printf '\\n%s\\n' \"$kuroko_then\"\nprintf '\\n%s\\n' \"$kuroko_then\" >&2\n(\n")
+        .then(after)
+        .text("\n)\nexit $kuroko_rc\n");
+    let out = capture(transport, &script, None)?;
+    let separator = format!("\n{marker}\n");
+    let split =
+        |text: &str| text.split_once(&separator).map(|(a, b)| (a.to_string(), b.to_string()));
+    Ok(match (split(&out.stdout), split(&out.stderr)) {
+        (Some((stdout, after_out)), Some((stderr, after_err))) => {
+            let then = Captured { code: 0, stdout: after_out, stderr: after_err };
+            (Captured { code: out.code, stdout, stderr }, Some(then))
+        }
+        _ => (out, None),
+    })
 }
 
 /// The first line of a script, for messages (scripts can be long).
