@@ -857,7 +857,7 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
                 name,
                 msg!(
                     "prim-status-unknown",
-                    command = transport::first_line(&command),
+                    command = transport::first_line(command),
                     failure = out.failure()
                 ),
             ))
