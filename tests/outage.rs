@@ -95,6 +95,9 @@ fn without_a_local_copy_the_backup_streams_while_the_member_is_stopped() {
     site.kuroko(&["backups", "verify", &site.backup_of("ms-01")]).success();
 }
 
+/// A way to change the local copy, and what it is called.
+type Tamper = (&'static str, fn(&Path));
+
 /// A copy changed on the server after it was made is not a backup: what arrives must be
 /// what was copied while the server was stopped. Changed while the server starts: cut
 /// short, one byte overwritten in place (same size), another file of the same size put in
@@ -102,7 +105,7 @@ fn without_a_local_copy_the_backup_streams_while_the_member_is_stopped() {
 #[test]
 fn a_local_copy_changed_after_it_was_made_is_refused() {
     use std::io::{Seek, SeekFrom, Write};
-    let tamper: [(&str, fn(&Path)); 4] = [
+    let tamper: [Tamper; 4] = [
         ("cut short", |copy| {
             let bytes = fs::read(copy).unwrap();
             fs::write(copy, &bytes[..bytes.len().min(11264)]).unwrap();
