@@ -168,11 +168,11 @@ pub fn capture_then(
     let noise = crate::archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
     let marker = format!("--kuroko-then-{}--", &noise[..16]);
     let script = Script::new()
-        .text("( ")
+        .text("( :\n")
         .then(command)
         .text("\n)\nkuroko_rc=$?\n")
         .set("kuroko_then", &marker)
-        .text("printf '\\n%s\\n' \"$kuroko_then\"\nprintf '\\n%s\\n' \"$kuroko_then\" >&2\n(\n")
+        .text("printf '\\n%s\\n' \"$kuroko_then\"\nprintf '\\n%s\\n' \"$kuroko_then\" >&2\n( :\n")
         .then(after)
         .text("\n)\nexit $kuroko_rc\n");
     let out = capture(transport, &script, None)?;

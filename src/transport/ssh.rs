@@ -91,6 +91,23 @@ impl SshTransport {
         self.link.quickack();
     }
 
+    /// `step` on the non-blocking session, again after each wait while it would block,
+    /// for at most the idle timeout.
+    fn unblocked<T>(
+        &self,
+        mut step: impl FnMut(&Session) -> std::result::Result<T, ssh2::Error>,
+    ) -> std::result::Result<T, ssh2::Error> {
+        let started = Instant::now();
+        loop {
+            match step(&self.session) {
+                Err(e) if is_would_block(&e) && started.elapsed() < self.ssh.idle_timeout => {
+                    self.wait(self.ssh.idle_timeout.saturating_sub(started.elapsed()));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Waits until the socket can make progress in the direction libssh2 needs, or
     /// `limit` passes.
     fn wait(&self, limit: Duration) {
@@ -346,15 +363,15 @@ impl Transport for SshTransport {
     ) -> Result<Exit> {
         let wrapped = wrap(&self.server, command)?;
         let traced = std::time::Instant::now();
-        self.session.set_blocking(true);
-        let mut channel = self
-            .session
-            .channel_session()
-            .map_err(|e| self.lost(&crate::msg!("transport-while-opening-channel"), e))?;
-        channel
-            .exec(&wrapped)
-            .map_err(|e| self.lost(&crate::msg!("transport-while-starting-command"), e))?;
+        // Opened and started without libssh2's own blocking waits, so that every packet
+        // of the exchange is acknowledged at once (`wait`): with the server's small packets
+        // after login, a delayed acknowledgement held the first command 40 ms.
         self.session.set_blocking(false);
+        let mut channel = self
+            .unblocked(|s| s.channel_session())
+            .map_err(|e| self.lost(&crate::msg!("transport-while-opening-channel"), e))?;
+        self.unblocked(|_| channel.exec(&wrapped))
+            .map_err(|e| self.lost(&crate::msg!("transport-while-starting-command"), e))?;
 
         let started = Instant::now();
         let mut last_data = Instant::now();
