@@ -23,6 +23,43 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// POSIX `cksum` (CRC-32 of the data and then of its length), computed as a stream
+/// arrives, to compare with what a server's own `cksum` printed.
+pub struct Cksum {
+    digest: crc::Digest<'static, u32, crc::Table<16>>,
+    len: u64,
+}
+
+static CKSUM: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_CKSUM);
+
+impl Cksum {
+    pub fn new() -> Cksum {
+        Cksum { digest: CKSUM.digest(), len: 0 }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.digest.update(data);
+        self.len += data.len() as u64;
+    }
+
+    /// The sum and the length, as `cksum` prints them.
+    pub fn finish(mut self) -> (u32, u64) {
+        let mut n = self.len;
+        while n > 0 {
+            self.digest.update(&[(n & 0xff) as u8]);
+            n >>= 8;
+        }
+        (self.digest.finalize(), self.len)
+    }
+}
+
+impl Default for Cksum {
+    fn default() -> Cksum {
+        Cksum::new()
+    }
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
@@ -626,6 +663,23 @@ mod tests {
 
     fn patterns() -> Vec<String> {
         vec!["etc/opt/FJSV*".into()]
+    }
+
+    /// The figures GNU and POSIX `cksum` print, whatever the chunks the data comes in.
+    #[test]
+    fn cksum_is_posix_cksum() {
+        let sum = |chunks: &[&[u8]]| {
+            let mut c = Cksum::new();
+            chunks.iter().for_each(|b| c.update(b));
+            c.finish()
+        };
+        assert_eq!(sum(&[]), (4294967295, 0));
+        assert_eq!(sum(&[b"123456789"]), (930766865, 9));
+        assert_eq!(sum(&[b"1234", b"", b"56789"]), (930766865, 9));
+        let big = vec![b'x'; 70_000];
+        let whole = sum(&[&big]);
+        assert_eq!(whole, (4215398528, 70_000));
+        assert_eq!(sum(&[&big[..1], &big[1..65_536], &big[65_536..]]), whole);
     }
 
     #[test]

@@ -823,20 +823,19 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
     /// one round trip: the command's result, and whether the server runs now.
     pub fn run_then_read(
         &self,
-        name: &str,
+        server: &Server,
         what: &str,
         command: &Script,
-    ) -> Result<(Result<String>, Result<bool>)> {
-        let server = self.server(name)?;
+    ) -> (Result<String>, Result<bool>) {
+        let name = server.name.as_str();
         let status = self.command(server, &self.site.templates.status, &[]);
-        let (done, read) =
-            self.with_conn(name, |t| transport::run_then(t, name, what, command, &status))?;
-        let running = match read {
-            Some(out) => self.running_from(name, &status, &out),
-            // The command cut its session short: the state is asked on its own.
-            None => self.read_running(name),
-        };
-        Ok((done, running))
+        match self.with_conn(name, |t| transport::run_then(t, name, what, command, &status)) {
+            Ok((done, Some(out))) => (done, self.running_from(name, &status, &out)),
+            // The two could not be told apart, or the connection broke during the
+            // command: the state is asked on its own (over a new connection if need be).
+            Ok((done, None)) => (done, self.read_running(name)),
+            Err(e) => (Err(e), self.read_running(name)),
+        }
     }
 
     /// Whether the status command's output says the server runs.

@@ -952,3 +952,42 @@ fn hook_imports_resolve_in_the_site_folder_whatever_runbook_runs() {
     assert!(!run.stdout.contains("outside helper"), "{}", run.stdout);
     assert!(run.stdout.matches("top level ran").count() <= 1, "{}", run.stdout);
 }
+
+/// A stop or start and the state read after it share one round trip to the server; a
+/// site's command template cannot reach into the state read. A process the stop leaves
+/// behind that prints "stopped" later, a syntax error, `exit` or `exec`: the state read is
+/// the status command's own, and the stop's result its own.
+#[test]
+fn a_stop_command_cannot_speak_for_the_state_read_after_it() {
+    let cases = [
+        // Does not stop; a process it leaves prints what the status command would.
+        ("true; (sleep 0.3; echo Interstage status: stopped) &", false, "still runs"),
+        // Does not parse: nothing of it runs.
+        ("{root}/opt/FJSVisas/bin/isstop -f )", false, "Syntax error"),
+        // Stops, then ends its shell in ways that would end a shared script.
+        ("{root}/opt/FJSVisas/bin/isstop -f; exit 0", true, ""),
+        ("{root}/opt/FJSVisas/bin/isstop -f; exec true", true, ""),
+        ("{root}/opt/FJSVisas/bin/isstop -f; cat <<EOF", true, ""),
+        // Stops, then fails: the failure is the stop's, and the server counts as stopped.
+        ("{root}/opt/FJSVisas/bin/isstop -f; exit 7", false, "exit code 7"),
+    ];
+    for (stop, works, says) in cases {
+        let site = Site::new();
+        with_site_text(&site, |t| {
+            t.replacen("[commands]\n", &format!("[commands]\nstop = {stop:?}\n"), 1)
+        });
+        let run = site.script(
+            "stop_interstage(\"ms-01\"); print(status(\"ms-01\")); start_interstage(\"ms-01\");",
+            &[],
+        );
+        if works {
+            assert_eq!(run.code, 0, "{stop}: {}\n{}", run.stdout, run.stderr);
+            assert!(run.stdout.contains("\nstopped\n"), "{stop}: {}", run.stdout);
+        } else {
+            assert_eq!(run.code, 1, "{stop}: {}\n{}", run.stdout, run.stderr);
+            assert!(run.stderr.contains(says), "{stop}: {}", run.stderr);
+        }
+        // Whatever the stop did, the member runs at the end (R11 starts what was stopped).
+        assert_eq!(site.state("ms-01"), "running", "{stop}");
+    }
+}

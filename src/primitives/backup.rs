@@ -204,11 +204,17 @@ impl Runtime {
         // (the stream clears whatever copy is left).
         let fallback = match words.next() {
             Some("COPIED") => {
-                let stamp = out.trim().trim_start_matches("COPIED").trim();
-                match words.next().and_then(|w| w.parse().ok()) {
-                    Some(size) if stamp.len() < 500 && !stamp.contains(char::is_control) => {
-                        let stamp = stamp.to_string();
-                        return Ok(Copied::Local(LocalCopy { size, stamp, at: now() }));
+                let cksum = words.next().and_then(|w| w.parse().ok());
+                let length = words.next().and_then(|w| w.parse::<u64>().ok());
+                // The stamp is the rest of the line; it begins with the size.
+                let stamp = words.collect::<Vec<_>>().join(" ");
+                let size = stamp.split(' ').next().and_then(|w| w.parse().ok());
+                match (cksum, length, size) {
+                    (Some(cksum), Some(length), Some(size))
+                        if length == size && stamp.len() < 500 =>
+                    {
+                        let at = now();
+                        return Ok(Copied::Local(LocalCopy { size, cksum, stamp, at }));
                     }
                     _ => failed(out.trim()),
                 }
@@ -292,9 +298,17 @@ same
                 .map_err(|e| msg!("prim-archive-write-failed", error = e))?;
             Ok::<_, String>(scan)
         });
-        let mut sink = ChannelWriter { sender, report: &self.report, server: name, moved: 0 };
+        let mut sink = ChannelWriter {
+            sender,
+            report: &self.report,
+            server: name,
+            moved: 0,
+            // The content of a local copy is summed as it arrives.
+            cksum: matches!(source, Source::LocalCopy(_)).then(archive::Cksum::new),
+        };
         let exit = self.with_conn(name, |t| t.exec(&command, None, &mut sink));
-        drop(sink);
+        let arrived_cksum = sink.cksum.map(|c| c.finish().0);
+        drop(sink.sender);
         let scan = scanner.join().unwrap_or_else(|_| Err(msg!("prim-archive-reader-crashed")));
         let exit = match exit {
             Ok(exit) => exit,
@@ -335,8 +349,10 @@ same
         // cut short on the server since is not a backup.
         if let Source::LocalCopy(copy) = &source {
             let size = scan.archive.as_ref().map_or(0, |a| a.size);
-            if size != copy.size {
-                return Err(copy.changed(name, &msg!("prim-local-copy-arrived", size = size)));
+            if size != copy.size || arrived_cksum != Some(copy.cksum) {
+                let cksum = arrived_cksum.unwrap_or_default();
+                let arrived = msg!("prim-local-copy-arrived", size = size, cksum = cksum);
+                return Err(copy.changed(name, &arrived));
             }
         }
         let mut manifest = self.manifest_for(origin, Some(scan));
@@ -375,15 +391,18 @@ const LOCAL_COPY: &str = "var/opt/kuroko/local-copy";
 enum Copied {
     /// The backup went to the controller already (or was planned, in a dry run).
     Streamed,
-    /// A local copy waits on the server: its size and sha256 as made, and when.
+    /// A local copy waits on the server: its size, sum and stamp as made, and when.
     Local(LocalCopy),
 }
 
-/// A local copy as it was made while the server was stopped: its size, its stamp on the
-/// server (size, device, inode, modification and change times: any write to it, or
-/// another file in its place, changes the stamp), and when.
+/// A local copy as it was made while the server was stopped: its size, its POSIX
+/// `cksum` (taken on the server right after tar wrote it, and compared with the sum of
+/// what arrives: the content), its stamp on the server (size, device, inode,
+/// modification and change times, checked before and after it streams: another file in
+/// its place, or a write, refused early), and when.
 struct LocalCopy {
     size: u64,
+    cksum: u32,
     stamp: String,
     at: String,
 }
@@ -393,14 +412,20 @@ impl LocalCopy {
     fn changed(&self, server: &str, now: &str) -> Error {
         Error::on_server(
             server,
-            msg!("prim-local-copy-changed", made = self.stamp, now = crate::error::sanitize(now)),
+            msg!(
+                "prim-local-copy-changed",
+                made = format!("{} bytes, cksum {}, {}", self.size, self.cksum, self.stamp),
+                now = crate::error::sanitize(now)
+            ),
         )
     }
 }
 
-/// `stamp FILE`: what tells a file changed since, without reading it (as `make` and
-/// `rsync` tell, with the change time besides, which no one can set back).
-const STAMP: &str = "stamp() { stat -c '%s %d %i %y %z' -- \"$1\"; }\n";
+/// `stamp FILE`: what tells a file was replaced or written to since, without reading it
+/// (as `make` and `rsync` tell, with the change time besides), in UTC whatever the
+/// server's time zone. It cannot see a write through a memory map, nor one within a
+/// file system's timestamp granularity: the `cksum` of the content does.
+const STAMP: &str = "stamp() { TZ=UTC0 stat -c '%s %d %i %y %z' -- \"$1\"; }\n";
 
 /// What a backup's archive is read from.
 enum Source<'a> {
@@ -458,7 +483,7 @@ if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under
 /// The same archive written to a local copy in kuroko's private folder on the server,
 /// after a check that the copy fits (the files' full sizes, every hard link and sparse
 /// file written out, a header's worth per entry, and a tenth to spare). Prints `COPIED
-/// STAMP` (the stamp begins with the size), `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
+/// CKSUM LENGTH STAMP` (the stamp begins with the size), `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
 /// removed; a symbolic link in the way is refused (exit 90), as everywhere.
 fn local_copy_command(patterns: &[String]) -> Script {
     let script = Script::guarded().then(&matched(patterns));
@@ -477,14 +502,15 @@ if [ -z "$free" ] || awk -v n="$need" -v f="$free" 'BEGIN { exit !(n > f) }'; th
 fi
 ownd "$d" 2>/dev/null || fail "kuroko's folder cannot be made or used"
 mkdir -m 700 -- "$c" 2>/dev/null || fail "the copy's folder cannot be made"
-# Written by tar alone: the outage is the copy, nothing more. Its stamp (size, device,
-# inode, modification and change times) is taken now and checked before and after it
-# streams: any write to the copy, or another file in its place, changes it.
+# Written by tar alone, then summed while still in memory (POSIX cksum: the fastest
+# sum every server has; the controller sums what arrives) and stamped.
 tar --format=gnu --hard-dereference -cf "$c/archive.tar" -- "$@" 2> "$c/tar.err" ||
   fail "$(head -c 500 "$c/tar.err" 2>/dev/null | tr -s '[:space:]' ' ')"
 rm -f -- "$c/tar.err"
+sum=$(cksum < "$c/archive.tar") || fail "the copy cannot be summed"
 stamp=$(stamp "$c/archive.tar") || fail "the copy cannot be examined"
-echo "COPIED $stamp"
+echo "COPIED $sum $stamp" | tr -d '\000-\037'
+echo
 "#,
     )
 }
@@ -503,6 +529,7 @@ struct ChannelWriter<'a> {
     report: &'a crate::report::Report,
     server: &'a str,
     moved: u64,
+    cksum: Option<archive::Cksum>,
 }
 
 impl Write for ChannelWriter<'_> {
@@ -511,6 +538,9 @@ impl Write for ChannelWriter<'_> {
             std::io::Error::new(std::io::ErrorKind::BrokenPipe, msg!("prim-archive-reader-stopped"))
         })?;
         self.moved += buf.len() as u64;
+        if let Some(cksum) = &mut self.cksum {
+            cksum.update(buf);
+        }
         self.report.bytes(self.server, self.moved);
         Ok(buf.len())
     }

@@ -164,8 +164,7 @@ impl Runtime {
             self.outage_begins(name);
             let command = self.command(server, &self.site.templates.stop, &[]);
             // The state is read in the same round trip as the stop (the outage is short).
-            let (stopped, running) =
-                self.run_then_read(name, &msg!("prim-doing-stop"), &command)?;
+            let (stopped, running) = self.run_then_read(server, &msg!("prim-doing-stop"), &command);
             if let Err(e) = stopped {
                 if let Ok(true) = running {
                     // It still runs: the stop did nothing, and the reservation goes.
@@ -204,7 +203,7 @@ impl Runtime {
             let server = self.server(name)?;
             let command = self.command(server, &self.site.templates.start, &[]);
             let (started, running) =
-                self.run_then_read(name, &msg!("prim-doing-start"), &command)?;
+                self.run_then_read(server, &msg!("prim-doing-start"), &command);
             started?;
             if !running? {
                 return Err(Error::on_server(name, msg!("prim-start-not-running")));

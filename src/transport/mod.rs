@@ -154,8 +154,15 @@ pub fn run_then(
     Ok((checked(first, server, what, command), then))
 }
 
-/// `capture` of `command`, then of `after`, in one session on the server. The exit code
-/// is `command`'s; `after`'s is not kept (0), only what it printed.
+/// `capture` of `command`, then of `after`, in one session on the server: `command`'s
+/// exit code, and what `after` printed (its exit code is not kept: 0). `None` for `after`
+/// when the two cannot be told apart; the caller then asks again on its own.
+///
+/// Each runs as its own text (`eval` in a subshell), so neither's syntax, `exit` or
+/// `exec` reaches the other or the wrapper. `command`'s output goes through pipes that
+/// are drained to their end before the marker between the two is written: a process
+/// `command` left running cannot write into `after`'s part. The marker line carries
+/// `command`'s exit code, and must appear exactly once in each stream.
 pub fn capture_then(
     transport: &mut dyn Transport,
     command: &Script,
@@ -168,23 +175,40 @@ pub fn capture_then(
     let noise = crate::archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
     let marker = format!("--kuroko-then-{}--", &noise[..16]);
     let script = Script::new()
-        .text("( :\n")
-        .then(command)
-        .text("\n)\nkuroko_rc=$?\n")
+        .set("kuroko_cmd", command.as_str())
+        .set("kuroko_after", after.as_str())
         .set("kuroko_then", &marker)
-        .text("printf '\\n%s\\n' \"$kuroko_then\"\nprintf '\\n%s\\n' \"$kuroko_then\" >&2\n( :\n")
-        .then(after)
-        .text("\n)\nexit $kuroko_rc\n");
+        .text(
+            r#"exec 8>&1 9>&2
+kuroko_rc=$( exec 7>&1; { { { ( eval "$kuroko_cmd" ) 7>&- 8>&- 9>&-; echo $? >&7; } 2>&1 1>&3 3>&- | cat >&9; } 3>&1 | cat >&8; } 7>&1 >/dev/null )
+printf '
+%s %s
+' "$kuroko_then" "${kuroko_rc:-?}"
+printf '
+%s
+' "$kuroko_then" >&2
+exec 8>&- 9>&-
+( eval "$kuroko_after" )
+case $kuroko_rc in ''|*[!0-9]*) exit 1 ;; *) exit "$kuroko_rc" ;; esac
+"#,
+        );
     let out = capture(transport, &script, None)?;
-    let separator = format!("\n{marker}\n");
-    let split =
-        |text: &str| text.split_once(&separator).map(|(a, b)| (a.to_string(), b.to_string()));
-    Ok(match (split(&out.stdout), split(&out.stderr)) {
-        (Some((stdout, after_out)), Some((stderr, after_err))) => {
+    let once = |text: &str, separator: &str| {
+        let (before, rest) = text.split_once(separator)?;
+        (!rest.contains(separator)).then(|| (before.to_string(), rest.to_string()))
+    };
+    let split = once(&out.stdout, &format!("\n{marker} "))
+        .and_then(|(stdout, rest)| {
+            let (code, rest) = rest.split_once('\n')?;
+            Some((stdout, code.parse::<i32>().ok()?, rest.to_string()))
+        })
+        .zip(once(&out.stderr, &format!("\n{marker}\n")));
+    Ok(match split {
+        Some(((stdout, code, after_out), (stderr, after_err))) => {
             let then = Captured { code: 0, stdout: after_out, stderr: after_err };
-            (Captured { code: out.code, stdout, stderr }, Some(then))
+            (Captured { code, stdout, stderr }, Some(then))
         }
-        _ => (out, None),
+        None => (out, None),
     })
 }
 

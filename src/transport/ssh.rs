@@ -92,18 +92,30 @@ impl SshTransport {
     }
 
     /// `step` on the non-blocking session, again after each wait while it would block,
-    /// for at most the idle timeout.
+    /// for at most the idle timeout; `what` it was doing, for the error.
     fn unblocked<T>(
         &self,
+        what: &str,
         mut step: impl FnMut(&Session) -> std::result::Result<T, ssh2::Error>,
-    ) -> std::result::Result<T, ssh2::Error> {
+    ) -> Result<T> {
         let started = Instant::now();
         loop {
             match step(&self.session) {
-                Err(e) if is_would_block(&e) && started.elapsed() < self.ssh.idle_timeout => {
-                    self.wait(self.ssh.idle_timeout.saturating_sub(started.elapsed()));
+                Ok(value) => return Ok(value),
+                Err(e) if !is_would_block(&e) => return Err(self.lost(what, e)),
+                Err(_) if started.elapsed() >= self.ssh.idle_timeout => {
+                    self.broken.set(true);
+                    return Err(Error::unreachable(
+                        &self.name,
+                        crate::msg!(
+                            "transport-ssh-idle-timeout",
+                            host = self.ssh.host,
+                            port = self.ssh.port,
+                            seconds = self.ssh.idle_timeout.as_secs()
+                        ),
+                    ));
                 }
-                other => return other,
+                Err(_) => self.wait(self.ssh.idle_timeout.saturating_sub(started.elapsed())),
             }
         }
     }
@@ -368,10 +380,10 @@ impl Transport for SshTransport {
         // after login, a delayed acknowledgement held the first command 40 ms.
         self.session.set_blocking(false);
         let mut channel = self
-            .unblocked(|s| s.channel_session())
-            .map_err(|e| self.lost(&crate::msg!("transport-while-opening-channel"), e))?;
-        self.unblocked(|_| channel.exec(&wrapped))
-            .map_err(|e| self.lost(&crate::msg!("transport-while-starting-command"), e))?;
+            .unblocked(&crate::msg!("transport-while-opening-channel"), |s| s.channel_session())?;
+        self.unblocked(&crate::msg!("transport-while-starting-command"), |_| {
+            channel.exec(&wrapped)
+        })?;
 
         let started = Instant::now();
         let mut last_data = Instant::now();
