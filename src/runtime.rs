@@ -732,8 +732,9 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
 "#,
             );
         let status = self.command(server, &self.site.templates.status, &[]);
-        let (record, read) =
-            self.with_conn(name, |t| transport::capture_then(t, &command, &status))?;
+        let (record, read) = self.with_conn(name, |t| {
+            transport::capture_then(t, &command, &status, transport::Drain::Own)
+        })?;
         let running = match read {
             Some(out) => self.running_from(name, &status, &out)?,
             None => self.read_running(name)?,

@@ -150,7 +150,7 @@ pub fn run_then(
     command: &Script,
     after: &Script,
 ) -> Result<(Result<String>, Option<Captured>)> {
-    let (first, then) = capture_then(transport, command, after)?;
+    let (first, then) = capture_then(transport, command, after, Drain::ToTheEnd)?;
     Ok((checked(first, server, what, command), then))
 }
 
@@ -159,14 +159,16 @@ pub fn run_then(
 /// when the two cannot be told apart; the caller then asks again on its own.
 ///
 /// Each runs as its own text (`eval` in a subshell), so neither's syntax, `exit` or
-/// `exec` reaches the other or the wrapper. `command`'s output goes through pipes that
-/// are drained to their end before the marker between the two is written: a process
-/// `command` left running cannot write into `after`'s part. The marker line carries
-/// `command`'s exit code, and must appear exactly once in each stream.
+/// `exec` reaches the other or the wrapper. With `Drain::ToTheEnd`, `command`'s output
+/// goes through pipes that are drained to their end before the marker between the two is
+/// written: a process `command` left running (a site's template may) cannot write into
+/// `after`'s part. The marker line carries `command`'s exit code, and must appear exactly
+/// once in each stream.
 pub fn capture_then(
     transport: &mut dyn Transport,
     command: &Script,
     after: &Script,
+    drain: Drain,
 ) -> Result<(Captured, Option<Captured>)> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -174,20 +176,23 @@ pub fn capture_then(
         .unwrap_or(0);
     let noise = crate::archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
     let marker = format!("--kuroko-then-{}--", &noise[..16]);
+    let first = match drain {
+        Drain::ToTheEnd => {
+            r#"exec 8>&1 9>&2
+kuroko_rc=$( exec 7>&1; { { { ( eval "$kuroko_cmd" ) 7>&- 8>&- 9>&-; echo $? >&7; } 2>&1 1>&3 3>&- | cat >&9; } 3>&1 | cat >&8; } 7>&1 >/dev/null )
+exec 8>&- 9>&-
+"#
+        }
+        Drain::Own => "( eval \"$kuroko_cmd\" )\nkuroko_rc=$?\n",
+    };
     let script = Script::new()
         .set("kuroko_cmd", command.as_str())
         .set("kuroko_after", after.as_str())
         .set("kuroko_then", &marker)
+        .text(first)
         .text(
-            r#"exec 8>&1 9>&2
-kuroko_rc=$( exec 7>&1; { { { ( eval "$kuroko_cmd" ) 7>&- 8>&- 9>&-; echo $? >&7; } 2>&1 1>&3 3>&- | cat >&9; } 3>&1 | cat >&8; } 7>&1 >/dev/null )
-printf '
-%s %s
-' "$kuroko_then" "${kuroko_rc:-?}"
-printf '
-%s
-' "$kuroko_then" >&2
-exec 8>&- 9>&-
+            r#"printf '\n%s %s\n' "$kuroko_then" "${kuroko_rc:-?}"
+printf '\n%s\n' "$kuroko_then" >&2
 ( eval "$kuroko_after" )
 case $kuroko_rc in ''|*[!0-9]*) exit 1 ;; *) exit "$kuroko_rc" ;; esac
 "#,
@@ -210,6 +215,14 @@ case $kuroko_rc in ''|*[!0-9]*) exit 1 ;; *) exit "$kuroko_rc" ;; esac
         }
         None => (out, None),
     })
+}
+
+/// Whether `capture_then` waits for the end of the first part's output streams.
+pub enum Drain {
+    /// A site's command: whatever it leaves running is waited for.
+    ToTheEnd,
+    /// kuroko's own script, which leaves nothing running (two processes fewer).
+    Own,
 }
 
 /// The first line of a script, for messages (scripts can be long).
