@@ -732,15 +732,16 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
 "#,
             );
         let status = self.command(server, &self.site.templates.status, &[]);
-        let (record, read) = self.with_conn(name, |t| {
-            transport::capture_then(t, &command, &status, transport::Drain::Own)
-        })?;
-        let running = match read {
-            Some(out) => self.running_from(name, &status, &out)?,
-            None => self.read_running(name)?,
-        };
         let what = msg!("prim-doing-read-record");
-        let text = transport::checked(record, name, &what, &command)?;
+        let both = self.with_conn(name, |t| transport::capture_then(t, &command, &status))?;
+        let (running, text) = match both {
+            Some((record, read)) => (
+                self.running_from(name, &status, &read)?,
+                transport::checked(record, name, &what, &command)?,
+            ),
+            // The two could not be told apart: each is asked on its own.
+            None => (self.read_running(name)?, self.run(name, &what, &command, None)?),
+        };
         if text.len() > MAX_RECORD {
             return Err(Error::on_server(
                 name,
@@ -818,25 +819,6 @@ if [ -f "$f" ]; then head -c "$max" -- "$f"; elif [ -e "$f" ]; then echo "\`$f' 
         let command = self.command(server, &self.site.templates.status, &[]);
         let out = self.with_conn(name, |t| transport::capture(t, &command, None))?;
         self.running_from(name, &command, &out)
-    }
-
-    /// Runs `command` (a stop or a start) and reads the server's state right after it, in
-    /// one round trip: the command's result, and whether the server runs now.
-    pub fn run_then_read(
-        &self,
-        server: &Server,
-        what: &str,
-        command: &Script,
-    ) -> (Result<String>, Result<bool>) {
-        let name = server.name.as_str();
-        let status = self.command(server, &self.site.templates.status, &[]);
-        match self.with_conn(name, |t| transport::run_then(t, name, what, command, &status)) {
-            Ok((done, Some(out))) => (done, self.running_from(name, &status, &out)),
-            // The two could not be told apart, or the connection broke during the
-            // command: the state is asked on its own (over a new connection if need be).
-            Ok((done, None)) => (done, self.read_running(name)),
-            Err(e) => (Err(e), self.read_running(name)),
-        }
     }
 
     /// Whether the status command's output says the server runs.

@@ -101,7 +101,8 @@ type Tamper = (&'static str, fn(&Path));
 /// A copy changed on the server after it was made is not a backup: what arrives must be
 /// what was copied while the server was stopped. Changed while the server starts: cut
 /// short, one byte overwritten in place (same size), another file of the same size put in
-/// its place, and its times set back to what they were.
+/// its place (the stamp tells), and one byte overwritten with the times set back to what
+/// they were (the stamp cannot tell; the sum of the content does).
 #[test]
 fn a_local_copy_changed_after_it_was_made_is_refused() {
     use std::io::{Seek, SeekFrom, Write};
@@ -122,10 +123,14 @@ fn a_local_copy_changed_after_it_was_made_is_refused() {
             fs::rename(&other, copy).unwrap();
         }),
         ("times set back", |copy| {
+            // A byte of a file's content (httpd.conf's `Listen`), so that the archive still
+            // reads: only the sum of the content can tell.
             let before = fs::metadata(copy).unwrap();
+            let bytes = fs::read(copy).unwrap();
+            let at = bytes.windows(6).position(|w| w == b"Listen").expect("httpd.conf is in it");
             let mut file = fs::OpenOptions::new().write(true).open(copy).unwrap();
-            file.seek(SeekFrom::Start(600)).unwrap();
-            file.write_all(b"Y").unwrap();
+            file.seek(SeekFrom::Start(at as u64)).unwrap();
+            file.write_all(b"l").unwrap();
             let times = fs::FileTimes::new()
                 .set_accessed(before.accessed().unwrap())
                 .set_modified(before.modified().unwrap());
@@ -145,10 +150,29 @@ fn a_local_copy_changed_after_it_was_made_is_refused() {
             "{how}: {}",
             run.stderr
         );
+        if how == "times set back" {
+            // Told by the sum of what arrived, not by the stamp.
+            assert!(run.stderr.contains("bytes arrived, cksum"), "{how}: {}", run.stderr);
+        }
         assert!(!site.backups().iter().any(|id| id.ends_with("/ms-01")), "{how}");
         assert_eq!(site.state("ms-01"), "running", "{how}");
         assert!(!site.root("ms-01").join("var/opt/kuroko").exists(), "{how}");
     }
+}
+
+/// Only the copy's metadata changed (a scanner, a relabelling: here its mode) while the
+/// server starts: the content is what tar wrote, and the backup is taken.
+#[test]
+fn a_local_copy_whose_metadata_alone_changed_is_still_a_backup() {
+    let site = Site::new();
+    let copy = site.root("ms-01").join("var/opt/kuroko/local-copy/archive.tar");
+    let (_, run) = backup_while_starting(&site, |_| {
+        let mut permissions = fs::metadata(&copy).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o400);
+        fs::set_permissions(&copy, permissions).unwrap();
+    });
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    site.kuroko(&["backups", "verify", &site.backup_of("ms-01")]).success();
 }
 
 /// A copy a killed run left on a server is removed by the next backup of it, however

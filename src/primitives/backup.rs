@@ -397,9 +397,9 @@ enum Copied {
 
 /// A local copy as it was made while the server was stopped: its size, its POSIX
 /// `cksum` (taken on the server right after tar wrote it, and compared with the sum of
-/// what arrives: the content), its stamp on the server (size, device, inode,
-/// modification and change times, checked before and after it streams: another file in
-/// its place, or a write, refused early), and when.
+/// what arrives: the content), its stamp on the server (size, device, inode and
+/// modification time, checked before and after it streams: another file in its place,
+/// or a write, refused early), and when.
 struct LocalCopy {
     size: u64,
     cksum: u32,
@@ -422,10 +422,12 @@ impl LocalCopy {
 }
 
 /// `stamp FILE`: what tells a file was replaced or written to since, without reading it
-/// (as `make` and `rsync` tell, with the change time besides), in UTC whatever the
-/// server's time zone. It cannot see a write through a memory map, nor one within a
-/// file system's timestamp granularity: the `cksum` of the content does.
-const STAMP: &str = "stamp() { TZ=UTC0 stat -c '%s %d %i %y %z' -- \"$1\"; }\n";
+/// (as `make` and `rsync` tell), in UTC whatever the server's time zone. Not the change
+/// time: a scanner or a relabelling that touches only the copy's metadata would refuse a
+/// backup whose outage is over. A write that keeps the modification time (set back, or
+/// within a file system's granularity, or through a memory map) is seen by the `cksum`
+/// of the content.
+const STAMP: &str = "stamp() { TZ=UTC0 stat -c '%s %d %i %y' -- \"$1\"; }\n";
 
 /// What a backup's archive is read from.
 enum Source<'a> {

@@ -163,10 +163,8 @@ impl Runtime {
             self.count_stopped(name);
             self.outage_begins(name);
             let command = self.command(server, &self.site.templates.stop, &[]);
-            // The state is read in the same round trip as the stop (the outage is short).
-            let (stopped, running) = self.run_then_read(server, &msg!("prim-doing-stop"), &command);
-            if let Err(e) = stopped {
-                if let Ok(true) = running {
+            if let Err(e) = self.run(name, &msg!("prim-doing-stop"), &command, None) {
+                if let Ok(true) = self.read_running(name) {
                     // It still runs: the stop did nothing, and the reservation goes.
                     self.model().stopped.retain(|s| s != name);
                     let _ = self.record_outage(name, "started");
@@ -179,7 +177,7 @@ impl Runtime {
                     other => other,
                 });
             }
-            if running? {
+            if self.read_running(name)? {
                 return Err(Error::on_server(name, msg!("prim-stop-still-running")));
             }
         }
@@ -202,10 +200,8 @@ impl Runtime {
         if !self.dry_run() {
             let server = self.server(name)?;
             let command = self.command(server, &self.site.templates.start, &[]);
-            let (started, running) =
-                self.run_then_read(server, &msg!("prim-doing-start"), &command);
-            started?;
-            if !running? {
+            self.run(name, &msg!("prim-doing-start"), &command, None)?;
+            if !self.read_running(name)? {
                 return Err(Error::on_server(name, msg!("prim-start-not-running")));
             }
             self.outage_ends(name);

@@ -140,61 +140,36 @@ pub fn checked(out: Captured, server: &str, what: &str, command: &Script) -> Res
     Ok(out.stdout)
 }
 
-/// Runs `command` and then `after` in one session on the server, one round trip instead
-/// of two: `command`'s result as `run_checked` gives it, and what `after` printed (`None`
-/// when it did not run). Each runs in a subshell of its own, so neither can end the other.
-pub fn run_then(
-    transport: &mut dyn Transport,
-    server: &str,
-    what: &str,
-    command: &Script,
-    after: &Script,
-) -> Result<(Result<String>, Option<Captured>)> {
-    let (first, then) = capture_then(transport, command, after, Drain::ToTheEnd)?;
-    Ok((checked(first, server, what, command), then))
-}
-
-/// `capture` of `command`, then of `after`, in one session on the server: `command`'s
-/// exit code, and what `after` printed (its exit code is not kept: 0). `None` for `after`
-/// when the two cannot be told apart; the caller then asks again on its own.
+/// `capture` of `command`, then of `after`, in one session on the server, one round trip
+/// instead of two. For kuroko's own script as `command`, which leaves nothing running
+/// and whose text holds nothing a status command could look for (a stop or a start is
+/// never joined to the state read after it: a status command that looks for processes
+/// by their command line would find the stop's text in the shared shell's).
 ///
 /// Each runs as its own text (`eval` in a subshell), so neither's syntax, `exit` or
-/// `exec` reaches the other or the wrapper. With `Drain::ToTheEnd`, `command`'s output
-/// goes through pipes that are drained to their end before the marker between the two is
-/// written: a process `command` left running (a site's template may) cannot write into
-/// `after`'s part. The marker line carries `command`'s exit code, and must appear exactly
-/// once in each stream.
+/// `exec` reaches the other. A marker line between them carries `command`'s exit code
+/// and must appear exactly once in each stream; the script's exit code is `after`'s.
+/// `None` when the two cannot be told apart: the caller then asks for each on its own.
 pub fn capture_then(
     transport: &mut dyn Transport,
     command: &Script,
     after: &Script,
-    drain: Drain,
-) -> Result<(Captured, Option<Captured>)> {
+) -> Result<Option<(Captured, Captured)>> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     let noise = crate::archive::sha256_hex(format!("{nanos}-{}", std::process::id()).as_bytes());
     let marker = format!("--kuroko-then-{}--", &noise[..16]);
-    let first = match drain {
-        Drain::ToTheEnd => {
-            r#"exec 8>&1 9>&2
-kuroko_rc=$( exec 7>&1; { { { ( eval "$kuroko_cmd" ) 7>&- 8>&- 9>&-; echo $? >&7; } 2>&1 1>&3 3>&- | cat >&9; } 3>&1 | cat >&8; } 7>&1 >/dev/null )
-exec 8>&- 9>&-
-"#
-        }
-        Drain::Own => "( eval \"$kuroko_cmd\" )\nkuroko_rc=$?\n",
-    };
     let script = Script::new()
         .set("kuroko_cmd", command.as_str())
         .set("kuroko_after", after.as_str())
         .set("kuroko_then", &marker)
-        .text(first)
         .text(
-            r#"printf '\n%s %s\n' "$kuroko_then" "${kuroko_rc:-?}"
+            r#"( eval "$kuroko_cmd" )
+printf '\n%s %s\n' "$kuroko_then" "$?"
 printf '\n%s\n' "$kuroko_then" >&2
 ( eval "$kuroko_after" )
-case $kuroko_rc in ''|*[!0-9]*) exit 1 ;; *) exit "$kuroko_rc" ;; esac
 "#,
         );
     let out = capture(transport, &script, None)?;
@@ -208,21 +183,12 @@ case $kuroko_rc in ''|*[!0-9]*) exit 1 ;; *) exit "$kuroko_rc" ;; esac
             Some((stdout, code.parse::<i32>().ok()?, rest.to_string()))
         })
         .zip(once(&out.stderr, &format!("\n{marker}\n")));
-    Ok(match split {
-        Some(((stdout, code, after_out), (stderr, after_err))) => {
-            let then = Captured { code: 0, stdout: after_out, stderr: after_err };
-            (Captured { code, stdout, stderr }, Some(then))
-        }
-        None => (out, None),
-    })
-}
-
-/// Whether `capture_then` waits for the end of the first part's output streams.
-pub enum Drain {
-    /// A site's command: whatever it leaves running is waited for.
-    ToTheEnd,
-    /// kuroko's own script, which leaves nothing running (two processes fewer).
-    Own,
+    Ok(split.map(|((stdout, code, after_out), (stderr, after_err))| {
+        (
+            Captured { code, stdout, stderr },
+            Captured { code: out.code, stdout: after_out, stderr: after_err },
+        )
+    }))
 }
 
 /// The first line of a script, for messages (scripts can be long).
