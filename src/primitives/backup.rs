@@ -485,8 +485,9 @@ if [ $# -eq 0 ]; then echo "no Interstage resources match the backup paths under
 /// The same archive written to a local copy in kuroko's private folder on the server,
 /// after a check that the copy fits (the files' full sizes, every hard link and sparse
 /// file written out, a header's worth per entry, and a tenth to spare). Prints `COPIED
-/// CKSUM LENGTH STAMP` (the stamp begins with the size), `NOROOM NEEDED FREE` (KiB), or `FAILED WHY` with the partial copy
-/// removed; a symbolic link in the way is refused (exit 90), as everywhere.
+/// CKSUM LENGTH STAMP` (the stamp begins with the size), `NOROOM NEEDED FREE` (KiB), or
+/// `FAILED WHY` with the partial copy removed; a symbolic link in the way is refused
+/// (exit 90), as everywhere.
 fn local_copy_command(patterns: &[String]) -> Script {
     let script = Script::guarded().then(&matched(patterns));
     script.set("d", KUROKO_DIR).set("c", LOCAL_COPY).text(STAMP).text(
