@@ -377,7 +377,7 @@ fn worker(
                 Some(outage) => crate::msg!(
                     "cmd-batch-outage",
                     detail = detail,
-                    outage = format!("{:.2}", outage.as_secs_f64())
+                    outage = format!("{:.3}", outage.as_secs_f64())
                 ),
                 None => detail,
             }),

@@ -131,7 +131,7 @@ impl Runtime {
                     Some(name),
                     &msg!(
                         "prim-backup-outage",
-                        outage = format!("{:.2}", outage.as_secs_f64()),
+                        outage = format!("{:.3}", outage.as_secs_f64()),
                         total = format!("{:.2}", began.elapsed().as_secs_f64())
                     ),
                 );
