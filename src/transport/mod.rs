@@ -88,10 +88,21 @@ impl Captured {
         let text = if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
         let text = sanitize(text.trim());
         let last: Vec<&str> = text.lines().rev().take(5).collect();
-        let text: Vec<&str> = last.into_iter().rev().collect();
-        crate::msg!("transport-exit-code", code = self.code, text = text.join(" / "))
+        let text = last.into_iter().rev().collect::<Vec<_>>().join(" / ");
+        // The end of it, at most FAILURE_CHARS characters: a server can print megabytes.
+        let count = text.chars().count();
+        let text = if count > FAILURE_CHARS {
+            let tail: String = text.chars().skip(count - FAILURE_CHARS).collect();
+            format!("… {tail}")
+        } else {
+            text
+        };
+        crate::msg!("transport-exit-code", code = self.code, text = text)
     }
 }
+
+/// The most of a server's output an error message quotes.
+const FAILURE_CHARS: usize = 2000;
 
 /// Runs a short command and captures its output (for status, lists and small files).
 pub fn capture(
@@ -197,4 +208,22 @@ pub fn first_line(command: &Script) -> String {
     let line = text.lines().next().unwrap_or_default();
     let line: String = line.chars().take(200).collect();
     if line.len() < text.len() { format!("{line} …") } else { line }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failing command's message quotes the end of what it printed, however much.
+    #[test]
+    fn a_failure_quotes_at_most_the_end_of_the_output() {
+        let out = |stderr: String| Captured { code: 3, stdout: String::new(), stderr };
+        let short = out("first\nsecond\n".into()).failure();
+        assert!(short.contains("first / second"), "{short}");
+        let long = out(format!("{}END", "x".repeat(600_000))).failure();
+        assert!(long.len() < 2_200, "{} bytes", long.len());
+        assert!(long.contains("… ") && long.contains("xxxEND"), "{long}");
+        let wide = out("é".repeat(5_000)).failure();
+        assert!(wide.chars().filter(|c| *c == 'é').count() == FAILURE_CHARS, "{wide}");
+    }
 }
