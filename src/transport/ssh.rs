@@ -91,6 +91,19 @@ impl SshTransport {
         self.link.quickack();
     }
 
+    /// Nothing came from the server for the idle timeout.
+    fn idle_timeout(&self) -> Error {
+        Error::unreachable(
+            &self.name,
+            crate::msg!(
+                "transport-ssh-idle-timeout",
+                host = self.ssh.host,
+                port = self.ssh.port,
+                seconds = self.ssh.idle_timeout.as_secs()
+            ),
+        )
+    }
+
     /// `step` on the non-blocking session, again after each wait while it would block,
     /// for at most the idle timeout; `what` it was doing, for the error.
     fn unblocked<T>(
@@ -105,15 +118,7 @@ impl SshTransport {
                 Err(e) if !is_would_block(&e) => return Err(self.lost(what, e)),
                 Err(_) if started.elapsed() >= self.ssh.idle_timeout => {
                     self.broken.set(true);
-                    return Err(Error::unreachable(
-                        &self.name,
-                        crate::msg!(
-                            "transport-ssh-idle-timeout",
-                            host = self.ssh.host,
-                            port = self.ssh.port,
-                            seconds = self.ssh.idle_timeout.as_secs()
-                        ),
-                    ));
+                    return Err(self.idle_timeout());
                 }
                 Err(_) => self.wait(self.ssh.idle_timeout.saturating_sub(started.elapsed())),
             }
@@ -477,15 +482,7 @@ impl Transport for SshTransport {
                 continue;
             }
             if now.duration_since(last_data) > self.ssh.idle_timeout {
-                break Err(Error::unreachable(
-                    &self.name,
-                    crate::msg!(
-                        "transport-ssh-idle-timeout",
-                        host = self.ssh.host,
-                        port = self.ssh.port,
-                        seconds = self.ssh.idle_timeout.as_secs()
-                    ),
-                ));
+                break Err(self.idle_timeout());
             }
             if now.duration_since(started) > self.ssh.command_timeout {
                 break Err(Error::unreachable(
