@@ -829,16 +829,7 @@ fn sigterm_during_a_pause_starts_again_what_the_run_stopped() {
     let site = Site::new();
     let path = site.temp.path().join("long.rhai");
     fs::write(&path, "stop_interstage(\"ms-02\");\npause(9223372036854775807);\n").unwrap();
-    let child = std::process::Command::new(crate::support::KUROKO)
-        .arg("--site")
-        .arg(site.site_file())
-        .arg("run")
-        .arg(&path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = site.run_in_background(&path);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while site.state("ms-02") != "stopped" {
         assert!(std::time::Instant::now() < deadline, "ms-02 was never stopped");
@@ -953,8 +944,7 @@ fn hook_imports_resolve_in_the_site_folder_whatever_runbook_runs() {
     assert!(run.stdout.matches("top level ran").count() <= 1, "{}", run.stdout);
 }
 
-/// A stop or start and the state read after it share one round trip to the server; a
-/// site's command template cannot reach into the state read. A process the stop leaves
+/// A site's stop command cannot reach into the state read that follows it. A process the stop leaves
 /// behind that prints "stopped" later, a syntax error, `exit` or `exec`: the state read is
 /// the status command's own, and the stop's result its own.
 #[test]

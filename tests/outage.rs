@@ -5,10 +5,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{KUROKO, Run, Site};
+use crate::support::{Run, Site};
 
 /// The archives in the store (finished or being written).
 fn archives(store: &Path) -> Vec<PathBuf> {
@@ -44,17 +44,7 @@ fn backup_while_starting(site: &Site, during: impl FnOnce(&Site)) -> (Vec<PathBu
     let _ = fs::remove_file(run.join("isstart.begun"));
     let script = site.temp.path().join("backup-ms-01.rhai");
     fs::write(&script, "backup(\"ms-01\");\n").unwrap();
-    let child = Command::new(KUROKO)
-        .arg("--site")
-        .arg(site.site_file())
-        .arg("run")
-        .arg(&script)
-        .env("LANG", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = site.run_in_background(&script);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !run.join("isstart.begun").exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

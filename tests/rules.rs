@@ -1,9 +1,9 @@
 //! Every rule R1–R11 refusing, and proof that nothing changed on any server.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{KUROKO, Site, assert_unchanged};
+use crate::support::{Site, assert_unchanged};
 
 /// A site with a complete generation in the store.
 fn backed_up() -> Site {
@@ -300,16 +300,7 @@ fn ctrl_c_stops_the_run_and_starts_again_what_it_stopped() {
     let script = site.temp.path().join("slow.rhai");
     std::fs::write(&script, r#"stop_interstage("ms-01"); pause(60); start_interstage("ms-01");"#)
         .unwrap();
-    let mut child = Command::new(KUROKO)
-        .arg("--site")
-        .arg(site.site_file())
-        .arg("run")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = site.run_in_background(&script);
     let deadline = Instant::now() + Duration::from_secs(20);
     while site.state("ms-01") != "stopped" {
         assert!(Instant::now() < deadline, "ms-01 never stopped");

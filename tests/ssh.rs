@@ -216,15 +216,7 @@ pub fn kill_during_backup(ssh: &SshSite, kill: impl FnOnce()) -> crate::support:
     let site = &ssh.site;
     let script = site.temp.path().join("one.rhai");
     fs::write(&script, "backup(\"ms-01\");").unwrap();
-    let child = std::process::Command::new(KUROKO)
-        .arg("--site")
-        .arg(site.site_file())
-        .arg("run")
-        .arg(&script)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = site.run_in_background(&script);
     // Wait until the archive is streaming into the store.
     let deadline = Instant::now() + Duration::from_secs(60);
     'outer: loop {

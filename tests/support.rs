@@ -123,6 +123,24 @@ impl Site {
         self.kuroko_in_locale("C", args)
     }
 
+    /// Starts `kuroko --site SITE run SCRIPT` in the background, with no terminal and in
+    /// English, its output piped: for a test that acts on the run while it goes on.
+    pub fn run_in_background(&self, script: &Path) -> std::process::Child {
+        Command::new(KUROKO)
+            .arg("--site")
+            .arg(self.site_file())
+            .arg("run")
+            .arg(script)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs")
+    }
+
     /// The same under `LANG=lang` (with `LC_ALL` and `LC_MESSAGES` unset).
     pub fn kuroko_in_locale(&self, lang: &str, args: &[&str]) -> Run {
         Run::from(
